@@ -1,0 +1,61 @@
+//! How cables become compartments.
+//!
+//! The default reproduces jNeuroML's NEURON export: one section per unbranched segment
+//! group (`neuroLexId="sao864921383"`) with `numberInternalDivisions` compartments
+//! (1 when not given), and one section for each segment that belongs to no such group.
+
+use neuroml::cell::Cell;
+use neuroml::morphology::Cable;
+
+/// A discretization policy.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Discretization {
+    /// One section per NeuroML cable with its `numberInternalDivisions` compartments,
+    /// as jNeuroML/NEURON do.
+    #[default]
+    PerCable,
+    /// Exactly `n` compartments per cable.
+    FixedPerCable(u32),
+    /// As many compartments per cable as needed so that none is longer than this [µm].
+    MaxLength(f64),
+    /// One compartment per NeuroML segment.
+    PerSegment,
+}
+
+impl Discretization {
+    /// Number of compartments a cable gets under this policy.
+    pub fn cable_compartments(&self, cell: &Cell, cable: &Cable) -> usize {
+        match *self {
+            Discretization::PerCable => cable.divisions.max(1) as usize,
+            Discretization::FixedPerCable(n) => n.max(1) as usize,
+            Discretization::PerSegment => cable.segments.len().max(1),
+            Discretization::MaxLength(max) => {
+                let m = &cell.morphology;
+                let length: f64 = cable
+                    .segments
+                    .iter()
+                    .filter_map(|&id| m.segment(id))
+                    .map(|s| m.proximal(s).distance(&s.distal))
+                    .sum();
+                ((length / max).ceil() as usize).max(1)
+            }
+        }
+    }
+
+    /// Number of compartments of one cell.
+    pub fn cell_compartments(&self, cell: &Cell) -> usize {
+        cell.morphology.cables().iter().map(|c| self.cable_compartments(cell, c)).sum()
+    }
+
+    /// Number of compartments of the model's network (each cell instance counted).
+    pub fn model_compartments(&self, model: &neuroml::Model) -> usize {
+        match model.network() {
+            Some(net) => net
+                .populations
+                .iter()
+                .filter_map(|p| model.cell(&p.component).map(|c| p.size as usize * self.cell_compartments(c)))
+                .sum(),
+            None => model.cells.iter().map(|c| self.cell_compartments(c)).sum(),
+        }
+    }
+}

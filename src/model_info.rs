@@ -1,0 +1,61 @@
+//! `celegans model info`.
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde::Serialize;
+use simulator::Discretization;
+
+use crate::bundled;
+
+#[derive(Serialize)]
+struct Info {
+    model: String,
+    #[serde(flatten)]
+    summary: neuroml::Summary,
+    compartments: usize,
+    discretization: &'static str,
+    parse_seconds: f64,
+    unresolved: Vec<String>,
+}
+
+pub fn run(path: Option<&Path>, json: bool) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let model = match path {
+        Some(p) => neuroml::load_partial(p)?,
+        None => bundled::load_model(None)?,
+    };
+    let parse_seconds = start.elapsed().as_secs_f64();
+    let info = Info {
+        model: path.map(|p| p.display().to_string()).unwrap_or_else(|| bundled::lems_path().display().to_string()),
+        summary: model.summary(),
+        compartments: Discretization::default().model_compartments(&model),
+        discretization: "per-cable (jNeuroML/NEURON default)",
+        parse_seconds,
+        unresolved: model.unresolved.iter().map(|e| e.to_string()).collect(),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&info)?);
+        return Ok(());
+    }
+    let s = &info.summary;
+    println!("model              {}", info.model);
+    println!("network            {}", s.network.as_deref().unwrap_or("(none)"));
+    println!("cells              {} ({} cell types defined)", s.cells, s.cell_types);
+    println!("segments           {}", s.segments);
+    println!("cables             {}", s.cables);
+    println!("compartments       {} ({})", info.compartments, info.discretization);
+    println!("channel kinds      {}", s.channel_kinds.join(", "));
+    println!("chemical synapses  {}", s.chemical_synapses);
+    println!("gap junctions      {}", s.gap_junctions);
+    println!("inputs             {}", s.inputs);
+    println!("component types    {}", s.component_types.join(", "));
+    println!("files read         {} in {:.3} s", s.files, info.parse_seconds);
+    if !info.unresolved.is_empty() {
+        println!("unresolved         {} references to things no file read defines:", info.unresolved.len());
+        for e in &info.unresolved {
+            println!("  {e}");
+        }
+    }
+    Ok(())
+}

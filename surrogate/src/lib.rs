@@ -1,0 +1,5 @@
+//! # surrogate
+//!
+//! Not yet written: see issue #4. The crate exists so that the workspace layout of
+//! SPEC.md §2 holds from the start.
+#![warn(missing_docs)]
