@@ -19,11 +19,23 @@ struct Info {
     unresolved: Vec<String>,
 }
 
+fn defined_by_network(e: &neuroml::Error) -> bool {
+    matches!(&e.kind, neuroml::ErrorKind::UnknownReference { what, .. } if what == "ion channel" || what == "concentration model")
+}
+
 pub fn run(path: Option<&Path>, json: bool) -> anyhow::Result<()> {
     let start = Instant::now();
     let model = match path {
-        Some(p) => neuroml::load_partial(p)?,
-        None => bundled::load_model(None)?,
+        // A lone cell file conventionally leaves its channels and concentration models to
+        // the network that includes it: report those as unresolved, fail on anything else.
+        Some(p) if p.to_string_lossy().ends_with(".cell.nml") => {
+            let model = neuroml::load_partial(p)?;
+            if let Some(e) = model.unresolved.iter().find(|e| !defined_by_network(e)) {
+                return Err(e.clone().into());
+            }
+            model
+        }
+        other => bundled::load_model(other)?,
     };
     let parse_seconds = start.elapsed().as_secs_f64();
     let info = Info {

@@ -216,27 +216,29 @@ pub(crate) fn read_cell(ctx: &Ctx, el: &Element, morphologies: &[Morphology]) ->
     Ok(cell)
 }
 
-/// Every segment group a property names must exist in the cell's morphology.
+/// Every segment group (and segment) a property names must exist in the cell's morphology.
 fn check_groups(ctx: &Ctx, el: &Element, cell: &Cell) -> Result<()> {
     let m = &cell.morphology;
-    let known = |g: &str| g == "all" || m.group(g).is_some();
-    let mut groups: Vec<(&str, &str)> = Vec::new();
+    let unknown_group = |g: &str| g != "all" && m.group(g).is_none();
+    let unknown = |what: &str, name: String| ErrorKind::UnknownReference { what: what.into(), name };
     for d in &cell.membrane.channel_densities {
-        groups.push((&d.segment_group, &d.id));
-        if let Some(s) = d.segment {
-            if m.segment(s).is_none() {
-                return Err(ctx.error(el, ErrorKind::UnknownReference { what: format!("segment (channelDensity {})", d.id), name: s.to_string() }));
-            }
+        let element = format!("channelDensity {}", d.id);
+        if unknown_group(&d.segment_group) {
+            return Err(ctx.error_at(d.origin, element, unknown("segmentGroup", d.segment_group.clone())));
+        }
+        if let Some(s) = d.segment.filter(|&s| m.segment(s).is_none()) {
+            return Err(ctx.error_at(d.origin, element, unknown("segment", s.to_string())));
         }
     }
-    for v in cell.membrane.specific_capacitance.iter().chain(&cell.membrane.init_memb_potential).chain(&cell.membrane.spike_thresh).chain(&cell.intracellular.resistivity) {
-        groups.push((&v.segment_group, "property"));
-    }
     for s in &cell.intracellular.species {
-        groups.push((&s.segment_group, &s.id));
+        if unknown_group(&s.segment_group) {
+            return Err(ctx.error_at(s.origin, format!("species {}", s.id), unknown("segmentGroup", s.segment_group.clone())));
+        }
     }
-    if let Some((g, owner)) = groups.into_iter().find(|(g, _)| !known(g)) {
-        return Err(ctx.error(el, ErrorKind::UnknownReference { what: format!("segmentGroup (in {owner})"), name: g.into() }));
+    let values = cell.membrane.specific_capacitance.iter().chain(&cell.membrane.init_memb_potential);
+    let values = values.chain(&cell.membrane.spike_thresh).chain(&cell.intracellular.resistivity);
+    if let Some(v) = values.into_iter().find(|v| unknown_group(&v.segment_group)) {
+        return Err(ctx.error(el, unknown("segmentGroup", v.segment_group.clone())));
     }
     Ok(())
 }

@@ -27,6 +27,11 @@ impl<'a> Ctx<'a> {
         Error { file: self.file.to_path_buf(), line: el.line, element: el.describe(), kind }
     }
 
+    /// An error at an item read earlier (by its origin), described as `element`.
+    pub fn error_at(&self, origin: Origin, element: String, kind: ErrorKind) -> Error {
+        Error { file: self.file.to_path_buf(), line: origin.line, element, kind }
+    }
+
     pub fn unsupported(&self, el: &Element) -> Error {
         self.error(el, ErrorKind::UnsupportedElement(el.name.clone()))
     }

@@ -194,12 +194,12 @@ fn declare_units(units: &mut UnitSystem, docs: &[Document], registry: &TypeRegis
                     ctx.error(el, ErrorKind::UnknownReference { what: "dimension".into(), name: dim_name.into() })
                 })?;
                 let power = match el.attr("power") {
-                    Some(_) => ctx.number(el, "power")?,
-                    None => 0.0,
+                    Some(t) => t.trim().parse::<i32>().map_err(|_| ctx.error(el, ErrorKind::BadNumber { attribute: "power".into(), value: t.into() }))?,
+                    None => 0,
                 };
                 let scale = ctx.opt_number(el, "scale")?.unwrap_or(1.0);
                 let offset = ctx.opt_number(el, "offset")?.unwrap_or(0.0);
-                found.push(Unit { symbol, dimension, scale: scale * 10f64.powf(power), offset });
+                found.push(Unit { symbol, dimension, power, scale, offset });
             }
         }
         for u in found {

@@ -51,14 +51,10 @@ impl Dimension {
         Dimension { m, l, t, i, k, n, j: 0 }
     }
 
-    /// The factor that converts an SI value of this dimension into internal units
-    /// (internal = SI / scale).
-    pub fn internal_scale(&self) -> f64 {
-        1e-9f64.powi(self.m as i32)
-            * 1e-6f64.powi(self.l as i32)
-            * 1e-3f64.powi(self.t as i32)
-            * 1e-9f64.powi(self.i as i32)
-            * 1e-18f64.powi(self.n as i32)
+    /// The power of ten of this dimension's internal unit in SI
+    /// (e.g. −3 for voltage: 1 mV = 10⁻³ V).
+    pub fn internal_power(&self) -> i32 {
+        -9 * self.m as i32 - 6 * self.l as i32 - 3 * self.t as i32 - 9 * self.i as i32 - 18 * self.n as i32
     }
 
     /// The NeuroML name of this dimension where it has one (`voltage`, `per_time`, ...).
@@ -116,7 +112,9 @@ pub struct Unit {
     pub symbol: String,
     /// Its dimension.
     pub dimension: Dimension,
-    /// Multiplier to SI.
+    /// Power of ten to SI.
+    pub power: i32,
+    /// Further multiplier to SI (`si = value · scale · 10^power + offset`).
     pub scale: f64,
     /// Offset to SI (only temperatures have one).
     pub offset: f64,
@@ -229,12 +227,7 @@ impl Default for UnitSystem {
         let units = CORE_UNITS
             .iter()
             .map(|&(symbol, dim, power, scale, offset)| {
-                let unit = Unit {
-                    symbol: symbol.to_string(),
-                    dimension: dimensions[dim],
-                    scale: scale * 10f64.powi(power),
-                    offset,
-                };
+                let unit = Unit { symbol: symbol.to_string(), dimension: dimensions[dim], power, scale, offset };
                 (symbol.to_string(), unit)
             })
             .collect();
@@ -274,12 +267,23 @@ impl UnitSystem {
         if symbol.is_empty() {
             return Ok((value, Dimension::NONE));
         }
+        if symbol.contains(char::is_whitespace) || !symbol.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return Err(QuantityError::BadNumber);
+        }
         let unit = self
             .units
             .get(symbol)
             .ok_or_else(|| QuantityError::UnknownUnit(symbol.to_string()))?;
-        let si = value * unit.scale + unit.offset;
-        Ok((si / unit.dimension.internal_scale(), unit.dimension))
+        // Scale by exact powers of ten so that "-3.3568 mV" stays -3.3568.
+        let exponent = unit.power - unit.dimension.internal_power();
+        let mut internal = value * unit.scale;
+        if exponent >= 0 {
+            internal *= 10f64.powi(exponent);
+        } else {
+            internal /= 10f64.powi(-exponent);
+        }
+        let offset = unit.offset / 10f64.powi(unit.dimension.internal_power());
+        Ok((internal + offset, unit.dimension))
     }
 
     /// Parses a quantity that must have `expected` dimension, returning internal units.
@@ -347,7 +351,9 @@ mod tests {
         assert!(close(u.parse_as(".5 per_s", dim("per_time")).unwrap(), 5e-4));
         // 3 kΩ·cm = 30 Ω·m
         assert!(close(u.parse_as("3 kohm_cm", dim("resistivity")).unwrap(), 30.0));
-        assert!(close(u.parse_as("-45mV", dim("voltage")).unwrap(), -45.0));
+        assert_eq!(u.parse_as("-45mV", dim("voltage")).unwrap(), -45.0);
+        assert_eq!(u.parse_as("-3.3568 mV", dim("voltage")).unwrap(), -3.3568);
+        assert_eq!(u.parse_as("0.100027 ms", dim("time")).unwrap(), 0.100027);
         assert!(close(u.parse_as("2 nS", dim("conductance")).unwrap(), 2e-3));
         assert!(close(u.parse_as("1 uF_per_cm2", dim("specificCapacitance")).unwrap(), 1e-5));
         assert!(close(u.parse_as("15 pA", dim("current")).unwrap(), 0.015));
@@ -377,6 +383,7 @@ mod tests {
         assert_eq!(u.parse("3 furlongs"), Err(QuantityError::UnknownUnit("furlongs".into())));
         assert_eq!(u.parse("mV"), Err(QuantityError::BadNumber));
         assert_eq!(u.parse("1..2 mV"), Err(QuantityError::BadNumber));
+        assert_eq!(u.parse("1O ms"), Err(QuantityError::BadNumber));
         assert!(matches!(
             u.parse_as("2 mV", u.dimension("conductance").unwrap()),
             Err(QuantityError::Mismatch { .. })

@@ -188,7 +188,7 @@ fn check_component_type(model: &Model, registry: &TypeRegistry, t: &ComponentTyp
             return Err(model.error_at(
                 t.origin,
                 &element,
-                ErrorKind::Expression { text: name.to_string(), message: "unknown name in expression".into() },
+                unknown("name in expression", name),
             ));
         }
     }
