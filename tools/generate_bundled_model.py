@@ -47,8 +47,11 @@ def main():
     )
     os.chdir(cwd)
     c302_dir = os.path.dirname(os.path.abspath(c302.__file__))
+    generated = [f for f in os.listdir(target) if f.endswith(".xml") or f.endswith(".nml")]
     for name in ("cell_C.xml", "custom_synapses.xml"):
-        shutil.copy(os.path.join(c302_dir, name), os.path.join(target, name))
+        used = any(name in open(os.path.join(target, f)).read() for f in generated)
+        if used:
+            shutil.copy(os.path.join(c302_dir, name), os.path.join(target, name))
     for fname in os.listdir(target):
         if not (fname.endswith(".xml") or fname.endswith(".nml")):
             continue
