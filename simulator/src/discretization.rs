@@ -59,3 +59,36 @@ impl Discretization {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn forms() -> neuroml::Model {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        neuroml::load(root.join("neuroml/tests/fixtures/forms/LEMS_forms.xml")).unwrap()
+    }
+
+    #[test]
+    fn policies_count_compartments() {
+        let model = forms();
+        let cell = model.cell("hh_cell").unwrap();
+        // Cables: soma (1 segment), dendrite (3 segments, numberInternalDivisions 4), a lone root.
+        assert_eq!(Discretization::PerCable.cell_compartments(cell), 1 + 4 + 1);
+        assert_eq!(Discretization::FixedPerCable(2).cell_compartments(cell), 6);
+        assert_eq!(Discretization::PerSegment.cell_compartments(cell), 5);
+        // Lengths 10, 20 + 20 + 0, 10 µm at no more than 5 µm each.
+        assert_eq!(Discretization::MaxLength(5.0).cell_compartments(cell), 2 + 8 + 2);
+        // Five cells in the network.
+        assert_eq!(Discretization::PerCable.model_compartments(&model), 30);
+    }
+
+    #[test]
+    fn bundled_model_compartments() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let model = neuroml::load(root.join("models/c302_D1/LEMS_c302_D1.xml")).unwrap();
+        assert_eq!(Discretization::PerCable.model_compartments(&model), 2041);
+        assert_eq!(Discretization::PerSegment.model_compartments(&model), 13_869);
+    }
+}
