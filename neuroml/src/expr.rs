@@ -280,21 +280,7 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
         }
         if c.is_ascii_digit() || c == b'.' {
             let start = i;
-            while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
-                i += 1;
-            }
-            if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-                let mut j = i + 1;
-                if j < b.len() && (b[j] == b'+' || b[j] == b'-') {
-                    j += 1;
-                }
-                if j < b.len() && b[j].is_ascii_digit() {
-                    while j < b.len() && b[j].is_ascii_digit() {
-                        j += 1;
-                    }
-                    i = j;
-                }
-            }
+            i = crate::units::scan_number(b, i);
             let s = &text[start..i];
             let x: f64 = s.parse().map_err(|_| format!("bad number '{s}'"))?;
             out.push(Token::Number(x));

@@ -296,22 +296,17 @@ impl UnitSystem {
     }
 }
 
-/// Splits `"-45.5e-1 mV"` into `("-45.5e-1", "mV")`. Returns `None` when there is no number.
-fn split_quantity(text: &str) -> Option<(&str, &str)> {
-    let s = text.trim();
-    let b = s.as_bytes();
-    let mut i = 0;
-    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-        i += 1;
-    }
-    let digits_start = i;
+/// The end of the unsigned number starting at `start`: digits and dots, then an exponent
+/// only when digits follow it (so that in `"5 e"` the `e` stays a unit). Returns `start`
+/// when there is no number.
+pub(crate) fn scan_number(b: &[u8], start: usize) -> usize {
+    let mut i = start;
     while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
         i += 1;
     }
-    if i == digits_start {
-        return None;
+    if i == start {
+        return start;
     }
-    // Exponent, only when followed by digits (so "5e" stays a unit 'e'... as LEMS reads it).
     if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
         let mut j = i + 1;
         if j < b.len() && (b[j] == b'+' || b[j] == b'-') {
@@ -324,6 +319,22 @@ fn split_quantity(text: &str) -> Option<(&str, &str)> {
             i = j;
         }
     }
+    i
+}
+
+/// Splits `"-45.5e-1 mV"` into `("-45.5e-1", "mV")`. Returns `None` when there is no number.
+fn split_quantity(text: &str) -> Option<(&str, &str)> {
+    let s = text.trim();
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        i += 1;
+    }
+    let end = scan_number(b, i);
+    if end == i {
+        return None;
+    }
+    let i = end;
     Some((&s[..i], s[i..].trim()))
 }
 
