@@ -20,7 +20,7 @@ struct Info {
 }
 
 fn defined_by_network(e: &neuroml::Error) -> bool {
-    matches!(&e.kind, neuroml::ErrorKind::UnknownReference { what, .. } if what == "ion channel" || what == "concentration model")
+    matches!(e.kind.as_ref(), neuroml::ErrorKind::UnknownReference { what, .. } if what == "ion channel" || what == "concentration model")
 }
 
 pub fn run(path: Option<&Path>, json: bool) -> anyhow::Result<()> {

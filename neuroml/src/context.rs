@@ -24,12 +24,12 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn error(&self, el: &Element, kind: ErrorKind) -> Error {
-        Error { file: self.file.to_path_buf(), line: el.line, element: el.describe(), kind }
+        Error::new(self.file, el.line, el.describe(), kind)
     }
 
     /// An error at an item read earlier (by its origin), described as `element`.
     pub fn error_at(&self, origin: Origin, element: String, kind: ErrorKind) -> Error {
-        Error { file: self.file.to_path_buf(), line: origin.line, element, kind }
+        Error::new(self.file, origin.line, element, kind)
     }
 
     pub fn unsupported(&self, el: &Element) -> Error {

@@ -15,8 +15,15 @@ pub struct Error {
     pub line: u32,
     /// The element, as `tag id` (or just `tag` when it has no id).
     pub element: String,
-    /// What is wrong.
-    pub kind: ErrorKind,
+    /// What is wrong (boxed, to keep `Result`s small).
+    pub kind: Box<ErrorKind>,
+}
+
+impl Error {
+    /// An error at `file:line` about `element`.
+    pub fn new(file: impl Into<PathBuf>, line: u32, element: impl Into<String>, kind: ErrorKind) -> Self {
+        Error { file: file.into(), line, element: element.into(), kind: Box::new(kind) }
+    }
 }
 
 impl fmt::Display for Error {

@@ -122,7 +122,7 @@ impl Model {
 
     /// An error located at an item's origin.
     pub fn error_at(&self, origin: crate::Origin, element: impl Into<String>, kind: ErrorKind) -> Error {
-        Error { file: self.files.get(origin.file).cloned().unwrap_or_default(), line: origin.line, element: element.into(), kind }
+        Error::new(self.files.get(origin.file).cloned().unwrap_or_default(), origin.line, element, kind)
     }
 
     /// Counts for `model info`. Cells, segments and cables count cell *instances* in the

@@ -78,7 +78,7 @@ pub fn load_partial(path: impl AsRef<Path>) -> Result<Model> {
 pub fn load_partial_with(path: &Path, read: &dyn Fn(&Path) -> io::Result<String>) -> Result<Model> {
     let path = normalize(path);
     let mut docs = Vec::new();
-    let text = read(&path).map_err(|e| Error { file: path.clone(), line: 0, element: String::new(), kind: ErrorKind::Io(e.to_string()) })?;
+    let text = read(&path).map_err(|e| Error::new(&path, 0, "", ErrorKind::Io(e.to_string())))?;
     let mut stack = Vec::new();
     let mut seen = HashSet::new();
     visit(path, text, read, &mut stack, &mut seen, &mut docs)?;
@@ -110,14 +110,10 @@ fn visit(
     seen: &mut HashSet<PathBuf>,
     docs: &mut Vec<Document>,
 ) -> Result<()> {
-    let root = xml::parse(&text).map_err(|e| Error { file: path.clone(), line: e.line, element: String::new(), kind: ErrorKind::Xml(e.message) })?;
+    let root = xml::parse(&text).map_err(|e| Error::new(&path, e.line, "", ErrorKind::Xml(e.message)))?;
     if root.name != "neuroml" && root.name != "Lems" {
-        return Err(Error {
-            file: path,
-            line: root.line,
-            element: root.name.clone(),
-            kind: ErrorKind::Invalid("the root element must be <neuroml> or <Lems>".into()),
-        });
+        let kind = ErrorKind::Invalid("the root element must be <neuroml> or <Lems>".into());
+        return Err(Error::new(path, root.line, root.name.clone(), kind));
     }
     seen.insert(path.clone());
     stack.push(path.clone());
@@ -134,7 +130,7 @@ fn visit(
     let index = docs.len();
     docs.push(Document { path: path.clone(), root });
     for (line, element, href) in includes {
-        let fail = |kind| Error { file: path.clone(), line, element: element.clone(), kind };
+        let fail = |kind| Error::new(&path, line, element.clone(), kind);
         if href.is_empty() {
             return Err(fail(ErrorKind::MissingAttribute("href".into())));
         }

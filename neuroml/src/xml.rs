@@ -128,10 +128,8 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                 let el = stack.pop().ok_or_else(|| XmlError { line, message: "unexpected end tag".into() })?;
                 attach(&mut stack, &mut root, el, line)?;
             }
-            Event::Text(t) => {
-                if stack.is_empty() && !t.trim().is_empty() {
-                    return Err(XmlError { line, message: "text outside the root element".into() });
-                }
+            Event::Text(t) if stack.is_empty() && !t.trim().is_empty() => {
+                return Err(XmlError { line, message: "text outside the root element".into() });
             }
             Event::Eof => break,
             _ => {}
