@@ -19,6 +19,11 @@
 //! in **Ω·m** (= MΩ·µm). Because the system is coherent, a LEMS expression evaluated on
 //! internal values yields internal values: `g * (erev - v)` with g in µS and volts in mV
 //! is a current in nA, and `ar * phi * (1 - s)` with `ar` in 1/ms is a rate in 1/ms.
+//!
+//! One deliberate departure: NeuroML's `NeuroMLCoreDimensions.xml` (jNeuroML 0.14.0)
+//! declares `resistivity` as m² l² t⁻³ i⁻²; resistance × length is m l³ t⁻³ i⁻², which is
+//! what this crate uses. Only the internal scale of resistivity depends on it, and every
+//! resistivity unit NeuroML defines converts the same either way.
 
 use std::collections::HashMap;
 use std::fmt;
