@@ -22,8 +22,9 @@
 //!
 //! One deliberate departure: NeuroML's `NeuroMLCoreDimensions.xml` (jNeuroML 0.14.0)
 //! declares `resistivity` as m² l² t⁻³ i⁻²; resistance × length is m l³ t⁻³ i⁻², which is
-//! what this crate uses. Only the internal scale of resistivity depends on it, and every
-//! resistivity unit NeuroML defines converts the same either way.
+//! what this crate uses, so that resistivity's internal unit is Ω·m and
+//! `resistivity × length / area` is a resistance in MΩ (= 1/µS). Unit symbols keep their
+//! SI meaning (`3 kohm_cm` = 30 Ω·m).
 
 use std::collections::HashMap;
 use std::fmt;
