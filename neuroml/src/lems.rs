@@ -561,8 +561,7 @@ pub(crate) fn read_component(ctx: &Ctx, el: &Element, type_name: &str) -> Result
         }
     }
     // Attributes that are neither parameters nor references of a user type are typos.
-    if let Some(t) = ctx.types.get(type_name) {
-        let _ = t;
+    if ctx.types.get(type_name).is_some() {
         let allowed_text: Vec<String> = ctx
             .types
             .lineage(type_name)

@@ -125,6 +125,19 @@ impl Model {
         Error::new(self.files.get(origin.file).cloned().unwrap_or_default(), origin.line, element, kind)
     }
 
+    /// Each cell definition the network instantiates, with its number of instances (every
+    /// cell once when the model has no network).
+    pub fn cell_instances(&self) -> Vec<(&Cell, usize)> {
+        match self.network() {
+            Some(net) => net
+                .populations
+                .iter()
+                .filter_map(|p| self.cell(&p.component).map(|c| (c, p.size as usize)))
+                .collect(),
+            None => self.cells.iter().map(|c| (c, 1)).collect(),
+        }
+    }
+
     /// Counts for `model info`. Cells, segments and cables count cell *instances* in the
     /// network; a model without a network counts each cell definition once.
     pub fn summary(&self) -> Summary {
@@ -132,7 +145,7 @@ impl Model {
         let mut segments = 0;
         let mut cables = 0;
         let mut channel_kinds: Vec<String> = Vec::new();
-        let mut count_cell = |cell: &Cell, n: usize| {
+        for (cell, n) in self.cell_instances() {
             cells += n;
             segments += n * cell.morphology.segments.len();
             cables += n * cell.morphology.cables().len();
@@ -141,18 +154,8 @@ impl Model {
                     channel_kinds.push(d.ion_channel.clone());
                 }
             }
-        };
-        let network = self.network();
-        match network {
-            Some(net) => {
-                for p in &net.populations {
-                    if let Some(cell) = self.cell(&p.component) {
-                        count_cell(cell, p.size as usize);
-                    }
-                }
-            }
-            None => self.cells.iter().for_each(|c| count_cell(c, 1)),
         }
+        let network = self.network();
         let (mut chemical, mut electrical, mut inputs) = (0, 0, 0);
         if let Some(net) = network {
             for p in &net.projections {

@@ -127,7 +127,6 @@ fn visit(
             _ => None,
         })
         .collect();
-    let index = docs.len();
     docs.push(Document { path: path.clone(), root });
     for (line, element, href) in includes {
         let fail = |kind| Error::new(&path, line, element.clone(), kind);
@@ -154,7 +153,6 @@ fn visit(
             Err(e) => return Err(fail(ErrorKind::Io(format!("{}: {e}", target.display())))),
         }
     }
-    let _ = index;
     stack.pop();
     Ok(())
 }

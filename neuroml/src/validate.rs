@@ -63,7 +63,7 @@ pub(crate) fn validate(model: &Model) -> Vec<Error> {
             .flat_map(|f| f.columns.iter().map(|c| (c.id.as_str(), c.quantity.as_str())))
             .chain(sim.displays.iter().flat_map(|d| d.lines.iter().map(|l| (l.id.as_str(), l.quantity.as_str()))));
         for (id, quantity) in quantities {
-            if let Err(kind) = check_quantity_path(model, net, quantity) {
+            if let Err(kind) = check_quantity_path(net, quantity) {
                 errors.push(model.error_at(sim.origin, format!("Simulation {} column {id}", sim.id), kind));
             }
         }
@@ -77,7 +77,7 @@ pub(crate) fn validate(model: &Model) -> Vec<Error> {
 }
 
 /// A recorded quantity `POP/INDEX/COMPONENT/VARIABLE` must name an existing cell.
-fn check_quantity_path(model: &Model, net: &Network, quantity: &str) -> std::result::Result<(), ErrorKind> {
+fn check_quantity_path(net: &Network, quantity: &str) -> std::result::Result<(), ErrorKind> {
     let parts: Vec<&str> = quantity.split('/').collect();
     let population = parts[0].split('[').next().unwrap_or("");
     let pop = net.population(population).ok_or_else(|| unknown("population (in quantity path)", quantity))?;
@@ -93,7 +93,6 @@ fn check_quantity_path(model: &Model, net: &Network, quantity: &str) -> std::res
     if parts.len() < 2 {
         return Err(ErrorKind::Invalid(format!("quantity path '{quantity}' names no variable")));
     }
-    let _ = model;
     Ok(())
 }
 

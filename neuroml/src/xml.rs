@@ -81,10 +81,10 @@ fn local_name(name: &str) -> String {
     }
 }
 
-fn element_from(start: &BytesStart, line: u32, lines: &LineIndex, pos: usize) -> Result<Element, XmlError> {
+fn element_from(start: &BytesStart, line: u32) -> Result<Element, XmlError> {
     let mut attrs = Vec::new();
     for attr in start.attributes() {
-        let attr = attr.map_err(|e| XmlError { line: lines.line(pos), message: e.to_string() })?;
+        let attr = attr.map_err(|e| XmlError { line, message: e.to_string() })?;
         let key = attr.key.as_ref().to_string();
         if key == "xmlns" || key.starts_with("xmlns:") || key.starts_with("xsi:") {
             continue;
@@ -117,11 +117,11 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
         let line = lines.line(tag_pos);
         match event {
             Event::Start(start) => {
-                let el = element_from(&start, line, &lines, tag_pos)?;
+                let el = element_from(&start, line)?;
                 stack.push(el);
             }
             Event::Empty(start) => {
-                let el = element_from(&start, line, &lines, tag_pos)?;
+                let el = element_from(&start, line)?;
                 attach(&mut stack, &mut root, el, line)?;
             }
             Event::End(_) => {

@@ -49,14 +49,7 @@ impl Discretization {
 
     /// Number of compartments of the model's network (each cell instance counted).
     pub fn model_compartments(&self, model: &neuroml::Model) -> usize {
-        match model.network() {
-            Some(net) => net
-                .populations
-                .iter()
-                .filter_map(|p| model.cell(&p.component).map(|c| p.size as usize * self.cell_compartments(c)))
-                .sum(),
-            None => model.cells.iter().map(|c| self.cell_compartments(c)).sum(),
-        }
+        model.cell_instances().into_iter().map(|(cell, n)| n * self.cell_compartments(cell)).sum()
     }
 }
 
