@@ -191,25 +191,30 @@ impl Expr {
             Expr::Neg(e) => -e.eval(lookup)?,
             Expr::Not(e) => bool_to_f64(e.eval(lookup)? == 0.0),
             Expr::Call(f, e) => f.apply(e.eval(lookup)?),
-            Expr::Binary(op, a, b) => {
-                let (x, y) = (a.eval(lookup)?, b.eval(lookup)?);
-                match op {
-                    BinaryOp::Add => x + y,
-                    BinaryOp::Sub => x - y,
-                    BinaryOp::Mul => x * y,
-                    BinaryOp::Div => x / y,
-                    BinaryOp::Pow => x.powf(y),
-                    BinaryOp::Gt => bool_to_f64(x > y),
-                    BinaryOp::Lt => bool_to_f64(x < y),
-                    BinaryOp::Ge => bool_to_f64(x >= y),
-                    BinaryOp::Le => bool_to_f64(x <= y),
-                    BinaryOp::Eq => bool_to_f64(x == y),
-                    BinaryOp::Ne => bool_to_f64(x != y),
-                    BinaryOp::And => bool_to_f64(x != 0.0 && y != 0.0),
-                    BinaryOp::Or => bool_to_f64(x != 0.0 || y != 0.0),
-                }
-            }
+            Expr::Binary(op, a, b) => op.apply(a.eval(lookup)?, b.eval(lookup)?),
         })
+    }
+}
+
+impl BinaryOp {
+    /// Applies the operator (comparisons and logic give 1.0 for true, 0.0 for false).
+    #[inline]
+    pub fn apply(self, x: f64, y: f64) -> f64 {
+        match self {
+            BinaryOp::Add => x + y,
+            BinaryOp::Sub => x - y,
+            BinaryOp::Mul => x * y,
+            BinaryOp::Div => x / y,
+            BinaryOp::Pow => x.powf(y),
+            BinaryOp::Gt => bool_to_f64(x > y),
+            BinaryOp::Lt => bool_to_f64(x < y),
+            BinaryOp::Ge => bool_to_f64(x >= y),
+            BinaryOp::Le => bool_to_f64(x <= y),
+            BinaryOp::Eq => bool_to_f64(x == y),
+            BinaryOp::Ne => bool_to_f64(x != y),
+            BinaryOp::And => bool_to_f64(x != 0.0 && y != 0.0),
+            BinaryOp::Or => bool_to_f64(x != 0.0 || y != 0.0),
+        }
     }
 }
 

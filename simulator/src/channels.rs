@@ -1,0 +1,460 @@
+//! Ion channels on compartments, one struct of arrays per channel type.
+//!
+//! A channel instance on a node carries the inward current
+//! i = ḡ · Π_gates fcond · (E − v), with ḡ = conductance density × area [µS]. Standard
+//! gates have fcond = q^instances and relax towards q∞(v) with time constant τ(v):
+//! dq/dt = (q∞ − q)/τ, from rates as q∞ = α/(α + β), τ = 1/(α + β) (both divided by the
+//! Q10 rate scale). States advance by the exact exponential step NEURON's `cnexp` takes
+//! with v held at its new value: q ← q∞ + (q − q∞)·e^{−dt/τ}. Instantaneous gates and
+//! LEMS gates without states (c302's `customHGate`, which reads `caConc`) are evaluated
+//! when currents are.
+
+use neuroml::channel::{Gate, GateKind, HHFunction, HHShape, IonChannel, Q10};
+use neuroml::lems::TypeRegistry;
+
+use crate::error::{Error, Result};
+use crate::fastmath::{exp, sigmoid_slice};
+use crate::kernel::{Columns, Kernel, Plan};
+
+/// A standard rate or variable as a function of v.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Function {
+    Exponential { rate: f64, midpoint: f64, scale: f64 },
+    Sigmoid { rate: f64, midpoint: f64, scale: f64 },
+    ExponentialLinear { rate: f64, midpoint: f64, scale: f64 },
+    Constant(f64),
+}
+
+impl Function {
+    fn new(f: &HHFunction, gate: &Gate) -> Result<Function> {
+        Ok(match f {
+            HHFunction::Standard { shape, rate, midpoint, scale } => {
+                let (rate, midpoint, scale) = (*rate, *midpoint, *scale);
+                match shape {
+                    HHShape::Exponential => Function::Exponential { rate, midpoint, scale },
+                    HHShape::Sigmoid => Function::Sigmoid { rate, midpoint, scale },
+                    HHShape::ExponentialLinear => Function::ExponentialLinear { rate, midpoint, scale },
+                }
+            }
+            HHFunction::FixedTimeCourse { tau } => Function::Constant(*tau),
+            HHFunction::Custom(c) => {
+                return Err(Error::Unsupported {
+                    what: format!("gate {}: rate/variable of LEMS type {} is not supported yet", gate.id, c.type_name),
+                })
+            }
+        })
+    }
+
+    #[inline]
+    fn at(&self, v: f64) -> f64 {
+        match *self {
+            Function::Exponential { rate, midpoint, scale } => rate * exp((v - midpoint) / scale),
+            Function::Sigmoid { rate, midpoint, scale } => rate / (1.0 + exp(-(v - midpoint) / scale)),
+            Function::ExponentialLinear { rate, midpoint, scale } => {
+                let x = (v - midpoint) / scale;
+                if x.abs() < 1e-6 {
+                    rate * (1.0 + x / 2.0)
+                } else {
+                    rate * x / (1.0 - exp(-x))
+                }
+            }
+            Function::Constant(c) => c,
+        }
+    }
+
+    /// `out[i] = f(v[i])`, one shape per loop so that the loop vectorizes.
+    fn eval_slice(&self, v: &[f64], out: &mut [f64]) {
+        match *self {
+            Function::Exponential { rate, midpoint, scale } => {
+                for (o, &x) in out.iter_mut().zip(v) {
+                    *o = rate * exp((x - midpoint) / scale);
+                }
+            }
+            Function::Sigmoid { rate, midpoint, scale } => sigmoid_slice(v, out, rate, midpoint, scale),
+            Function::ExponentialLinear { .. } => {
+                for (o, &x) in out.iter_mut().zip(v) {
+                    *o = self.at(x);
+                }
+            }
+            Function::Constant(c) => out.iter_mut().for_each(|o| *o = c),
+        }
+    }
+
+    fn is_constant(&self) -> bool {
+        matches!(self, Function::Constant(_))
+    }
+}
+
+/// How a gate's q∞ and τ follow from v.
+#[derive(Debug, Clone, PartialEq)]
+enum Form {
+    /// From rates α, β, optionally overridden by an explicit τ and/or q∞.
+    Rates { alpha: Function, beta: Function, tau: Option<Function>, inf: Option<Function> },
+    /// From τ and q∞.
+    TauInf { tau: Function, inf: Function },
+    /// q = q∞(v) at all times.
+    Instantaneous { inf: Function },
+}
+
+impl Form {
+    /// q∞ and τ (before rate scaling) for every voltage; `work` is scratch.
+    fn inf_tau_slice(&self, v: &[f64], inf: &mut [f64], tau: &mut [f64], work: &mut [f64]) {
+        match self {
+            Form::Rates { alpha, beta, tau: tau_f, inf: inf_f } => {
+                alpha.eval_slice(v, inf);
+                beta.eval_slice(v, work);
+                for i in 0..v.len() {
+                    let sum = inf[i] + work[i];
+                    tau[i] = 1.0 / sum;
+                    inf[i] /= sum;
+                }
+                if let Some(f) = inf_f {
+                    f.eval_slice(v, inf);
+                }
+                if let Some(f) = tau_f {
+                    f.eval_slice(v, tau);
+                }
+            }
+            Form::TauInf { tau: tau_f, inf: inf_f } => {
+                inf_f.eval_slice(v, inf);
+                tau_f.eval_slice(v, tau);
+            }
+            Form::Instantaneous { inf: inf_f } => {
+                inf_f.eval_slice(v, inf);
+                tau.iter_mut().for_each(|t| *t = 0.0);
+            }
+        }
+    }
+
+    /// (q∞, τ before rate scaling) at v.
+    #[inline]
+    fn inf_tau(&self, v: f64) -> (f64, f64) {
+        match self {
+            Form::Rates { alpha, beta, tau, inf } => {
+                let (a, b) = (alpha.at(v), beta.at(v));
+                let q = inf.map_or(a / (a + b), |f| f.at(v));
+                let t = tau.map_or(1.0 / (a + b), |f| f.at(v));
+                (q, t)
+            }
+            Form::TauInf { tau, inf } => (inf.at(v), tau.at(v)),
+            Form::Instantaneous { inf } => (inf.at(v), 0.0),
+        }
+    }
+}
+
+/// A gate of a LEMS type, evaluated column-wise.
+#[derive(Debug, Clone)]
+struct LemsGate {
+    kernel: Kernel,
+    columns: Columns,
+    v: usize,
+    ca_conc: Option<usize>,
+    temperature: Option<usize>,
+    /// `fcond` if defined, else `q`.
+    output: usize,
+    use_q_power: bool,
+    current_plan: Plan,
+    state_plan: Plan,
+    stateless: bool,
+}
+
+/// One gate of a channel type across all its instances.
+#[derive(Debug, Clone)]
+struct GateArrays {
+    instances: i32,
+    form: Option<Form>,
+    lems: Option<LemsGate>,
+    rate_scale: f64,
+    /// Gate state per instance.
+    q: Vec<f64>,
+    /// e^{−dt/τ} when τ does not depend on v.
+    fixed_decay: Option<f64>,
+}
+
+/// Every instance of one ion channel type.
+#[derive(Debug, Clone)]
+pub struct ChannelArrays {
+    /// The channel's id.
+    pub channel: String,
+    /// Node of each instance.
+    pub node: Vec<usize>,
+    /// Maximal conductance ḡ [µS].
+    pub gmax: Vec<f64>,
+    /// Reversal potential [mV].
+    pub erev: Vec<f64>,
+    /// Index of the ion pool its current feeds, per instance (`usize::MAX`: none).
+    pub pool: Vec<usize>,
+    gates: Vec<GateArrays>,
+    /// Open fraction per instance, from the last current evaluation.
+    open: Vec<f64>,
+    /// Scratch: voltage at each instance, and three work arrays.
+    local_v: Vec<f64>,
+    work: [Vec<f64>; 3],
+}
+
+fn q10_scale(q10: &Option<Q10>, temperature: f64) -> f64 {
+    match q10 {
+        None => 1.0,
+        Some(Q10::Fixed { q10 }) => *q10,
+        Some(Q10::ExpTemp { q10_factor, experimental_temp }) => q10_factor.powf((temperature - experimental_temp) / 10.0),
+    }
+}
+
+impl ChannelArrays {
+    /// Prepares the arrays of a channel type (instances are added with [`Self::push`]).
+    pub fn new(channel: &IonChannel, registry: &TypeRegistry, temperature: f64) -> Result<ChannelArrays> {
+        let mut gates = Vec::new();
+        for g in &channel.gates {
+            let f = |h: &HHFunction| Function::new(h, g);
+            let form = match &g.kind {
+                GateKind::Rates { forward, reverse } => {
+                    Some(Form::Rates { alpha: f(forward)?, beta: f(reverse)?, tau: None, inf: None })
+                }
+                GateKind::TauInf { time_course, steady_state } => {
+                    Some(Form::TauInf { tau: f(time_course)?, inf: f(steady_state)? })
+                }
+                GateKind::RatesInf { forward, reverse, steady_state } => Some(Form::Rates {
+                    alpha: f(forward)?,
+                    beta: f(reverse)?,
+                    tau: None,
+                    inf: Some(f(steady_state)?),
+                }),
+                GateKind::RatesTau { forward, reverse, time_course } => Some(Form::Rates {
+                    alpha: f(forward)?,
+                    beta: f(reverse)?,
+                    tau: Some(f(time_course)?),
+                    inf: None,
+                }),
+                GateKind::RatesTauInf { forward, reverse, time_course, steady_state } => Some(Form::Rates {
+                    alpha: f(forward)?,
+                    beta: f(reverse)?,
+                    tau: Some(f(time_course)?),
+                    inf: Some(f(steady_state)?),
+                }),
+                GateKind::Instantaneous { steady_state } => Some(Form::Instantaneous { inf: f(steady_state)? }),
+                GateKind::Custom(_) => None,
+            };
+            let lems = match &g.kind {
+                GateKind::Custom(c) => Some(lems_gate(registry, &c.type_name, &channel.id, g)?),
+                _ => None,
+            };
+            gates.push(GateArrays {
+                instances: g.instances as i32,
+                form,
+                lems,
+                rate_scale: q10_scale(&g.q10, temperature),
+                q: Vec::new(),
+                fixed_decay: None,
+            });
+        }
+        Ok(ChannelArrays {
+            channel: channel.id.clone(),
+            node: Vec::new(),
+            gmax: Vec::new(),
+            erev: Vec::new(),
+            pool: Vec::new(),
+            gates,
+            open: Vec::new(),
+            local_v: Vec::new(),
+            work: Default::default(),
+        })
+    }
+
+    /// Adds an instance.
+    pub fn push(&mut self, node: usize, gmax: f64, erev: f64, pool: usize, component_of_gate: &[Option<&neuroml::lems::Component>]) -> Result<()> {
+        self.node.push(node);
+        self.gmax.push(gmax);
+        self.erev.push(erev);
+        self.pool.push(pool);
+        self.open.push(1.0);
+        self.local_v.push(0.0);
+        for w in &mut self.work {
+            w.push(0.0);
+        }
+        for (g, c) in self.gates.iter_mut().zip(component_of_gate) {
+            g.q.push(0.0);
+            if let (Some(l), Some(c)) = (&mut g.lems, c) {
+                l.kernel.push(&mut l.columns, c, &[])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of instances.
+    pub fn len(&self) -> usize {
+        self.node.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.node.is_empty()
+    }
+
+    /// Sets every gate to its steady state at the nodes' voltages and concentrations.
+    pub fn initialise(&mut self, v: &[f64], ca: &[f64], temperature: f64) {
+        let nodes = &self.node;
+        for g in &mut self.gates {
+            if let Some(form) = &g.form {
+                for (q, &n) in g.q.iter_mut().zip(nodes) {
+                    *q = form.inf_tau(v[n]).0;
+                }
+            }
+            if let Some(l) = &mut g.lems {
+                l.set_inputs(nodes, v, ca, temperature);
+                l.kernel.initialise(&mut l.columns);
+                if l.stateless {
+                    l.kernel.evaluate(&mut l.columns, &l.current_plan);
+                }
+            }
+        }
+    }
+
+    /// Adds this channel's inward currents and conductances at the present v and states:
+    /// `inward[n] += ḡ·f·(E − v)`, `conductance[n] += ḡ·f`; ion currents go to `ion_currents[pool][node]`; `ca` is the calcium concentration per node [mM].
+    pub fn add_currents(
+        &mut self,
+        v: &[f64],
+        ca: &[f64],
+        temperature: f64,
+        inward: &mut [f64],
+        conductance: &mut [f64],
+        ion_currents: &mut [Vec<f64>],
+    ) {
+        self.open.iter_mut().for_each(|o| *o = 1.0);
+        for (x, &n) in self.local_v.iter_mut().zip(&self.node) {
+            *x = v[n];
+        }
+        for g in &mut self.gates {
+            if let Some(Form::Instantaneous { inf }) = &g.form {
+                inf.eval_slice(&self.local_v, &mut g.q);
+            }
+            if let Some(l) = &mut g.lems {
+                if l.stateless {
+                    l.set_inputs(&self.node, v, ca, temperature);
+                    l.kernel.evaluate(&mut l.columns, &l.current_plan);
+                }
+                let out = &l.columns.data[l.output];
+                for (o, &x) in self.open.iter_mut().zip(out) {
+                    *o *= if l.use_q_power { x.powi(g.instances) } else { x };
+                }
+            } else {
+                multiply_powers(&mut self.open, &g.q, g.instances);
+            }
+        }
+        for i in 0..self.node.len() {
+            let n = self.node[i];
+            let g = self.gmax[i] * self.open[i];
+            let current = g * (self.erev[i] - v[n]);
+            inward[n] += current;
+            conductance[n] += g;
+            if self.pool[i] != usize::MAX {
+                ion_currents[self.pool[i]][n] += current;
+            }
+        }
+    }
+
+    /// Advances the gate states by dt with the new voltages.
+    pub fn advance(&mut self, v: &[f64], ca: &[f64], temperature: f64, dt: f64) {
+        for (x, &n) in self.local_v.iter_mut().zip(&self.node) {
+            *x = v[n];
+        }
+        for g in &mut self.gates {
+            if let Some(l) = &mut g.lems {
+                if !l.stateless {
+                    l.set_inputs(&self.node, v, ca, temperature);
+                    l.kernel.advance(&mut l.columns, &l.state_plan, dt);
+                    l.kernel.evaluate(&mut l.columns, &l.current_plan);
+                }
+                continue;
+            }
+            let Some(form) = &g.form else { continue };
+            if matches!(form, Form::Instantaneous { .. }) {
+                continue;
+            }
+            let scale = g.rate_scale;
+            let fixed = match form {
+                Form::TauInf { tau, .. } if tau.is_constant() => Some((-dt * scale / tau.at(0.0)).exp()),
+                Form::Rates { tau: Some(tau), .. } if tau.is_constant() => Some((-dt * scale / tau.at(0.0)).exp()),
+                _ => None,
+            };
+            if fixed.is_some() && g.fixed_decay.is_none() {
+                g.fixed_decay = fixed;
+            }
+            let [inf, tau, work] = &mut self.work;
+            form.inf_tau_slice(&self.local_v, inf, tau, work);
+            match g.fixed_decay {
+                Some(d) => {
+                    for (q, &inf) in g.q.iter_mut().zip(inf.iter()) {
+                        *q = inf + (*q - inf) * d;
+                    }
+                }
+                None => {
+                    for ((q, &inf), &tau) in g.q.iter_mut().zip(inf.iter()).zip(tau.iter()) {
+                        let decay = if tau > 0.0 { exp(-dt * scale / tau) } else { 0.0 };
+                        *q = inf + (*q - inf) * decay;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Forgets cached step-size-dependent factors (after dt changes).
+    pub fn reset_cache(&mut self) {
+        for g in &mut self.gates {
+            g.fixed_decay = None;
+        }
+    }
+}
+
+/// `open[i] *= q[i]^instances`, with the common small powers unrolled.
+fn multiply_powers(open: &mut [f64], q: &[f64], instances: i32) {
+    match instances {
+        1 => open.iter_mut().zip(q).for_each(|(o, &q)| *o *= q),
+        2 => open.iter_mut().zip(q).for_each(|(o, &q)| *o *= q * q),
+        3 => open.iter_mut().zip(q).for_each(|(o, &q)| *o *= q * q * q),
+        4 => open.iter_mut().zip(q).for_each(|(o, &q)| {
+            let q2 = q * q;
+            *o *= q2 * q2
+        }),
+        n => open.iter_mut().zip(q).for_each(|(o, &q)| *o *= q.powi(n)),
+    }
+}
+
+impl LemsGate {
+    fn set_inputs(&mut self, nodes: &[usize], v: &[f64], ca: &[f64], temperature: f64) {
+        for (x, &n) in self.columns.data[self.v].iter_mut().zip(nodes) {
+            *x = v[n];
+        }
+        if let Some(c) = self.ca_conc {
+            for (x, &n) in self.columns.data[c].iter_mut().zip(nodes) {
+                *x = ca[n];
+            }
+        }
+        if let Some(t) = self.temperature {
+            self.columns.data[t].iter_mut().for_each(|x| *x = temperature);
+        }
+    }
+}
+
+fn lems_gate(registry: &TypeRegistry, type_name: &str, channel: &str, gate: &Gate) -> Result<LemsGate> {
+    let kernel = Kernel::compile(registry, type_name, &["v", "caConc", "temperature"])?;
+    let output = kernel.slot("fcond").or_else(|| kernel.slot("q")).ok_or_else(|| Error::Unsupported {
+        what: format!("channel {channel}: gate {} of type {type_name} defines neither fcond nor q", gate.id),
+    })?;
+    let use_q_power = kernel.slot("fcond").is_none();
+    let stateless = kernel.state_names().is_empty();
+    let current_plan = kernel.plan_for(&[output]);
+    let state_plan = kernel.state_plan();
+    Ok(LemsGate {
+        columns: kernel.columns(),
+        v: kernel.slot("v").unwrap(),
+        ca_conc: kernel.slot("caConc"),
+        temperature: kernel.slot("temperature"),
+        output,
+        use_q_power,
+        current_plan,
+        state_plan,
+        stateless,
+        kernel,
+    })
+}

@@ -1,0 +1,365 @@
+//! The state of a running network and its time step.
+//!
+//! ## One step, t → t + dt
+//!
+//! 1. **Currents** at v(t) with the states of time t; current inputs at t + dt/2.
+//!    Every mechanism adds its inward current I and conductance G = −∂I/∂v per node.
+//! 2. **Voltage**, implicitly: backward Euler on the cable equation
+//!    C_k (v'_k − v_k)/dt = I_k − G_k (v'_k − v_k) + Σ_j g_kj (v'_j − v'_k),
+//!    the sum running over axial neighbours and gap-junction partners. For Δ = v' − v
+//!    this is the symmetric positive definite system
+//!    (C/dt + G + L) Δ = I − L v  (L: Laplacian of axial and junction conductances),
+//!    solved by [`TreeSolver`]. Crank–Nicolson solves the same system with dt/2 and
+//!    takes v' = v + 2Δ.
+//! 3. **States** at t + dt with v(t + dt), by exponential Euler (NEURON's `cnexp`):
+//!    concentrations first, then gates, then synapses.
+//!
+//! This is NEURON's fixed-step scheme (staggered states, currents linearised in v), except
+//! that gap junctions are implicit here where jNeuroML's NEURON export couples them
+//! explicitly through POINTERs.
+
+use crate::channels::ChannelArrays;
+use crate::concentration::IonPool;
+use crate::error::{Error, Result};
+use crate::inputs::CurrentInputs;
+use crate::layout::{Layout, NO_PARENT};
+use crate::solver::{SolveStats, TreeSolver};
+use crate::synapses::{CoreGraded, GapJunctions, LemsSynapses};
+
+/// The time-stepping method for the voltage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    /// Backward Euler (first order, NEURON's default).
+    #[default]
+    BackwardEuler,
+    /// Crank–Nicolson (second order in the voltage).
+    CrankNicolson,
+}
+
+/// Voltages beyond this are runaway [mV].
+const RUNAWAY: f64 = 1000.0;
+
+/// What a probe reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantity {
+    /// Membrane potential [mV].
+    Voltage,
+    /// Concentration of an ion pool [mM].
+    Concentration(usize),
+}
+
+/// A recorded quantity at one node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    /// Node.
+    pub node: usize,
+    /// Quantity.
+    pub quantity: Quantity,
+}
+
+/// A running network.
+#[derive(Debug)]
+pub struct Simulation {
+    /// Compartments and cells.
+    pub layout: Layout,
+    /// Simulated time [ms].
+    pub t: f64,
+    /// Time step [ms].
+    pub dt: f64,
+    /// Voltage method.
+    pub method: Method,
+    /// Temperature [K].
+    pub temperature: f64,
+    /// Membrane potential per node [mV].
+    pub v: Vec<f64>,
+    pub(crate) channels: Vec<ChannelArrays>,
+    pub(crate) pools: Vec<IonPool>,
+    /// Index of the calcium pool, if any.
+    pub(crate) calcium: Option<usize>,
+    pub(crate) gaps: GapJunctions,
+    pub(crate) core_graded: CoreGraded,
+    pub(crate) lems_synapses: Vec<LemsSynapses>,
+    /// Current inputs.
+    pub inputs: CurrentInputs,
+    pub(crate) solver: TreeSolver,
+    /// Statistics of the last linear solve.
+    pub last_solve: SolveStats,
+    /// CG iterations over the whole run.
+    pub total_iterations: usize,
+    inward: Vec<f64>,
+    conductance: Vec<f64>,
+    ion_currents: Vec<Vec<f64>>,
+    diag: Vec<f64>,
+    rhs: Vec<f64>,
+    delta: Vec<f64>,
+    zeros: Vec<f64>,
+}
+
+impl Simulation {
+    /// Assembles a simulation from its parts (see [`crate::build`]).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn assemble(
+        layout: Layout,
+        dt: f64,
+        method: Method,
+        temperature: f64,
+        channels: Vec<ChannelArrays>,
+        pools: Vec<IonPool>,
+        gaps: GapJunctions,
+        core_graded: CoreGraded,
+        lems_synapses: Vec<LemsSynapses>,
+        inputs: CurrentInputs,
+        tolerance: f64,
+    ) -> Simulation {
+        let n = layout.len();
+        let mut solver = TreeSolver::new(&layout.parent, &layout.axial_conductance, &gaps);
+        solver.tolerance = tolerance;
+        let calcium = pools.iter().position(|p| p.ion == "ca");
+        let ion_currents = vec![vec![0.0; n]; pools.len()];
+        let mut sim = Simulation {
+            v: layout.initial_v.clone(),
+            layout,
+            t: 0.0,
+            dt,
+            method,
+            temperature,
+            channels,
+            pools,
+            calcium,
+            gaps,
+            core_graded,
+            lems_synapses,
+            inputs,
+            solver,
+            last_solve: SolveStats::default(),
+            total_iterations: 0,
+            inward: vec![0.0; n],
+            conductance: vec![0.0; n],
+            ion_currents,
+            diag: vec![0.0; n],
+            rhs: vec![0.0; n],
+            delta: vec![0.0; n],
+            zeros: vec![0.0; n],
+        };
+        sim.initialise();
+        sim
+    }
+
+    /// Back to t = 0: initial voltages, concentrations, gates at steady state, synapses
+    /// at rest.
+    pub fn initialise(&mut self) {
+        self.t = 0.0;
+        self.total_iterations = 0;
+        self.v.copy_from_slice(&self.layout.initial_v);
+        for p in &mut self.pools {
+            p.initialise();
+        }
+        let ca = match self.calcium {
+            Some(c) => &self.pools[c].concentration,
+            None => &self.zeros,
+        };
+        for ch in &mut self.channels {
+            ch.reset_cache();
+            ch.initialise(&self.v, ca, self.temperature);
+        }
+        self.core_graded.initialise();
+        for s in &mut self.lems_synapses {
+            s.initialise(&self.v, self.temperature);
+        }
+    }
+
+    /// Changes the time step (cached factors are recomputed).
+    pub fn set_dt(&mut self, dt: f64) {
+        self.dt = dt;
+        for ch in &mut self.channels {
+            ch.reset_cache();
+        }
+    }
+
+    /// Number of nodes.
+    pub fn nodes(&self) -> usize {
+        self.v.len()
+    }
+
+    /// Advances the network by one time step.
+    pub fn step(&mut self) -> Result<()> {
+        let dt = self.dt;
+        let _span = tracing_span("step");
+        // 1. Currents at v(t).
+        self.inward.iter_mut().for_each(|x| *x = 0.0);
+        self.conductance.iter_mut().for_each(|x| *x = 0.0);
+        for c in &mut self.ion_currents {
+            c.iter_mut().for_each(|x| *x = 0.0);
+        }
+        self.inputs.add_currents(self.t + dt / 2.0, &mut self.inward);
+        let ca = match self.calcium {
+            Some(c) => &self.pools[c].concentration,
+            None => &self.zeros,
+        };
+        for ch in &mut self.channels {
+            ch.add_currents(&self.v, ca, self.temperature, &mut self.inward, &mut self.conductance, &mut self.ion_currents);
+        }
+        self.core_graded.add_currents(&self.v, &mut self.inward, &mut self.conductance);
+        for s in &mut self.lems_synapses {
+            s.add_currents(&self.v, self.temperature, &mut self.inward, &mut self.conductance);
+        }
+
+        // 2. Voltage, implicitly.
+        let h = match self.method {
+            Method::BackwardEuler => dt,
+            Method::CrankNicolson => dt / 2.0,
+        };
+        let layout = &self.layout;
+        for i in 0..self.v.len() {
+            self.diag[i] = layout.capacitance[i] / h + self.conductance[i];
+            self.rhs[i] = self.inward[i];
+        }
+        for i in 0..self.v.len() {
+            let p = layout.parent[i];
+            if p != NO_PARENT {
+                let flow = layout.axial_conductance[i] * (self.v[p] - self.v[i]);
+                self.rhs[i] += flow;
+                self.rhs[p] -= flow;
+            }
+        }
+        for j in 0..self.gaps.a.len() {
+            let (a, b) = (self.gaps.a[j], self.gaps.b[j]);
+            let flow = self.gaps.conductance[j] * (self.v[b] - self.v[a]);
+            self.rhs[a] += flow;
+            self.rhs[b] -= flow;
+        }
+        self.last_solve = self.solver.solve(&self.diag, &self.rhs, &mut self.delta, self.t)?;
+        self.total_iterations += self.last_solve.iterations;
+        let factor = match self.method {
+            Method::BackwardEuler => 1.0,
+            Method::CrankNicolson => 2.0,
+        };
+        for (v, d) in self.v.iter_mut().zip(&self.delta) {
+            *v += factor * d;
+        }
+
+        // 3. States at t + dt.
+        for (pool, current) in self.pools.iter_mut().zip(&self.ion_currents) {
+            pool.advance(dt, current);
+        }
+        let ca = match self.calcium {
+            Some(c) => &self.pools[c].concentration,
+            None => &self.zeros,
+        };
+        for ch in &mut self.channels {
+            ch.advance(&self.v, ca, self.temperature, dt);
+        }
+        self.core_graded.advance(&self.v, dt);
+        for s in &mut self.lems_synapses {
+            s.advance(&self.v, self.temperature, dt);
+        }
+        self.t += dt;
+        self.check()
+    }
+
+    fn check(&self) -> Result<()> {
+        for (i, &v) in self.v.iter().enumerate() {
+            if !v.is_finite() || v.abs() > RUNAWAY {
+                return Err(Error::Runaway { time: self.t, location: self.layout.node_label(i), value: v });
+            }
+        }
+        Ok(())
+    }
+
+    /// The value a probe reads now.
+    pub fn read(&self, probe: &Probe) -> f64 {
+        match probe.quantity {
+            Quantity::Voltage => self.v[probe.node],
+            Quantity::Concentration(p) => self.pools[p].concentration[probe.node],
+        }
+    }
+
+    /// A probe from a LEMS quantity path: `POP/INDEX/CELL/v`, `POP/INDEX/CELL/caConc`,
+    /// `POP[INDEX]/v`, or with a segment id before the variable (`POP/0/CELL/3/v`).
+    /// Without a segment, the point is the middle of segment 0 (the soma in c302).
+    pub fn probe(&self, path: &str) -> Result<Probe> {
+        let bad = |why: &str| Error::Invalid(format!("quantity '{path}': {why}"));
+        let parts: Vec<&str> = path.split('/').collect();
+        let (variable, cell_part, index, segment) = match parts.as_slice() {
+            [pop, idx, _cell, var] => (*var, *pop, idx.parse::<u32>().map_err(|_| bad("bad index"))?, 0),
+            [pop, idx, _cell, seg, var] => (
+                *var,
+                *pop,
+                idx.parse::<u32>().map_err(|_| bad("bad index"))?,
+                seg.parse::<u32>().map_err(|_| bad("bad segment"))?,
+            ),
+            [cell, var] => {
+                let (pop, idx) = match cell.split_once('[') {
+                    Some((p, rest)) => (p, rest.trim_end_matches(']').parse::<u32>().map_err(|_| bad("bad index"))?),
+                    None => (*cell, 0),
+                };
+                (*var, pop, idx, 0)
+            }
+            _ => return Err(bad("expected POPULATION/INDEX/CELL/VARIABLE")),
+        };
+        let cell = self
+            .layout
+            .cells
+            .iter()
+            .find(|c| c.population == cell_part && c.index == index)
+            .ok_or_else(|| bad(&format!("no cell {cell_part}[{index}] in the network")))?;
+        let node = cell.node_at(segment, 0.5).ok_or_else(|| bad(&format!("no segment {segment}")))?;
+        let quantity = match variable {
+            "v" => Quantity::Voltage,
+            "caConc" | "cai" => Quantity::Concentration(
+                self.pools
+                    .iter()
+                    .position(|p| p.ion == "ca" && p.node.contains(&node))
+                    .ok_or_else(|| bad("no calcium concentration model there"))?,
+            ),
+            other => return Err(bad(&format!("unknown variable '{other}' (v and caConc can be recorded)"))),
+        };
+        Ok(Probe { node, quantity })
+    }
+
+    /// Injects a current waveform into a cell (`POP` or `POP[INDEX]`) at the point
+    /// `fraction_along` of segment `segment`, scaled by `weight`.
+    pub fn add_input(&mut self, cell: &str, segment: u32, fraction_along: f64, weight: f64, waveform: crate::inputs::Waveform) -> Result<()> {
+        let c = self.layout.cell_index(cell).ok_or_else(|| Error::Invalid(format!("no cell '{cell}' in the network")))?;
+        let node = self.layout.cells[c]
+            .node_at(segment, fraction_along)
+            .ok_or_else(|| Error::Invalid(format!("cell '{cell}' has no segment {segment}")))?;
+        self.inputs.push(node, weight, waveform);
+        Ok(())
+    }
+
+    /// Runs for `duration` ms (rounded to whole steps), recording the probes at t = 0
+    /// and after every `every` steps. Returns the times [ms] and one series per probe.
+    pub fn run(&mut self, duration: f64, probes: &[Probe], every: usize) -> Result<Traces> {
+        let steps = (duration / self.dt).round() as usize;
+        let every = every.max(1);
+        let mut traces = Traces { time: Vec::new(), values: vec![Vec::new(); probes.len()] };
+        let record = |sim: &Simulation, traces: &mut Traces| {
+            traces.time.push(sim.t);
+            for (series, p) in traces.values.iter_mut().zip(probes) {
+                series.push(sim.read(p));
+            }
+        };
+        record(self, &mut traces);
+        for k in 1..=steps {
+            self.step()?;
+            if k % every == 0 {
+                record(self, &mut traces);
+            }
+        }
+        Ok(traces)
+    }
+}
+
+/// Recorded series.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Traces {
+    /// Sample times [ms].
+    pub time: Vec<f64>,
+    /// One series per probe, in the probe's unit (mV, mM).
+    pub values: Vec<Vec<f64>>,
+}
+
+/// A tracing span for a phase (no-op unless a subscriber listens).
+#[inline]
+fn tracing_span(_name: &'static str) {}

@@ -1,0 +1,382 @@
+//! The implicit step's linear system and its solver.
+//!
+//! Each step solves M x = b with M = D + L_axial + L_gap: D diagonal (C/dt plus the
+//! membrane's conductances), L_axial the Laplacian of the cells' trees (axial
+//! conductances between nodes and parents) and L_gap that of the gap junctions. M is
+//! symmetric positive definite.
+//!
+//! Cells are trees numbered parents-first, so Gaussian elimination from the leaves up
+//! costs O(n) with no fill (Hines 1984). Gap junctions join trees:
+//!
+//! * When every junction sits on a tree's root (c302 connects everything at the soma),
+//!   eliminating each tree down to its root leaves a small system over the roots,
+//!   D' + L_gap, solved by conjugate gradients with a diagonal preconditioner; the trees
+//!   are then back-substituted. Exact up to the CG tolerance.
+//! * Otherwise, conjugate gradients on the whole system, preconditioned by the tree
+//!   solves (junction conductances on the diagonal).
+//!
+//! The tolerance is on the relative residual ‖b − Mx‖∞ / ‖b‖∞.
+
+use crate::error::Error;
+use crate::layout::NO_PARENT;
+use crate::synapses::GapJunctions;
+
+/// Iteration count and residual of one solve.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SolveStats {
+    /// CG iterations (0 when the system needed none).
+    pub iterations: usize,
+    /// Final relative residual.
+    pub residual: f64,
+}
+
+/// Solver for the network's cable + gap-junction system.
+#[derive(Debug, Clone)]
+pub struct TreeSolver {
+    parent: Vec<usize>,
+    axial: Vec<f64>,
+    /// Σ of axial conductances at each node.
+    axial_diag: Vec<f64>,
+    gap_a: Vec<usize>,
+    gap_b: Vec<usize>,
+    gap_g: Vec<f64>,
+    gap_diag: Vec<f64>,
+    /// Roots of the trees and, when every junction is on a root, the junctions in
+    /// root-index form.
+    roots: Vec<usize>,
+    reduced: Option<(Vec<usize>, Vec<usize>)>,
+    /// Relative residual to reach.
+    pub tolerance: f64,
+    /// Iteration limit.
+    pub max_iterations: usize,
+    // Scratch.
+    membrane: Vec<f64>,
+    d: Vec<f64>,
+    inv_d: Vec<f64>,
+    ratio: Vec<f64>,
+    b: Vec<f64>,
+    work: [Vec<f64>; 4],
+}
+
+impl TreeSolver {
+    /// Builds the solver for trees given by `parent` and `axial` conductances [µS] and
+    /// the gap junctions.
+    pub fn new(parent: &[usize], axial: &[f64], gaps: &GapJunctions) -> TreeSolver {
+        let n = parent.len();
+        let mut axial_diag = vec![0.0; n];
+        for i in 0..n {
+            if parent[i] != NO_PARENT {
+                axial_diag[i] += axial[i];
+                axial_diag[parent[i]] += axial[i];
+            }
+        }
+        let mut gap_diag = vec![0.0; n];
+        for ((&a, &b), &g) in gaps.a.iter().zip(&gaps.b).zip(&gaps.conductance) {
+            gap_diag[a] += g;
+            gap_diag[b] += g;
+        }
+        let roots: Vec<usize> = (0..n).filter(|&i| parent[i] == NO_PARENT).collect();
+        let mut root_index = vec![usize::MAX; n];
+        for (k, &r) in roots.iter().enumerate() {
+            root_index[r] = k;
+        }
+        let all_on_roots = gaps.a.iter().chain(&gaps.b).all(|&x| root_index[x] != usize::MAX);
+        let reduced = all_on_roots.then(|| {
+            (gaps.a.iter().map(|&x| root_index[x]).collect(), gaps.b.iter().map(|&x| root_index[x]).collect())
+        });
+        TreeSolver {
+            parent: parent.to_vec(),
+            axial: axial.to_vec(),
+            axial_diag,
+            gap_a: gaps.a.clone(),
+            gap_b: gaps.b.clone(),
+            gap_g: gaps.conductance.clone(),
+            gap_diag,
+            roots,
+            reduced,
+            tolerance: 1e-12,
+            max_iterations: 200,
+            membrane: vec![0.0; n],
+            d: vec![0.0; n],
+            inv_d: vec![0.0; n],
+            ratio: vec![0.0; n],
+            b: vec![0.0; n],
+            work: Default::default(),
+        }
+    }
+
+    /// Solves (diag + L_axial + L_gap) x = rhs, where `diag` holds only the membrane
+    /// terms.
+    pub fn solve(&mut self, diag: &[f64], rhs: &[f64], x: &mut [f64], time: f64) -> Result<SolveStats, Error> {
+        let n = self.parent.len();
+        self.membrane.copy_from_slice(diag);
+        for i in 0..n {
+            self.d[i] = diag[i] + self.axial_diag[i] + self.gap_diag[i];
+        }
+        // Factor the trees: eliminate each node into its parent, leaves first; keep
+        // g/d and 1/d so that solves only multiply.
+        for i in (0..n).rev() {
+            let p = self.parent[i];
+            let inv = 1.0 / self.d[i];
+            self.inv_d[i] = inv;
+            if p != NO_PARENT {
+                let g = self.axial[i];
+                self.ratio[i] = g * inv;
+                self.d[p] -= g * self.ratio[i];
+            }
+        }
+        if self.gap_g.is_empty() {
+            self.b.copy_from_slice(rhs);
+            self.tree_solve(x);
+            return Ok(SolveStats::default());
+        }
+        if self.reduced.is_some() {
+            return self.solve_reduced(rhs, x, time);
+        }
+        self.solve_pcg(rhs, x, time)
+    }
+
+    /// x = T⁻¹ b for the factored trees (T: the tree part with junctions on the
+    /// diagonal); consumes `self.b`.
+    fn tree_solve(&mut self, x: &mut [f64]) {
+        self.eliminate_rhs();
+        for i in 0..self.parent.len() {
+            let p = self.parent[i];
+            x[i] = if p == NO_PARENT { self.b[i] * self.inv_d[i] } else { self.b[i] * self.inv_d[i] + self.ratio[i] * x[p] };
+        }
+    }
+
+    fn eliminate_rhs(&mut self) {
+        for i in (0..self.parent.len()).rev() {
+            let p = self.parent[i];
+            if p != NO_PARENT {
+                self.b[p] += self.ratio[i] * self.b[i];
+            }
+        }
+    }
+
+    fn solve_reduced(&mut self, rhs: &[f64], x: &mut [f64], time: f64) -> Result<SolveStats, Error> {
+        self.b.copy_from_slice(rhs);
+        self.eliminate_rhs();
+        let (a, b) = self.reduced.as_ref().unwrap();
+        let mut op = RootSystem {
+            d: self.roots.iter().map(|&r| self.d[r]).collect(),
+            a,
+            b,
+            g: &self.gap_g,
+        };
+        let rhs_roots: Vec<f64> = self.roots.iter().map(|&r| self.b[r]).collect();
+        let mut y = vec![0.0; self.roots.len()];
+        let stats = conjugate_gradients(&mut op, &rhs_roots, &mut y, self.tolerance, self.max_iterations, &mut self.work)
+            .map_err(|(residual, iterations)| Error::NoConvergence { time, residual, iterations })?;
+        for (k, &r) in self.roots.iter().enumerate() {
+            x[r] = y[k];
+        }
+        for i in 0..self.parent.len() {
+            let p = self.parent[i];
+            if p != NO_PARENT {
+                x[i] = self.b[i] * self.inv_d[i] + self.ratio[i] * x[p];
+            }
+        }
+        Ok(stats)
+    }
+
+    fn solve_pcg(&mut self, rhs: &[f64], x: &mut [f64], time: f64) -> Result<SolveStats, Error> {
+        let mut work = std::mem::take(&mut self.work);
+        let (tolerance, max_iterations) = (self.tolerance, self.max_iterations);
+        let result = conjugate_gradients(&mut WholeSystem(self), rhs, x, tolerance, max_iterations, &mut work);
+        self.work = work;
+        result.map_err(|(residual, iterations)| Error::NoConvergence { time, residual, iterations })
+    }
+
+    /// out = M y with the membrane diagonal of the current solve.
+    fn apply(&self, y: &[f64], out: &mut [f64]) {
+        for i in 0..y.len() {
+            out[i] = (self.membrane[i] + self.axial_diag[i] + self.gap_diag[i]) * y[i];
+        }
+        for i in 0..y.len() {
+            let p = self.parent[i];
+            if p != NO_PARENT {
+                out[i] -= self.axial[i] * y[p];
+                out[p] -= self.axial[i] * y[i];
+            }
+        }
+        for j in 0..self.gap_g.len() {
+            out[self.gap_a[j]] -= self.gap_g[j] * y[self.gap_b[j]];
+            out[self.gap_b[j]] -= self.gap_g[j] * y[self.gap_a[j]];
+        }
+    }
+}
+
+/// A symmetric positive definite operator with a preconditioner, for CG.
+trait Operator {
+    fn apply(&self, y: &[f64], out: &mut [f64]);
+    fn precondition(&mut self, r: &[f64], z: &mut [f64]);
+}
+
+/// The roots' system D' + L_gap after the trees are eliminated.
+struct RootSystem<'a> {
+    d: Vec<f64>,
+    a: &'a [usize],
+    b: &'a [usize],
+    g: &'a [f64],
+}
+
+impl Operator for RootSystem<'_> {
+    fn apply(&self, y: &[f64], out: &mut [f64]) {
+        for k in 0..y.len() {
+            out[k] = self.d[k] * y[k];
+        }
+        for j in 0..self.g.len() {
+            out[self.a[j]] -= self.g[j] * y[self.b[j]];
+            out[self.b[j]] -= self.g[j] * y[self.a[j]];
+        }
+    }
+
+    fn precondition(&mut self, r: &[f64], z: &mut [f64]) {
+        for k in 0..r.len() {
+            z[k] = r[k] / self.d[k];
+        }
+    }
+}
+
+/// The whole system, preconditioned by the tree solves.
+struct WholeSystem<'a>(&'a mut TreeSolver);
+
+impl Operator for WholeSystem<'_> {
+    fn apply(&self, y: &[f64], out: &mut [f64]) {
+        self.0.apply(y, out)
+    }
+
+    fn precondition(&mut self, r: &[f64], z: &mut [f64]) {
+        self.0.b.copy_from_slice(r);
+        self.0.tree_solve(z);
+    }
+}
+
+/// Preconditioned conjugate gradients from x = P⁻¹ b. Returns the stats, or the residual
+/// and iteration count when the limit is hit.
+fn conjugate_gradients(
+    op: &mut dyn Operator,
+    b: &[f64],
+    x: &mut [f64],
+    tolerance: f64,
+    max_iterations: usize,
+    work: &mut [Vec<f64>; 4],
+) -> Result<SolveStats, (f64, usize)> {
+    let n = b.len();
+    for w in work.iter_mut() {
+        w.resize(n, 0.0);
+    }
+    let [r, z, p, q] = work;
+    let norm = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let bnorm = norm(b).max(1e-300);
+    op.precondition(b, x);
+    op.apply(x, q);
+    for i in 0..n {
+        r[i] = b[i] - q[i];
+    }
+    let mut residual = norm(r) / bnorm;
+    if residual <= tolerance {
+        return Ok(SolveStats { iterations: 0, residual });
+    }
+    op.precondition(r, z);
+    p.copy_from_slice(z);
+    let mut rz: f64 = r.iter().zip(z.iter()).map(|(a, b)| a * b).sum();
+    for it in 1..=max_iterations {
+        op.apply(p, q);
+        let pq: f64 = p.iter().zip(q.iter()).map(|(a, b)| a * b).sum();
+        let alpha = rz / pq;
+        for i in 0..n {
+            x[i] += alpha * p[i];
+            r[i] -= alpha * q[i];
+        }
+        residual = norm(r) / bnorm;
+        if residual <= tolerance {
+            return Ok(SolveStats { iterations: it, residual });
+        }
+        op.precondition(r, z);
+        let rz_new: f64 = r.iter().zip(z.iter()).map(|(a, b)| a * b).sum();
+        let beta = rz_new / rz;
+        rz = rz_new;
+        for i in 0..n {
+            p[i] = z[i] + beta * p[i];
+        }
+    }
+    Err((residual, max_iterations))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Dense Gaussian elimination: the reference every solver path must agree with.
+    fn dense_solve(parent: &[usize], axial: &[f64], gaps: &GapJunctions, diag: &[f64], rhs: &[f64]) -> Vec<f64> {
+        let n = parent.len();
+        let mut m = vec![vec![0.0; n]; n];
+        for i in 0..n {
+            m[i][i] += diag[i];
+            if parent[i] != NO_PARENT {
+                let p = parent[i];
+                m[i][i] += axial[i];
+                m[p][p] += axial[i];
+                m[i][p] -= axial[i];
+                m[p][i] -= axial[i];
+            }
+        }
+        for j in 0..gaps.a.len() {
+            let (a, b, g) = (gaps.a[j], gaps.b[j], gaps.conductance[j]);
+            m[a][a] += g;
+            m[b][b] += g;
+            m[a][b] -= g;
+            m[b][a] -= g;
+        }
+        let mut x = rhs.to_vec();
+        for k in 0..n {
+            for i in k + 1..n {
+                let f = m[i][k] / m[k][k];
+                for j in k..n {
+                    m[i][j] -= f * m[k][j];
+                }
+                x[i] -= f * x[k];
+            }
+        }
+        for k in (0..n).rev() {
+            let s: f64 = (k + 1..n).map(|j| m[k][j] * x[j]).sum();
+            x[k] = (x[k] - s) / m[k][k];
+        }
+        x
+    }
+
+    /// Three small trees; junctions on roots (reduced path) or anywhere (PCG path).
+    fn check(gaps: GapJunctions) {
+        let parent = vec![NO_PARENT, 0, 1, 1, NO_PARENT, 4, 5, NO_PARENT, 7];
+        let axial: Vec<f64> = (0..9).map(|i| 0.5 + 0.1 * i as f64).collect();
+        let diag: Vec<f64> = (0..9).map(|i| 0.01 + 0.003 * i as f64).collect();
+        let rhs: Vec<f64> = (0..9).map(|i| (i as f64 * 0.7).sin()).collect();
+        let expected = dense_solve(&parent, &axial, &gaps, &diag, &rhs);
+        let mut solver = TreeSolver::new(&parent, &axial, &gaps);
+        let mut x = vec![0.0; 9];
+        let stats = solver.solve(&diag, &rhs, &mut x, 0.0).unwrap();
+        for (a, b) in x.iter().zip(&expected) {
+            assert!((a - b).abs() < 1e-9 * b.abs().max(1.0), "{x:?} vs {expected:?} ({stats:?})");
+        }
+    }
+
+    #[test]
+    fn trees_alone() {
+        check(GapJunctions::default());
+    }
+
+    #[test]
+    fn junctions_on_roots() {
+        let gaps = GapJunctions { a: vec![0, 4], b: vec![4, 7], conductance: vec![0.2, 0.05] };
+        check(gaps);
+    }
+
+    #[test]
+    fn junctions_anywhere() {
+        let gaps = GapJunctions { a: vec![2, 6, 0], b: vec![8, 3, 5], conductance: vec![0.3, 0.02, 1.0] };
+        check(gaps);
+    }
+}

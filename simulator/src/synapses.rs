@@ -1,0 +1,204 @@
+//! Synapses between cells: gap junctions (in the implicit matrix) and graded chemical
+//! synapses (NeuroML's core `gradedSynapse` natively; LEMS types such as c302's
+//! `gradedSynapse2` through compiled [`Kernel`]s, one per type, evaluated over every
+//! instance at once).
+//!
+//! A graded synapse on node n with peer node p carries an inward current i(v_n, v_p, s).
+//! It enters the step linearised in v_n (conductance −∂i/∂v by a difference quotient, as
+//! NEURON does) with v_p from the start of the step; its states then advance by
+//! exponential Euler with the new voltages.
+
+use neuroml::lems::{Component, TypeRegistry};
+
+use crate::error::{Error, Result};
+use crate::kernel::{Columns, Kernel, PartialDerivative, Plan};
+
+/// Every gap junction: i_a = g (v_b − v_a) and i_b = g (v_a − v_b), coupled implicitly.
+#[derive(Debug, Clone, Default)]
+pub struct GapJunctions {
+    /// One side's node.
+    pub a: Vec<usize>,
+    /// Other side's node.
+    pub b: Vec<usize>,
+    /// Conductance × weight [µS].
+    pub conductance: Vec<f64>,
+}
+
+impl GapJunctions {
+    /// Adds a junction.
+    pub fn push(&mut self, a: usize, b: usize, conductance: f64) {
+        self.a.push(a);
+        self.b.push(b);
+        self.conductance.push(conductance);
+    }
+}
+
+/// NeuroML's core `gradedSynapse` (Kunert et al.):
+/// s∞ = 1/(1 + e^{(V_th − v_peer)/δ}), τ = (1 − s∞)/k, ds/dt = (s∞ − s)/τ,
+/// i = w·g·s·(E − v).
+#[derive(Debug, Clone, Default)]
+pub struct CoreGraded {
+    /// Post node.
+    pub node: Vec<usize>,
+    /// Pre node.
+    pub peer: Vec<usize>,
+    /// w·g [µS].
+    pub conductance: Vec<f64>,
+    /// δ [mV].
+    pub delta: Vec<f64>,
+    /// k [1/ms].
+    pub k: Vec<f64>,
+    /// V_th [mV].
+    pub vth: Vec<f64>,
+    /// E [mV].
+    pub erev: Vec<f64>,
+    /// Activation.
+    pub s: Vec<f64>,
+}
+
+impl CoreGraded {
+    /// Adds the inward currents and conductances.
+    pub fn add_currents(&self, v: &[f64], inward: &mut [f64], conductance: &mut [f64]) {
+        for i in 0..self.node.len() {
+            let n = self.node[i];
+            let g = self.conductance[i] * self.s[i];
+            inward[n] += g * (self.erev[i] - v[n]);
+            conductance[n] += g;
+        }
+    }
+
+    /// Advances s by dt with the new voltages.
+    pub fn advance(&mut self, v: &[f64], dt: f64) {
+        for i in 0..self.node.len() {
+            let inf = 1.0 / (1.0 + ((self.vth[i] - v[self.peer[i]]) / self.delta[i]).exp());
+            let tau = (1.0 - inf) / self.k[i];
+            self.s[i] = if tau > 0.0 { inf + (self.s[i] - inf) * (-dt / tau).exp() } else { inf };
+        }
+    }
+
+    /// Initial activation: 0.
+    pub fn initialise(&mut self) {
+        self.s.iter_mut().for_each(|s| *s = 0.0);
+    }
+}
+
+/// Every instance of one LEMS synapse type.
+#[derive(Debug, Clone)]
+pub struct LemsSynapses {
+    /// The compiled dynamics.
+    pub kernel: Kernel,
+    /// Instance columns.
+    pub columns: Columns,
+    /// Node each instance sits on.
+    pub node: Vec<usize>,
+    /// Its peer's node (`usize::MAX`: none).
+    pub peer: Vec<usize>,
+    v: usize,
+    vpeer: Option<usize>,
+    temperature: Option<usize>,
+    i: usize,
+    current_plan: Plan,
+    current_v_plan: Plan,
+    /// ∂i/∂v, when symbolic.
+    di_dv: Option<PartialDerivative>,
+    state_plan: Plan,
+    /// Scratch: current at v.
+    i0: Vec<f64>,
+}
+
+/// Step for the conductance's difference quotient [mV] (NEURON uses 0.001 mV).
+const DV: f64 = 1e-3;
+
+impl LemsSynapses {
+    /// Compiles a synapse type.
+    pub fn new(registry: &TypeRegistry, type_name: &str) -> Result<LemsSynapses> {
+        let kernel = Kernel::compile(registry, type_name, &["v", "peer/v", "temperature"])?;
+        let i = kernel.slot("i").ok_or_else(|| Error::Unsupported {
+            what: format!("synapse type {type_name} exposes no current 'i'"),
+        })?;
+        let v = kernel.slot("v").unwrap();
+        let current_plan = kernel.plan_for(&[i]);
+        let current_v_plan = kernel.depending(&current_plan, v);
+        let state_plan = kernel.state_plan();
+        Ok(LemsSynapses {
+            columns: kernel.columns(),
+            node: Vec::new(),
+            peer: Vec::new(),
+            v,
+            vpeer: kernel.slot("peer/v"),
+            temperature: kernel.slot("temperature"),
+            i,
+            current_plan,
+            current_v_plan,
+            di_dv: kernel.partial("i", "v"),
+            state_plan,
+            i0: Vec::new(),
+            kernel,
+        })
+    }
+
+    /// Adds an instance of `component` on `node` with `peer`, scaled by `weight`.
+    pub fn push(&mut self, component: &Component, node: usize, peer: usize, weight: f64) -> Result<()> {
+        let overrides: &[(&str, f64)] = if self.kernel.slot("weight").is_some() { &[("weight", weight)] } else { &[] };
+        self.kernel.push(&mut self.columns, component, overrides)?;
+        self.node.push(node);
+        self.peer.push(peer);
+        Ok(())
+    }
+
+    fn set_inputs(&mut self, v: &[f64], temperature: f64) {
+        for (x, &n) in self.columns.data[self.v].iter_mut().zip(&self.node) {
+            *x = v[n];
+        }
+        if let Some(k) = self.vpeer {
+            for (x, &p) in self.columns.data[k].iter_mut().zip(&self.peer) {
+                *x = if p == usize::MAX { 0.0 } else { v[p] };
+            }
+        }
+        if let Some(k) = self.temperature {
+            self.columns.data[k].iter_mut().for_each(|x| *x = temperature);
+        }
+    }
+
+    /// States from `OnStart` (0 otherwise).
+    pub fn initialise(&mut self, v: &[f64], temperature: f64) {
+        self.set_inputs(v, temperature);
+        self.kernel.initialise(&mut self.columns);
+    }
+
+    /// Adds the inward currents and their conductances −∂i/∂v.
+    pub fn add_currents(&mut self, v: &[f64], temperature: f64, inward: &mut [f64], conductance: &mut [f64]) {
+        self.set_inputs(v, temperature);
+        self.kernel.evaluate(&mut self.columns, &self.current_plan);
+        if let Some(di_dv) = &self.di_dv {
+            self.i0.resize(self.node.len(), 0.0);
+            self.kernel.evaluate_partial(&mut self.columns, di_dv, &mut self.i0);
+            let i = &self.columns.data[self.i];
+            for (k, &n) in self.node.iter().enumerate() {
+                inward[n] += i[k];
+                conductance[n] -= self.i0[k];
+            }
+            return;
+        }
+        self.i0.clear();
+        self.i0.extend_from_slice(&self.columns.data[self.i]);
+        self.columns.data[self.v].iter_mut().for_each(|x| *x += DV);
+        self.kernel.evaluate(&mut self.columns, &self.current_v_plan);
+        let i1 = &self.columns.data[self.i];
+        for (k, &n) in self.node.iter().enumerate() {
+            inward[n] += self.i0[k];
+            conductance[n] += (self.i0[k] - i1[k]) / DV;
+        }
+    }
+
+    /// Advances the states by dt with the new voltages.
+    pub fn advance(&mut self, v: &[f64], temperature: f64, dt: f64) {
+        self.set_inputs(v, temperature);
+        self.kernel.advance(&mut self.columns, &self.state_plan, dt);
+    }
+
+    /// Current value of a variable for every instance.
+    pub fn variable(&self, name: &str) -> Option<&[f64]> {
+        self.kernel.slot(name).map(|k| self.columns.data[k].as_slice())
+    }
+}
