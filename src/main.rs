@@ -6,6 +6,7 @@
 
 mod bundled;
 mod model_info;
+mod simulate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +28,70 @@ enum Command {
         #[command(subcommand)]
         command: ModelCommand,
     },
+    /// Run a LEMS <Simulation> as `pynml LEMS_FILE -neuron -run -nogui` would, writing
+    /// every <OutputFile> (time first, SI units).
+    Run {
+        /// The LEMS file.
+        lems_file: PathBuf,
+        /// Time step [ms] (default: the simulation's step).
+        #[arg(long)]
+        dt: Option<f64>,
+        /// Duration [ms] (default: the simulation's length).
+        #[arg(long)]
+        duration: Option<f64>,
+        /// Where to write the output files (default: beside the LEMS file).
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+        #[command(flatten)]
+        numerics: NumericsArgs,
+    },
+    /// Simulate a network (the bundled c302 D1 by default) with current steps on chosen
+    /// neurons, optionally ablating some, and write the membrane potentials.
+    Simulate {
+        /// A LEMS or .net.nml model (default: the bundled c302 D1).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Neurons receiving the current step, e.g. PLML,PLMR,AVBL,AVBR.
+        #[arg(long, value_delimiter = ',')]
+        stimulate: Vec<String>,
+        /// Step amplitude [pA].
+        #[arg(long, default_value_t = 15.0)]
+        amplitude: f64,
+        /// Step onset [ms].
+        #[arg(long, default_value_t = 100.0)]
+        delay: f64,
+        /// Step length [ms].
+        #[arg(long, default_value_t = 300.0)]
+        width: f64,
+        /// Time step [ms].
+        #[arg(long)]
+        dt: Option<f64>,
+        /// Duration [ms].
+        #[arg(long, default_value_t = 500.0)]
+        duration: f64,
+        /// Neurons to remove with their connections.
+        #[arg(long, value_delimiter = ',')]
+        ablate: Vec<String>,
+        /// Neurons to record (or `all`, the default).
+        #[arg(long, value_delimiter = ',')]
+        record: Vec<String>,
+        /// Output file (.csv).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        numerics: NumericsArgs,
+    },
+}
+
+/// Numerical choices shared by `run` and `simulate`.
+#[derive(clap::Args)]
+struct NumericsArgs {
+    /// Voltage method: be (backward Euler, as NEURON) or cn (Crank–Nicolson).
+    #[arg(long, default_value = "be", value_parser = simulate::parse_method)]
+    method: simulator::Method,
+    /// Compartments: per-cable (as jNeuroML/NEURON), per-segment, fixed:N, max-length:UM.
+    #[arg(long, default_value = "per-cable", value_parser = simulate::parse_discretization)]
+    discretization: simulator::Discretization,
 }
 
 #[derive(Subcommand)]
@@ -45,6 +110,28 @@ enum ModelCommand {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Model { command: ModelCommand::Info { model, json } } => model_info::run(model.as_deref(), json),
+        Command::Run { lems_file, dt, duration, out_dir, numerics } => simulate::run_lems(
+            &lems_file,
+            duration,
+            out_dir.as_deref(),
+            simulate::Numerics { dt, method: numerics.method, discretization: numerics.discretization },
+        ),
+        Command::Simulate {
+            model,
+            stimulate,
+            amplitude,
+            delay,
+            width,
+            dt,
+            duration,
+            ablate,
+            record,
+            out,
+            numerics,
+        } => simulate::simulate(
+            simulate::SimulateArgs { model, stimulate, amplitude_pa: amplitude, delay, width, duration, ablate, record, out },
+            simulate::Numerics { dt, method: numerics.method, discretization: numerics.discretization },
+        ),
     }
 }
 

@@ -75,3 +75,66 @@ fn missing_file_and_bad_flags_exit_2() {
     let out = celegans(&["model", "info", "--no-such-flag"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("celegans-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn run_writes_the_lems_output_files_in_si_units() {
+    let out = temp_dir("run");
+    let lems = repo().join("simulator/tests/reference/single_AVBL/model/LEMS_c302_D1_single_AVBL.xml");
+    let o = celegans(&["run", lems.to_str().unwrap(), "--out-dir", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = std::fs::read_to_string(out.join("c302_D1_single_AVBL.dat")).unwrap();
+    let rows: Vec<Vec<f64>> =
+        v.lines().map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect()).collect();
+    // 500 ms at 0.1 ms: 5001 rows of time [s] and AVBL's v [V], as jNeuroML's NEURON export.
+    assert_eq!(rows.len(), 5001);
+    assert_eq!(rows[0], vec![0.0, -0.045]);
+    assert!((rows[5000][0] - 0.5).abs() < 1e-12);
+    let peak = rows.iter().map(|r| r[1]).fold(f64::MIN, f64::max);
+    assert!(peak > 0.01 && peak < 0.06, "the 15 pA step makes AVBL fire: peak {peak} V");
+    let ca = std::fs::read_to_string(out.join("c302_D1_single_AVBL.activity.dat")).unwrap();
+    assert_eq!(ca.lines().count(), 5001);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("simulated 500 ms"), "{stderr}");
+}
+
+#[test]
+fn simulate_records_chosen_neurons_and_rejects_unknown_ones() {
+    let out = temp_dir("simulate");
+    let csv = out.join("fcm.csv");
+    let o = celegans(&[
+        "simulate",
+        "--stimulate",
+        "PLML,PLMR,AVBL,AVBR",
+        "--record",
+        "DB1,VB1",
+        "--duration",
+        "150",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next().unwrap(), "time_ms,DB1_mV,VB1_mV");
+    assert_eq!(lines.count(), 1501);
+
+    let bad = out.join("bad.csv");
+    let o = celegans(&["simulate", "--stimulate", "NOPE", "--out", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stderr.trim(), "error: --stimulate NOPE: no cell 'NOPE' in the network");
+    assert!(!bad.exists());
+    let o = celegans(&["simulate", "--ablate", "AVBL,NOPE", "--out", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot ablate 'NOPE'"));
+    let o = celegans(&["simulate", "--dt", "-1", "--out", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!bad.exists());
+}

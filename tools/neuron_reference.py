@@ -109,6 +109,7 @@ def run_neuron(workdir, name, dt):
     ).stdout
     sim = re.search(r"Finished NEURON simulation in ([0-9.]+) seconds", out)
     print("  dt %s: NEURON simulate %s s" % (dt, sim.group(1) if sim else "?"))
+    run_neuron.last_simulate_seconds = float(sim.group(1)) if sim else float("nan")
     with open(os.path.join(workdir, "%s.dat" % name)) as f:
         v = [list(map(float, l.split())) for l in f]
     with open(os.path.join(workdir, "%s.activity.dat" % name)) as f:

@@ -66,6 +66,8 @@ pub struct Simulation {
     pub t: f64,
     /// Time step [ms].
     pub dt: f64,
+    /// Steps taken since t = 0 (t = steps · dt, free of accumulated rounding).
+    steps: u64,
     /// Voltage method.
     pub method: Method,
     /// Temperature [K].
@@ -121,6 +123,7 @@ impl Simulation {
             layout,
             t: 0.0,
             dt,
+            steps: 0,
             method,
             temperature,
             channels,
@@ -149,6 +152,7 @@ impl Simulation {
     /// at rest.
     pub fn initialise(&mut self) {
         self.t = 0.0;
+        self.steps = 0;
         self.total_iterations = 0;
         self.v.copy_from_slice(&self.layout.initial_v);
         for p in &mut self.pools {
@@ -170,7 +174,9 @@ impl Simulation {
 
     /// Changes the time step (cached factors are recomputed).
     pub fn set_dt(&mut self, dt: f64) {
+        // Keep t: restart the step count from here.
         self.dt = dt;
+        self.steps = (self.t / dt).round() as u64;
         for ch in &mut self.channels {
             ch.reset_cache();
         }
@@ -253,7 +259,8 @@ impl Simulation {
         for s in &mut self.lems_synapses {
             s.advance(&self.v, self.temperature, dt);
         }
-        self.t += dt;
+        self.steps += 1;
+        self.t = self.steps as f64 * dt;
         self.check()
     }
 

@@ -62,34 +62,52 @@ fn compare_small(case: &str, dt: f64, neuron_dt: &str) -> Vec<(String, f64, f64)
         .collect()
 }
 
-#[test]
-fn single_cell_explore() {
-    for case in ["single_AVBL", "gap_pair_AIAL_AIAR", "chain_ADEL_AVL_DA2"] {
-        for (dt, ndt) in [(0.1, "0.1"), (0.01, "0.01")] {
-            let r = compare_small(case, dt, ndt);
-            println!("{case} dt {dt}: {r:?}");
-        }
-    }
+/// RMS and max difference of one column, by name.
+fn column<'a>(r: &'a [(String, f64, f64)], name: &str) -> &'a (String, f64, f64) {
+    r.iter().find(|c| c.0 == name).unwrap()
 }
 
-#[allow(dead_code)]
+#[test]
+fn single_cell_matches_neuron() {
+    // A spiking cell (15 pA step): the worst case for timing differences.
+    let r = compare_small("single_AVBL", 0.01, "0.01");
+    println!("{r:?}");
+    let v = column(&r, "AVBL/v");
+    assert!(v.1 < 0.6, "AVBL v RMS {} mV", v.1);
+    let ca = column(&r, "AVBL/caConc");
+    assert!(ca.1 < 5e-9, "AVBL caConc RMS {} mM", ca.1);
+    // At dt 0.1 the schemes differ more (jNeuroML's mod files step gates by forward Euler
+    // and use the gate values of the step before; see tests/reference/README.md).
+    let r = compare_small("single_AVBL", 0.1, "0.1");
+    assert!(column(&r, "AVBL/v").1 < 4.0, "{r:?}");
+}
+
+#[test]
+fn gap_junction_pair_matches_neuron() {
+    let r = compare_small("gap_pair_AIAL_AIAR", 0.01, "0.01");
+    println!("{r:?}");
+    assert!(column(&r, "AIAL/v").1 < 0.03, "{r:?}");
+    // The partner is driven only through the junction.
+    assert!(column(&r, "AIAR/v").1 < 0.01, "{r:?}");
+    assert!(column(&r, "AIAR/v").2 < 0.05, "{r:?}");
+    let r = compare_small("gap_pair_AIAL_AIAR", 0.1, "0.1");
+    assert!(column(&r, "AIAR/v").1 < 0.05, "{r:?}");
+}
+
+#[test]
+fn graded_synapse_chain_matches_neuron() {
+    let r = compare_small("chain_ADEL_AVL_DA2", 0.01, "0.01");
+    println!("{r:?}");
+    assert!(column(&r, "ADEL/v").1 < 0.6, "{r:?}");
+    // Excitatory then inhibitory gradedSynapse2 downstream.
+    assert!(column(&r, "AVL/v").1 < 0.03, "{r:?}");
+    assert!(column(&r, "DA2/v").1 < 0.003, "{r:?}");
+    let r = compare_small("chain_ADEL_AVL_DA2", 0.1, "0.1");
+    assert!(column(&r, "AVL/v").1 < 0.4, "{r:?}");
+}
+
 fn pulse() -> Waveform {
     Waveform::Pulse { delay: 100.0, duration: 300.0, amplitude: 0.015 }
-}
-
-#[test]
-fn explore_detail() {
-    let case = "single_AVBL";
-    let model = neuroml::load(dir().join(case).join("model/LEMS_c302_D1_single_AVBL.xml")).unwrap();
-    let table = read_table(&dir().join(case).join("neuron-9.0.2_dt0.1.txt"));
-    let mut sim = build(&model, &Options { dt: 0.1, ..Options::default() }).unwrap();
-    let p = sim.probe("AVBL/0/AVBL/v").unwrap();
-    let tr = sim.run(500.0, &[p], 2).unwrap();
-    for (i, row) in table.rows.iter().enumerate() {
-        if (i % 10 == 0 && row[0] < 140.0 && row[0] > 90.0) || (i < 5) {
-            println!("{:.1} neuron {:.4} ours {:.4}", row[0], row[1], tr.values[0][i]);
-        }
-    }
 }
 
 /// The bundled model with the reference stimulus added.
@@ -133,12 +151,29 @@ fn full_compare(dt: f64, method: simulator::Method, neuron_dt: &str) -> (f64, f6
     ((sq / count as f64).sqrt(), max, per_cell)
 }
 
+/// The accuracy criterion on the full model (500 ms, PLM/AVB stimulated), with
+/// NEURON at dt 0.01 ms as the converged reference: NEURON's own dt 0.1 run differs from
+/// it by 0.103 mV RMS (computed from the two committed tables below).
 #[test]
-fn full_explore() {
+fn full_model_accuracy_against_converged_neuron() {
     use simulator::Method::*;
-    for (dt, m, ndt) in [(0.1, CrankNicolson, "0.01"), (0.05, BackwardEuler, "0.01"), (0.01, BackwardEuler, "0.01")] {
-        let (rms, max, mut per) = full_compare(dt, m, ndt);
-        per.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap());
-        println!("ours dt {dt} {m:?} vs neuron {ndt}: rms {rms:.4} max {max:.3}; worst {:?}", &per[..5]);
+    let reference = read_table(&dir().join("full_D1_PLM_AVB/neuron-9.0.2_dt0.01.txt"));
+    let coarse = read_table(&dir().join("full_D1_PLM_AVB/neuron-9.0.2_dt0.1.txt"));
+    let (mut sq, mut count) = (0.0, 0);
+    for (a, b) in reference.rows.iter().zip(&coarse.rows) {
+        for k in 1..a.len() {
+            sq += (a[k] - b[k]).powi(2);
+            count += 1;
+        }
     }
+    let neuron_error = (sq / count as f64).sqrt();
+    assert!((neuron_error - 0.103).abs() < 0.002, "NEURON dt 0.1 vs 0.01: {neuron_error}");
+
+    let (cn, _, _) = full_compare(0.1, CrankNicolson, "0.01");
+    let (be, _, _) = full_compare(0.1, BackwardEuler, "0.01");
+    let (fine, fine_max, _) = full_compare(0.01, BackwardEuler, "0.01");
+    println!("RMS vs NEURON dt 0.01: ours CN dt 0.1 {cn:.4}, BE dt 0.1 {be:.4}, BE dt 0.01 {fine:.4} (max {fine_max:.3}); NEURON dt 0.1 {neuron_error:.4}");
+    assert!(cn <= neuron_error, "Crank–Nicolson at dt 0.1: {cn} mV");
+    assert!(be < 0.13, "backward Euler at dt 0.1: {be} mV");
+    assert!(fine <= 0.05, "dt 0.01: {fine} mV");
 }

@@ -1,0 +1,63 @@
+//! The full c302 D1 model (302 cells, 500 ms, PLML/PLMR/AVBL/AVBR at 15 pA from 100 to
+//! 400 ms), one thread, against NEURON's simulate phase measured in the same run
+//! (`tools/neuron_bench.py`, when `pynml` and `neuron` are installed).
+//!
+//! `cargo bench -p simulator --bench full_model`
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use simulator::inputs::Waveform;
+use simulator::{build, Discretization, Method, Options};
+
+fn simulate_seconds(model: &neuroml::Model, dt: f64, method: Method, discretization: Discretization) -> (f64, usize) {
+    let options = Options { dt, method, discretization, ..Options::default() };
+    let mut best = f64::INFINITY;
+    let mut nodes = 0;
+    for _ in 0..3 {
+        let mut sim = build(model, &options).unwrap();
+        for cell in ["PLML", "PLMR", "AVBL", "AVBR"] {
+            let pulse = Waveform::Pulse { delay: 100.0, duration: 300.0, amplitude: 0.015 };
+            sim.add_input(cell, 0, 0.5, 1.0, pulse).unwrap();
+        }
+        let t = Instant::now();
+        sim.run(500.0, &[], 1).unwrap();
+        best = best.min(t.elapsed().as_secs_f64());
+        nodes = sim.layout.compartments;
+    }
+    (best, nodes)
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let model = neuroml::load(root.join("models/c302_D1/LEMS_c302_D1.xml")).unwrap();
+    let neuron = Command::new("python3")
+        .arg(root.join("tools/neuron_bench.py"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| {
+            let text = String::from_utf8_lossy(&o.stdout).to_string();
+            let line = text.lines().last()?.to_string();
+            let key = "\"neuron_simulate_seconds\": ";
+            let start = line.find(key)? + key.len();
+            line[start..].split(|c| c == ',' || c == '}').next()?.trim().parse::<f64>().ok()
+        });
+    println!("full c302 D1 model, 500 ms, one thread (best of 3)");
+    let cases = [
+        ("per-cable, backward Euler, dt 0.1", 0.1, Method::BackwardEuler, Discretization::PerCable),
+        ("per-cable, Crank-Nicolson, dt 0.1", 0.1, Method::CrankNicolson, Discretization::PerCable),
+        ("per-segment, backward Euler, dt 0.1", 0.1, Method::BackwardEuler, Discretization::PerSegment),
+        ("max-length 20 um, backward Euler, dt 0.1", 0.1, Method::BackwardEuler, Discretization::MaxLength(20.0)),
+    ];
+    for (name, dt, method, disc) in cases {
+        let (s, n) = simulate_seconds(&model, dt, method, disc);
+        let ratio = neuron.map(|t| format!("{:.1}x NEURON", t / s)).unwrap_or_else(|| "NEURON not measured".into());
+        println!("{name:44} {n:6} compartments  {s:7.3} s  ({:.1} us/compartment/ms)  {ratio}", s * 1e6 / n as f64 / 500.0);
+    }
+    match neuron {
+        Some(t) => println!("NEURON 9 (jNeuroML export), same model and stimulus, dt 0.1: simulate {t:.3} s"),
+        None => println!("NEURON: not run (needs `pip install neuron pyneuroml c302` and Java)"),
+    }
+}

@@ -1,0 +1,227 @@
+//! `celegans run` (a LEMS `<Simulation>`, as `pynml LEMS -neuron -run` would) and
+//! `celegans simulate` (the bundled model with chosen stimuli, ablations and recordings).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context};
+use simulator::inputs::Waveform;
+use simulator::{build, Discretization, Method, Options};
+
+use crate::bundled;
+
+/// Options shared by both commands.
+pub struct Numerics {
+    pub dt: Option<f64>,
+    pub method: Method,
+    pub discretization: Discretization,
+}
+
+/// Parses `be`/`cn`.
+pub fn parse_method(s: &str) -> Result<Method, String> {
+    match s {
+        "be" | "backward-euler" => Ok(Method::BackwardEuler),
+        "cn" | "crank-nicolson" => Ok(Method::CrankNicolson),
+        _ => Err(format!("unknown method '{s}' (be or cn)")),
+    }
+}
+
+/// Parses `per-cable`, `per-segment`, `fixed:N`, `max-length:UM`.
+pub fn parse_discretization(s: &str) -> Result<Discretization, String> {
+    let bad = || format!("unknown discretization '{s}' (per-cable, per-segment, fixed:N, max-length:UM)");
+    Ok(match s.split_once(':') {
+        None if s == "per-cable" => Discretization::PerCable,
+        None if s == "per-segment" => Discretization::PerSegment,
+        Some(("fixed", n)) => Discretization::FixedPerCable(n.parse().ok().filter(|&n| n > 0).ok_or_else(bad)?),
+        Some(("max-length", x)) => {
+            Discretization::MaxLength(x.parse().ok().filter(|&x: &f64| x > 0.0).ok_or_else(bad)?)
+        }
+        _ => return Err(bad()),
+    })
+}
+
+fn check_positive(name: &str, x: f64) -> anyhow::Result<f64> {
+    if !(x > 0.0 && x.is_finite()) {
+        bail!("--{name} must be a positive number of ms, not {x}");
+    }
+    Ok(x)
+}
+
+/// Formats like C's `%e` (six decimals, two-digit signed exponent), as jNeuroML's NEURON
+/// export writes its output files.
+fn c_exp(x: f64) -> String {
+    let s = format!("{x:.6e}");
+    match s.split_once('e') {
+        Some((mantissa, exp)) => {
+            let (sign, digits) = if let Some(d) = exp.strip_prefix('-') { ('-', d) } else { ('+', exp) };
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None => s,
+    }
+}
+
+/// Writes `path` via a temporary file renamed into place.
+fn write_atomically(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
+    let tmp = path.with_extension(format!("{}.partial", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
+    let result = (|| {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        fill(&mut f)?;
+        f.flush()?;
+        drop(f);
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("writing {}", path.display()))
+}
+
+/// `celegans run`.
+pub fn run_lems(path: &Path, duration: Option<f64>, out_dir: Option<&Path>, numerics: Numerics) -> anyhow::Result<()> {
+    let setup = Instant::now();
+    let model = bundled::load_model(Some(path))?;
+    let target = model.target.clone().ok_or_else(|| anyhow!("{}: no <Target> simulation to run", path.display()))?;
+    let sim_spec = model
+        .simulation(&target)
+        .cloned()
+        .ok_or_else(|| anyhow!("{}: target simulation '{target}' is not defined", path.display()))?;
+    let dt = check_positive("dt", numerics.dt.unwrap_or(sim_spec.step))?;
+    let duration = check_positive("duration", duration.unwrap_or(sim_spec.length))?;
+    let options = Options { dt, method: numerics.method, discretization: numerics.discretization, ..Options::default() };
+    let mut sim = build(&model, &options)?;
+    let mut files = Vec::new();
+    for file in &sim_spec.output_files {
+        let probes = file
+            .columns
+            .iter()
+            .map(|c| sim.probe(&c.quantity).with_context(|| format!("output file {} column {}", file.id, c.id)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        // SI: V for voltages, mol/m³ (= mM) for concentrations.
+        let scales: Vec<f64> = probes
+            .iter()
+            .map(|p| if matches!(p.quantity, simulator::Quantity::Voltage) { 1e-3 } else { 1.0 })
+            .collect();
+        files.push((file.file_name.clone(), probes, scales));
+    }
+    let all: Vec<_> = files.iter().flat_map(|(_, p, _)| p.iter().cloned()).collect();
+    eprintln!(
+        "set up {} compartments ({} nodes) in {:.3} s",
+        sim.layout.compartments,
+        sim.nodes(),
+        setup.elapsed().as_secs_f64()
+    );
+    let start = Instant::now();
+    let traces = sim.run(duration, &all, 1)?;
+    eprintln!(
+        "simulated {duration} ms at dt {dt} ms ({:?}) in {:.3} s",
+        numerics.method,
+        start.elapsed().as_secs_f64()
+    );
+    let base = out_dir.map(Path::to_path_buf).unwrap_or_else(|| {
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        if dir.starts_with(bundled::ROOT) {
+            PathBuf::from(".")
+        } else {
+            dir
+        }
+    });
+    std::fs::create_dir_all(&base).with_context(|| format!("creating {}", base.display()))?;
+    let mut offset = 0;
+    for (name, probes, scales) in &files {
+        let out = base.join(name);
+        let columns = offset..offset + probes.len();
+        write_atomically(&out, |w| {
+            for (k, t) in traces.time.iter().enumerate() {
+                write!(w, "{}\t", c_exp(t * 1e-3))?;
+                for (c, s) in columns.clone().zip(scales) {
+                    write!(w, "{}\t", c_exp(traces.values[c][k] * s))?;
+                }
+                writeln!(w)?;
+            }
+            Ok(())
+        })?;
+        eprintln!("wrote {}", out.display());
+        offset += probes.len();
+    }
+    Ok(())
+}
+
+/// What `celegans simulate` does.
+pub struct SimulateArgs {
+    pub model: Option<PathBuf>,
+    pub stimulate: Vec<String>,
+    pub amplitude_pa: f64,
+    pub delay: f64,
+    pub width: f64,
+    pub duration: f64,
+    pub ablate: Vec<String>,
+    pub record: Vec<String>,
+    pub out: PathBuf,
+}
+
+/// `celegans simulate`.
+pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
+    let ext = args.out.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if ext != "csv" {
+        bail!(
+            "--out {}: only .csv output is available yet (HDF5 arrives with `celegans dataset`)",
+            args.out.display()
+        );
+    }
+    let dt = check_positive("dt", numerics.dt.unwrap_or(0.1))?;
+    let duration = check_positive("duration", args.duration)?;
+    let model = bundled::load_model(args.model.as_deref())?;
+    let options = Options {
+        dt,
+        method: numerics.method,
+        discretization: numerics.discretization,
+        ablate: args.ablate.clone(),
+        ..Options::default()
+    };
+    let mut sim = build(&model, &options)?;
+    let pulse = Waveform::Pulse { delay: args.delay, duration: args.width, amplitude: args.amplitude_pa * 1e-3 };
+    for cell in &args.stimulate {
+        sim.add_input(cell, 0, 0.5, 1.0, pulse.clone()).with_context(|| format!("--stimulate {cell}"))?;
+    }
+    let names: Vec<String> = if args.record.iter().any(|r| r == "all") || args.record.is_empty() {
+        sim.layout.cells.iter().map(|c| c.name().trim_end_matches("[0]").to_string()).collect()
+    } else {
+        args.record.clone()
+    };
+    let probes = names
+        .iter()
+        .map(|n| sim.probe(&format!("{n}/v")).with_context(|| format!("--record {n}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let start = Instant::now();
+    let traces = sim.run(duration, &probes, 1)?;
+    eprintln!("simulated {duration} ms at dt {dt} ms in {:.3} s", start.elapsed().as_secs_f64());
+    write_atomically(&args.out, |w| {
+        write!(w, "time_ms")?;
+        for n in &names {
+            write!(w, ",{n}_mV")?;
+        }
+        writeln!(w)?;
+        for (k, t) in traces.time.iter().enumerate() {
+            write!(w, "{t}")?;
+            for series in &traces.values {
+                write!(w, ",{:.6}", series[k])?;
+            }
+            writeln!(w)?;
+        }
+        Ok(())
+    })?;
+    eprintln!("wrote {}", args.out.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn c_style_exponent() {
+        assert_eq!(super::c_exp(0.0001), "1.000000e-04");
+        assert_eq!(super::c_exp(-0.045), "-4.500000e-02");
+        assert_eq!(super::c_exp(0.0), "0.000000e+00");
+        assert_eq!(super::c_exp(123.0), "1.230000e+02");
+    }
+}
