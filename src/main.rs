@@ -104,12 +104,17 @@ enum ModelCommand {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        /// Compartments: per-cable (as jNeuroML/NEURON), per-segment, fixed:N, max-length:UM.
+        #[arg(long, default_value = "per-cable", value_parser = simulate::parse_discretization)]
+        discretization: simulator::Discretization,
     },
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Model { command: ModelCommand::Info { model, json } } => model_info::run(model.as_deref(), json),
+        Command::Model { command: ModelCommand::Info { model, json, discretization } } => {
+            model_info::run(model.as_deref(), json, discretization)
+        }
         Command::Run { lems_file, dt, duration, out_dir, numerics } => simulate::run_lems(
             &lems_file,
             duration,

@@ -14,7 +14,7 @@ struct Info {
     #[serde(flatten)]
     summary: neuroml::Summary,
     compartments: usize,
-    discretization: &'static str,
+    discretization: String,
     parse_seconds: f64,
     unresolved: Vec<String>,
 }
@@ -23,7 +23,7 @@ fn defined_by_network(e: &neuroml::Error) -> bool {
     matches!(e.kind.as_ref(), neuroml::ErrorKind::UnknownReference { what, .. } if what == "ion channel" || what == "concentration model")
 }
 
-pub fn run(path: Option<&Path>, json: bool) -> anyhow::Result<()> {
+pub fn run(path: Option<&Path>, json: bool, discretization: Discretization) -> anyhow::Result<()> {
     let start = Instant::now();
     let model = match path {
         // A lone cell file conventionally leaves its channels and concentration models to
@@ -41,8 +41,13 @@ pub fn run(path: Option<&Path>, json: bool) -> anyhow::Result<()> {
     let info = Info {
         model: path.map(|p| p.display().to_string()).unwrap_or_else(|| bundled::lems_path().display().to_string()),
         summary: model.summary(),
-        compartments: Discretization::default().model_compartments(&model),
-        discretization: "per-cable (jNeuroML/NEURON default)",
+        compartments: discretization.model_compartments(&model),
+        discretization: match discretization {
+            Discretization::PerCable => "per-cable (jNeuroML/NEURON default)".to_string(),
+            Discretization::PerSegment => "per-segment".to_string(),
+            Discretization::FixedPerCable(n) => format!("fixed:{n}"),
+            Discretization::MaxLength(x) => format!("max-length:{x}"),
+        },
         parse_seconds,
         unresolved: model.unresolved.iter().map(|e| e.to_string()).collect(),
     };

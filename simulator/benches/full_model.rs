@@ -42,7 +42,7 @@ fn main() {
             let line = text.lines().last()?.to_string();
             let key = "\"neuron_simulate_seconds\": ";
             let start = line.find(key)? + key.len();
-            line[start..].split(|c| c == ',' || c == '}').next()?.trim().parse::<f64>().ok()
+            line[start..].split([',', '}']).next()?.trim().parse::<f64>().ok()
         });
     println!("full c302 D1 model, 500 ms, one thread (best of 3)");
     let cases = [

@@ -9,13 +9,16 @@
 //! as ≈ 3·10⁻³⁰⁸, which no gate or synapse can tell from 0).
 
 const LOG2E: f64 = std::f64::consts::LOG2_E;
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+/// ln 2's high part (fdlibm's `ln2_hi`, exact in f64).
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+/// ln 2 − LN2_HI (fdlibm's `ln2_lo`).
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 /// 1.5 · 2⁵²: adding it rounds to an integer held in the low mantissa bits.
 const ROUND: f64 = 6_755_399_441_055_744.0;
 
 /// e^x, accurate to a few ulp.
 #[inline(always)]
+#[allow(clippy::manual_clamp)] // f64::clamp kept the loops from vectorizing
 pub fn exp(x: f64) -> f64 {
     let x = x.max(-708.0).min(709.0);
     let k = x * LOG2E + ROUND;

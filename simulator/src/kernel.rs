@@ -277,7 +277,7 @@ impl Kernel {
             let mut reads = Vec::new();
             for case in &d.cases {
                 let names = case.condition.iter().flat_map(|c| c.names()).chain(case.value.names());
-                reads.extend(names.filter_map(|n| slot(n)));
+                reads.extend(names.filter_map(&slot));
             }
             let depth = stack_depth(&ops);
             pending.push((slot(&d.name).unwrap(), Program { ops, depth }, reads));

@@ -190,8 +190,8 @@ impl Simulation {
     /// Advances the network by one time step.
     pub fn step(&mut self) -> Result<()> {
         let dt = self.dt;
-        let _span = tracing_span("step");
         // 1. Currents at v(t).
+        let span = tracing::trace_span!("currents").entered();
         self.inward.iter_mut().for_each(|x| *x = 0.0);
         self.conductance.iter_mut().for_each(|x| *x = 0.0);
         for c in &mut self.ion_currents {
@@ -210,7 +210,10 @@ impl Simulation {
             s.add_currents(&self.v, self.temperature, &mut self.inward, &mut self.conductance);
         }
 
+        drop(span);
+
         // 2. Voltage, implicitly.
+        let span = tracing::trace_span!("voltage").entered();
         let h = match self.method {
             Method::BackwardEuler => dt,
             Method::CrankNicolson => dt / 2.0,
@@ -244,7 +247,10 @@ impl Simulation {
             *v += factor * d;
         }
 
+        drop(span);
+
         // 3. States at t + dt.
+        let _span = tracing::trace_span!("states").entered();
         for (pool, current) in self.pools.iter_mut().zip(&self.ion_currents) {
             pool.advance(dt, current);
         }
@@ -366,7 +372,3 @@ pub struct Traces {
     /// One series per probe, in the probe's unit (mV, mM).
     pub values: Vec<Vec<f64>>,
 }
-
-/// A tracing span for a phase (no-op unless a subscriber listens).
-#[inline]
-fn tracing_span(_name: &'static str) {}

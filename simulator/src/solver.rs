@@ -110,8 +110,8 @@ impl TreeSolver {
     pub fn solve(&mut self, diag: &[f64], rhs: &[f64], x: &mut [f64], time: f64) -> Result<SolveStats, Error> {
         let n = self.parent.len();
         self.membrane.copy_from_slice(diag);
-        for i in 0..n {
-            self.d[i] = diag[i] + self.axial_diag[i] + self.gap_diag[i];
+        for (i, d) in self.d.iter_mut().enumerate() {
+            *d = diag[i] + self.axial_diag[i] + self.gap_diag[i];
         }
         // Factor the trees: eliminate each node into its parent, leaves first; keep
         // g/d and 1/d so that solves only multiply.
@@ -333,10 +333,11 @@ mod tests {
         }
         let mut x = rhs.to_vec();
         for k in 0..n {
+            let pivot = m[k].clone();
             for i in k + 1..n {
-                let f = m[i][k] / m[k][k];
-                for j in k..n {
-                    m[i][j] -= f * m[k][j];
+                let f = m[i][k] / pivot[k];
+                for (a, b) in m[i][k..].iter_mut().zip(&pivot[k..]) {
+                    *a -= f * b;
                 }
                 x[i] -= f * x[k];
             }
