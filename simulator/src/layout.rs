@@ -278,25 +278,23 @@ fn add_cell(layout: &mut Layout, population: String, index: u32, cell: &Cell, po
         zero_end[ci] = Some(parent).filter(|&p| p != NO_PARENT);
         for j in 0..n {
             let (a, b) = (j as f64 * piece, (j + 1) as f64 * piece);
+            // Centre of the previous node (or the cable's start) to this centre; the parts
+            // outside the cable (before x = 0) contribute nothing.
             let g = if parent == NO_PARENT {
                 0.0
             } else {
-                conductance(r * poly.resistance_integral(a - piece / 2.0, a + piece / 2.0).max(0.0))
-            };
-            let g = if j == 0 && parent != NO_PARENT {
-                conductance(r * poly.resistance_integral(0.0, piece / 2.0))
-            } else {
-                g
+                conductance(r * poly.resistance_integral(a - piece / 2.0, a + piece / 2.0))
             };
             let node = push_node(layout, parent, g, init);
+            let areas = poly.areas(a, b);
             let mut capacitance = 0.0;
-            for (seg, area) in poly.areas(a, b) {
+            for &(seg, area) in &areas {
                 layout.area[node] += area;
                 capacitance += area * cm.get(&seg).copied().unwrap_or(DEFAULT_SPECIFIC_CAPACITANCE);
                 segment_areas.push((node, seg, area));
             }
             layout.capacitance[node] = capacitance;
-            if let Some(&(seg, _)) = poly.areas(a, b).first() {
+            if let Some(&(seg, _)) = areas.first() {
                 layout.initial_v[node] = v0.get(&seg).copied().unwrap_or(init);
             }
             cable_nodes[ci].push(node);

@@ -13,7 +13,7 @@ use crate::concentration::IonPool;
 use crate::discretization::Discretization;
 use crate::error::{Error, Result};
 use crate::inputs::{CurrentInputs, Waveform};
-use crate::layout::{discretize, Layout};
+use crate::layout::discretize;
 use crate::simulation::{Method, Simulation};
 use crate::synapses::{CoreGraded, GapJunctions, LemsSynapses};
 
@@ -278,9 +278,4 @@ fn ablate(model: &Model, names: &[String]) -> Result<Model> {
     }
     net.input_lists.retain(|l| !gone(&l.population));
     Ok(out)
-}
-
-/// The layout a policy gives for a model (for `model info`).
-pub fn layout(model: &Model, policy: Discretization) -> Result<Layout> {
-    discretize(model, policy)
 }

@@ -158,10 +158,7 @@ impl Simulation {
         for p in &mut self.pools {
             p.initialise();
         }
-        let ca = match self.calcium {
-            Some(c) => &self.pools[c].concentration,
-            None => &self.zeros,
-        };
+        let ca = calcium(&self.pools, self.calcium, &self.zeros);
         for ch in &mut self.channels {
             ch.reset_cache();
             ch.initialise(&self.v, ca, self.temperature);
@@ -198,10 +195,7 @@ impl Simulation {
             c.iter_mut().for_each(|x| *x = 0.0);
         }
         self.inputs.add_currents(self.t + dt / 2.0, &mut self.inward);
-        let ca = match self.calcium {
-            Some(c) => &self.pools[c].concentration,
-            None => &self.zeros,
-        };
+        let ca = calcium(&self.pools, self.calcium, &self.zeros);
         for ch in &mut self.channels {
             ch.add_currents(&self.v, ca, self.temperature, &mut self.inward, &mut self.conductance, &mut self.ion_currents);
         }
@@ -254,10 +248,7 @@ impl Simulation {
         for (pool, current) in self.pools.iter_mut().zip(&self.ion_currents) {
             pool.advance(dt, current);
         }
-        let ca = match self.calcium {
-            Some(c) => &self.pools[c].concentration,
-            None => &self.zeros,
-        };
+        let ca = calcium(&self.pools, self.calcium, &self.zeros);
         for ch in &mut self.channels {
             ch.advance(&self.v, ca, self.temperature, dt);
         }
@@ -293,29 +284,26 @@ impl Simulation {
     pub fn probe(&self, path: &str) -> Result<Probe> {
         let bad = |why: &str| Error::Invalid(format!("quantity '{path}': {why}"));
         let parts: Vec<&str> = path.split('/').collect();
-        let (variable, cell_part, index, segment) = match parts.as_slice() {
-            [pop, idx, _cell, var] => (*var, *pop, idx.parse::<u32>().map_err(|_| bad("bad index"))?, 0),
-            [pop, idx, _cell, seg, var] => (
-                *var,
-                *pop,
-                idx.parse::<u32>().map_err(|_| bad("bad index"))?,
-                seg.parse::<u32>().map_err(|_| bad("bad segment"))?,
-            ),
+        let index = |pop: &str, idx: &str| -> Result<usize> {
+            let idx: u32 = idx.parse().map_err(|_| bad("bad index"))?;
+            self.layout
+                .cells
+                .iter()
+                .position(|c| c.population == pop && c.index == idx)
+                .ok_or_else(|| bad(&format!("no cell {pop}[{idx}] in the network")))
+        };
+        let (variable, cell, segment) = match parts.as_slice() {
+            [pop, idx, _cell, var] => (*var, index(pop, idx)?, 0),
+            [pop, idx, _cell, seg, var] => {
+                (*var, index(pop, idx)?, seg.parse::<u32>().map_err(|_| bad("bad segment"))?)
+            }
             [cell, var] => {
-                let (pop, idx) = match cell.split_once('[') {
-                    Some((p, rest)) => (p, rest.trim_end_matches(']').parse::<u32>().map_err(|_| bad("bad index"))?),
-                    None => (*cell, 0),
-                };
-                (*var, pop, idx, 0)
+                let found = self.layout.cell_index(cell);
+                (*var, found.ok_or_else(|| bad(&format!("no cell {cell} in the network")))?, 0)
             }
             _ => return Err(bad("expected POPULATION/INDEX/CELL/VARIABLE")),
         };
-        let cell = self
-            .layout
-            .cells
-            .iter()
-            .find(|c| c.population == cell_part && c.index == index)
-            .ok_or_else(|| bad(&format!("no cell {cell_part}[{index}] in the network")))?;
+        let cell = &self.layout.cells[cell];
         let node = cell.node_at(segment, 0.5).ok_or_else(|| bad(&format!("no segment {segment}")))?;
         let quantity = match variable {
             "v" => Quantity::Voltage,
@@ -361,6 +349,14 @@ impl Simulation {
             }
         }
         Ok(traces)
+    }
+}
+
+/// The calcium concentration per node [mM] (zeros when no pool governs calcium).
+fn calcium<'a>(pools: &'a [IonPool], index: Option<usize>, zeros: &'a [f64]) -> &'a [f64] {
+    match index {
+        Some(c) => &pools[c].concentration,
+        None => zeros,
     }
 }
 
