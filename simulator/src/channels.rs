@@ -126,6 +126,22 @@ impl Form {
         }
     }
 
+    /// q∞ alone for every voltage (τ fixed); `work` is scratch.
+    fn inf_slice(&self, v: &[f64], inf: &mut [f64], work: &mut [f64]) {
+        match self {
+            Form::Rates { inf: Some(f), .. } | Form::TauInf { inf: f, .. } | Form::Instantaneous { inf: f } => {
+                f.eval_slice(v, inf)
+            }
+            Form::Rates { alpha, beta, inf: None, .. } => {
+                alpha.eval_slice(v, inf);
+                beta.eval_slice(v, work);
+                for (q, &b) in inf.iter_mut().zip(work.iter()) {
+                    *q /= *q + b;
+                }
+            }
+        }
+    }
+
     /// (q∞, τ before rate scaling) at v.
     #[inline]
     fn inf_tau(&self, v: f64) -> (f64, f64) {
@@ -184,6 +200,8 @@ pub struct ChannelArrays {
     pub erev: Vec<f64>,
     /// Index of the ion pool its current feeds, per instance (`usize::MAX`: none).
     pub pool: Vec<usize>,
+    /// The pool every instance feeds, when they all feed the same one (or none).
+    common_pool: Option<usize>,
     gates: Vec<GateArrays>,
     /// Open fraction per instance, from the last current evaluation.
     open: Vec<f64>,
@@ -253,6 +271,7 @@ impl ChannelArrays {
             gmax: Vec::new(),
             erev: Vec::new(),
             pool: Vec::new(),
+            common_pool: None,
             gates,
             open: Vec::new(),
             local_v: Vec::new(),
@@ -265,6 +284,11 @@ impl ChannelArrays {
         self.node.push(node);
         self.gmax.push(gmax);
         self.erev.push(erev);
+        if self.pool.is_empty() {
+            self.common_pool = Some(pool);
+        } else if self.common_pool != Some(pool) {
+            self.common_pool = None;
+        }
         self.pool.push(pool);
         self.open.push(1.0);
         self.local_v.push(0.0);
@@ -278,6 +302,12 @@ impl ChannelArrays {
             }
         }
         Ok(())
+    }
+
+    /// Whether the channel has no gates and feeds no ion pool: a constant conductance
+    /// per instance, which [`crate::Simulation`] folds into one leak per node.
+    pub fn is_plain_leak(&self) -> bool {
+        self.gates.is_empty() && self.common_pool == Some(usize::MAX)
     }
 
     /// Number of instances.
@@ -341,14 +371,35 @@ impl ChannelArrays {
                 multiply_powers(&mut self.open, &g.q, g.instances);
             }
         }
-        for i in 0..self.node.len() {
-            let n = self.node[i];
-            let g = self.gmax[i] * self.open[i];
-            let current = g * (self.erev[i] - v[n]);
-            inward[n] += current;
-            conductance[n] += g;
-            if self.pool[i] != usize::MAX {
-                ion_currents[self.pool[i]][n] += current;
+        let instances = self.node.iter().zip(&self.local_v).zip(self.gmax.iter().zip(&self.open)).zip(&self.erev);
+        match self.common_pool {
+            Some(usize::MAX) => {
+                for (((&n, &v), (&gmax, &open)), &erev) in instances {
+                    let g = gmax * open;
+                    inward[n] += g * (erev - v);
+                    conductance[n] += g;
+                }
+            }
+            Some(pool) => {
+                let ion = &mut ion_currents[pool];
+                for (((&n, &v), (&gmax, &open)), &erev) in instances {
+                    let g = gmax * open;
+                    let current = g * (erev - v);
+                    inward[n] += current;
+                    conductance[n] += g;
+                    ion[n] += current;
+                }
+            }
+            None => {
+                for ((((&n, &v), (&gmax, &open)), &erev), &pool) in instances.zip(&self.pool) {
+                    let g = gmax * open;
+                    let current = g * (erev - v);
+                    inward[n] += current;
+                    conductance[n] += g;
+                    if pool != usize::MAX {
+                        ion_currents[pool][n] += current;
+                    }
+                }
             }
         }
     }
@@ -381,14 +432,15 @@ impl ChannelArrays {
                 g.fixed_decay = fixed;
             }
             let [inf, tau, work] = &mut self.work;
-            form.inf_tau_slice(&self.local_v, inf, tau, work);
             match g.fixed_decay {
                 Some(d) => {
+                    form.inf_slice(&self.local_v, inf, work);
                     for (q, &inf) in g.q.iter_mut().zip(inf.iter()) {
                         *q = inf + (*q - inf) * d;
                     }
                 }
                 None => {
+                    form.inf_tau_slice(&self.local_v, inf, tau, work);
                     for ((q, &inf), &tau) in g.q.iter_mut().zip(inf.iter()).zip(tau.iter()) {
                         let decay = if tau > 0.0 { exp(-dt * scale / tau) } else { 0.0 };
                         *q = inf + (*q - inf) * decay;

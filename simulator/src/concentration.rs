@@ -40,6 +40,9 @@ pub struct IonPool {
     resting: Vec<f64>,
     tau: Vec<f64>,
     initial: Vec<f64>,
+    /// e^{−dt/τ} per instance, for the step `decay_dt`.
+    decay: Vec<f64>,
+    decay_dt: f64,
 }
 
 impl IonPool {
@@ -53,6 +56,8 @@ impl IonPool {
             resting: Vec::new(),
             tau: Vec::new(),
             initial: Vec::new(),
+            decay: Vec::new(),
+            decay_dt: f64::NAN,
         }
     }
 
@@ -97,6 +102,10 @@ impl IonPool {
     /// Advances every governed concentration by dt with this step's inward ion currents
     /// per node [nA].
     pub fn advance(&mut self, dt: f64, current: &[f64]) {
+        if self.decay_dt != dt || self.decay.len() != self.node.len() {
+            self.decay = self.tau.iter().map(|tau| (-dt / tau).exp()).collect();
+            self.decay_dt = dt;
+        }
         for i in 0..self.node.len() {
             let n = self.node[i];
             let per_na = match self.influx[i] {
@@ -104,7 +113,7 @@ impl IonPool {
             };
             let tau = self.tau[i];
             let c_inf = self.resting[i] + tau * per_na * current[n];
-            let c = c_inf + (self.concentration[n] - c_inf) * (-dt / tau).exp();
+            let c = c_inf + (self.concentration[n] - c_inf) * self.decay[i];
             self.concentration[n] = c.max(0.0);
         }
     }

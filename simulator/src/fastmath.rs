@@ -50,6 +50,11 @@ pub fn exp(x: f64) -> f64 {
 pub fn sigmoid_slice(v: &[f64], out: &mut [f64], rate: f64, midpoint: f64, scale: f64) {
     #[cfg(target_arch = "x86_64")]
     {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the feature was detected at run time.
+            unsafe { sigmoid_avx512(v, out, rate, midpoint, scale) };
+            return;
+        }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
             // SAFETY: the features were detected at run time.
             unsafe { sigmoid_avx2(v, out, rate, midpoint, scale) };
@@ -63,6 +68,11 @@ pub fn sigmoid_slice(v: &[f64], out: &mut [f64], rate: f64, midpoint: f64, scale
 pub fn exp_slice(xs: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the feature was detected at run time.
+            unsafe { exp_avx512(xs) };
+            return;
+        }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
             // SAFETY: the features were detected at run time.
             unsafe { exp_avx2(xs) };
@@ -82,6 +92,12 @@ fn exp_generic(xs: &mut [f64]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn exp_avx2(xs: &mut [f64]) {
+    exp_generic(xs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn exp_avx512(xs: &mut [f64]) {
     exp_generic(xs)
 }
 
@@ -107,6 +123,12 @@ fn sigmoid_generic(v: &[f64], out: &mut [f64], rate: f64, midpoint: f64, scale: 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn sigmoid_avx2(v: &[f64], out: &mut [f64], rate: f64, midpoint: f64, scale: f64) {
+    sigmoid_generic(v, out, rate, midpoint, scale)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn sigmoid_avx512(v: &[f64], out: &mut [f64], rate: f64, midpoint: f64, scale: f64) {
     sigmoid_generic(v, out, rate, midpoint, scale)
 }
 

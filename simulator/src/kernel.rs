@@ -45,47 +45,53 @@ impl Program {
         Ok(Program { ops, depth })
     }
 
-    /// Evaluates over `n` instances into `out`, using `stack` as scratch.
-    fn run(&self, cols: &[Vec<f64>], stack: &mut Vec<Vec<f64>>, out: &mut [f64]) {
-        let n = out.len();
-        while stack.len() < self.depth {
-            stack.push(Vec::new());
+    /// Evaluates instances `start..start + len` (len ≤ [`BLOCK`]) into `out[..len]`,
+    /// using `stack` (at least `self.depth` lanes) as scratch.
+    #[inline]
+    fn run_block(&self, cols: &[Vec<f64>], start: usize, len: usize, stack: &mut [Lane], out: &mut [f64]) {
+        // A constant length for whole blocks lets the copies and loops unroll.
+        if len == BLOCK {
+            self.run_lanes(cols, start, BLOCK, stack, out)
+        } else {
+            self.run_lanes(cols, start, len, stack, out)
         }
-        for s in stack.iter_mut() {
-            s.resize(n, 0.0);
-        }
+    }
+
+    #[inline(always)]
+    fn run_lanes(&self, cols: &[Vec<f64>], start: usize, len: usize, stack: &mut [Lane], out: &mut [f64]) {
+        let range = start..start + len;
         let mut sp = 0;
         for op in &self.ops {
             match *op {
                 Op::Const(c) => {
-                    stack[sp].fill(c);
+                    stack[sp][..len].fill(c);
                     sp += 1;
                 }
                 Op::Load(k) => {
-                    stack[sp].copy_from_slice(&cols[k]);
+                    stack[sp][..len].copy_from_slice(&cols[k][range.clone()]);
                     sp += 1;
                 }
-                Op::Neg => stack[sp - 1].iter_mut().for_each(|x| *x = -*x),
-                Op::Not => stack[sp - 1].iter_mut().for_each(|x| *x = if *x == 0.0 { 1.0 } else { 0.0 }),
+                Op::Neg => stack[sp - 1][..len].iter_mut().for_each(|x| *x = -*x),
+                Op::Not => stack[sp - 1][..len].iter_mut().for_each(|x| *x = if *x == 0.0 { 1.0 } else { 0.0 }),
                 Op::Call(f) => match f {
-                    Function::Exp => crate::fastmath::exp_slice(&mut stack[sp - 1]),
-                    _ => stack[sp - 1].iter_mut().for_each(|x| *x = f.apply(*x)),
+                    Function::Exp => crate::fastmath::exp_slice(&mut stack[sp - 1][..len]),
+                    _ => stack[sp - 1][..len].iter_mut().for_each(|x| *x = f.apply(*x)),
                 },
-                Op::BinConst(b, c) => binary(b, &mut stack[sp - 1], |_| c),
+                Op::BinConst(b, c) => binary(b, &mut stack[sp - 1][..len], |_| c),
                 Op::BinLoad(b, k) => {
-                    let col = &cols[k];
-                    binary(b, &mut stack[sp - 1], |i| col[i])
+                    let col = &cols[k][range.clone()];
+                    binary(b, &mut stack[sp - 1][..len], |i| col[i])
                 }
                 Op::Bin(b) => {
                     let (lo, hi) = stack.split_at_mut(sp - 1);
-                    let rhs = &hi[0];
-                    binary(b, &mut lo[sp - 2], |i| rhs[i]);
+                    let rhs = &hi[0][..len];
+                    binary(b, &mut lo[sp - 2][..len], |i| rhs[i]);
                     sp -= 1;
                 }
                 Op::Select => {
                     let (lo, hi) = stack.split_at_mut(sp - 2);
                     let (then, otherwise) = (&hi[0], &hi[1]);
-                    for (i, c) in lo[sp - 3].iter_mut().enumerate() {
+                    for (i, c) in lo[sp - 3][..len].iter_mut().enumerate() {
                         *c = if *c != 0.0 { then[i] } else { otherwise[i] };
                     }
                     sp -= 2;
@@ -93,11 +99,32 @@ impl Program {
             }
         }
         debug_assert_eq!(sp, 1);
-        out.copy_from_slice(&stack[0][..n]);
+        out[..len].copy_from_slice(&stack[0][..len]);
+    }
+
+    /// Evaluates over every instance into `out`, block by block.
+    fn run(&self, cols: &[Vec<f64>], stack: &mut Vec<Lane>, out: &mut [f64]) {
+        ensure_depth(stack, self.depth);
+        for start in (0..out.len()).step_by(BLOCK) {
+            let len = BLOCK.min(out.len() - start);
+            self.run_block(cols, start, len, stack, &mut out[start..]);
+        }
     }
 }
 
-#[inline]
+/// Instances evaluated together: a block's stack stays in the L1 cache.
+const BLOCK: usize = 64;
+
+/// One stack entry of a block.
+type Lane = [f64; BLOCK];
+
+fn ensure_depth(stack: &mut Vec<Lane>, depth: usize) {
+    if stack.len() < depth {
+        stack.resize(depth, [0.0; BLOCK]);
+    }
+}
+
+#[inline(always)]
 fn binary(op: BinaryOp, lhs: &mut [f64], rhs: impl Fn(usize) -> f64) {
     match op {
         BinaryOp::Add => lhs.iter_mut().enumerate().for_each(|(i, x)| *x += rhs(i)),
@@ -184,8 +211,10 @@ pub struct Kernel {
 pub struct Columns {
     /// One column per slot.
     pub data: Vec<Vec<f64>>,
-    stack: Vec<Vec<f64>>,
-    scratch: Vec<f64>,
+    /// Evaluation stack of one block (lane 0 receives each result).
+    stack: Vec<Lane>,
+    /// Per block while advancing: each state's update, a slope and a saved state.
+    lanes: Vec<Lane>,
 }
 
 impl Columns {
@@ -447,11 +476,22 @@ impl Kernel {
 
     /// Evaluates the derived variables of a plan.
     pub fn evaluate(&self, cols: &mut Columns, plan: &Plan) {
+        let depth = plan.0.iter().map(|&i| self.derived[i].1.depth).max().unwrap_or(0);
+        ensure_depth(&mut cols.stack, depth + 1);
+        for start in (0..cols.len()).step_by(BLOCK) {
+            let len = BLOCK.min(cols.len() - start);
+            self.evaluate_block(cols, plan, start, len);
+        }
+    }
+
+    /// [`Kernel::evaluate`] for instances `start..start + len`; the stack must be deep
+    /// enough for the plan's programs plus one lane.
+    fn evaluate_block(&self, cols: &mut Columns, plan: &Plan, start: usize, len: usize) {
+        let (result, stack) = cols.stack.split_first_mut().expect("stack prepared");
         for &i in &plan.0 {
             let (s, prog) = &self.derived[i];
-            let mut out = std::mem::take(&mut cols.data[*s]);
-            prog.run(&cols.data, &mut cols.stack, &mut out);
-            cols.data[*s] = out;
+            prog.run_block(&cols.data, start, len, stack, result);
+            cols.data[*s][start..start + len].copy_from_slice(&result[..len]);
         }
     }
 
@@ -484,46 +524,57 @@ impl Kernel {
     /// y ← y + f · (e^{b·dt} − 1)/b. This is exact when f is linear in y (as NEURON's
     /// `cnexp` is) and reduces to forward Euler when b = 0.
     pub fn advance(&self, cols: &mut Columns, plan: &Plan, dt: f64) {
-        self.evaluate(cols, plan);
-        let n = cols.len();
-        let mut updates: Vec<Vec<f64>> = Vec::with_capacity(self.derivatives.len());
-        for ((s, prog), jacobian) in self.derivatives.iter().zip(&self.jacobians) {
-            let mut f = vec![0.0; n];
-            prog.run(&cols.data, &mut cols.stack, &mut f);
-            let mut slope = std::mem::take(&mut cols.scratch);
-            slope.resize(n, 0.0);
-            match jacobian {
-                Some(j) => j.run(&cols.data, &mut cols.stack, &mut slope),
-                None => {
-                    // Perturb the state to find the slope.
-                    let dependents = self.depending(plan, *s);
-                    let saved = cols.data[*s].clone();
-                    let eps: Vec<f64> = saved.iter().map(|y| 1e-6 * y.abs().max(1e-3)).collect();
-                    for (y, e) in cols.data[*s].iter_mut().zip(&eps) {
-                        *y += e;
-                    }
-                    self.evaluate(cols, &dependents);
-                    prog.run(&cols.data, &mut cols.stack, &mut slope);
-                    cols.data[*s] = saved;
-                    self.evaluate(cols, &dependents);
-                    for i in 0..n {
-                        slope[i] = (slope[i] - f[i]) / eps[i];
+        let m = self.derivatives.len();
+        let depth = self.derivatives.iter().map(|(_, p)| p.depth).chain(self.jacobians.iter().flatten().map(|p| p.depth));
+        let plan_depth = plan.0.iter().map(|&i| self.derived[i].1.depth);
+        ensure_depth(&mut cols.stack, 1 + depth.chain(plan_depth).max().unwrap_or(0));
+        let mut lanes = std::mem::take(&mut cols.lanes);
+        ensure_depth(&mut lanes, m + 2);
+        let dependents: Vec<Plan> = if self.jacobians.iter().all(Option::is_some) {
+            Vec::new()
+        } else {
+            self.derivatives.iter().map(|(s, _)| self.depending(plan, *s)).collect()
+        };
+        for start in (0..cols.len()).step_by(BLOCK) {
+            let len = BLOCK.min(cols.len() - start);
+            let range = start..start + len;
+            let (updates, work) = lanes.split_at_mut(m);
+            let [slope, saved, ..] = work else { unreachable!("m + 2 lanes") };
+            self.evaluate_block(cols, plan, start, len);
+            for (k, ((s, prog), jacobian)) in self.derivatives.iter().zip(&self.jacobians).enumerate() {
+                let f = &mut updates[k];
+                prog.run_block(&cols.data, start, len, &mut cols.stack, f);
+                match jacobian {
+                    Some(j) => j.run_block(&cols.data, start, len, &mut cols.stack, slope),
+                    None => {
+                        // Perturb the state to find the slope.
+                        saved[..len].copy_from_slice(&cols.data[*s][range.clone()]);
+                        for y in &mut cols.data[*s][range.clone()] {
+                            *y += 1e-6 * y.abs().max(1e-3);
+                        }
+                        self.evaluate_block(cols, &dependents[k], start, len);
+                        prog.run_block(&cols.data, start, len, &mut cols.stack, slope);
+                        for i in 0..len {
+                            let eps = cols.data[*s][start + i] - saved[i];
+                            slope[i] = (slope[i] - f[i]) / eps;
+                        }
+                        cols.data[*s][range.clone()].copy_from_slice(&saved[..len]);
+                        self.evaluate_block(cols, &dependents[k], start, len);
                     }
                 }
+                for i in 0..len {
+                    let b = slope[i];
+                    let x = b * dt;
+                    f[i] = if x.abs() < 1e-12 { f[i] * dt } else { f[i] * crate::fastmath::exp_m1(x) / b };
+                }
             }
-            for i in 0..n {
-                let b = slope[i];
-                let x = b * dt;
-                f[i] = if x.abs() < 1e-12 { f[i] * dt } else { f[i] * crate::fastmath::exp_m1(x) / b };
-            }
-            cols.scratch = slope;
-            updates.push(f);
-        }
-        for ((s, _), dy) in self.derivatives.iter().zip(updates) {
-            for (y, d) in cols.data[*s].iter_mut().zip(dy) {
-                *y += d;
+            for ((s, _), dy) in self.derivatives.iter().zip(updates.iter()) {
+                for (y, d) in cols.data[*s][range.clone()].iter_mut().zip(dy) {
+                    *y += d;
+                }
             }
         }
+        cols.lanes = lanes;
     }
 }
 

@@ -22,7 +22,7 @@ use crate::channels::ChannelArrays;
 use crate::concentration::IonPool;
 use crate::error::{Error, Result};
 use crate::inputs::CurrentInputs;
-use crate::layout::{Layout, NO_PARENT};
+use crate::layout::Layout;
 use crate::solver::{SolveStats, TreeSolver};
 use crate::synapses::{CoreGraded, GapJunctions, LemsSynapses};
 
@@ -78,7 +78,6 @@ pub struct Simulation {
     pub(crate) pools: Vec<IonPool>,
     /// Index of the calcium pool, if any.
     pub(crate) calcium: Option<usize>,
-    pub(crate) gaps: GapJunctions,
     pub(crate) core_graded: CoreGraded,
     pub(crate) lems_synapses: Vec<LemsSynapses>,
     /// Current inputs.
@@ -88,6 +87,10 @@ pub struct Simulation {
     pub last_solve: SolveStats,
     /// CG iterations over the whole run.
     pub total_iterations: usize,
+    /// Summed conductance [µS] and conductance × reversal [µS·mV] of the gateless,
+    /// pool-less channels per node.
+    leak_g: Vec<f64>,
+    leak_ge: Vec<f64>,
     inward: Vec<f64>,
     conductance: Vec<f64>,
     ion_currents: Vec<Vec<f64>>,
@@ -105,7 +108,7 @@ impl Simulation {
         dt: f64,
         method: Method,
         temperature: f64,
-        channels: Vec<ChannelArrays>,
+        mut channels: Vec<ChannelArrays>,
         pools: Vec<IonPool>,
         gaps: GapJunctions,
         core_graded: CoreGraded,
@@ -118,6 +121,17 @@ impl Simulation {
         solver.tolerance = tolerance;
         let calcium = pools.iter().position(|p| p.ion == "ca");
         let ion_currents = vec![vec![0.0; n]; pools.len()];
+        let (mut leak_g, mut leak_ge) = (vec![0.0; n], vec![0.0; n]);
+        channels.retain(|ch| {
+            if !ch.is_plain_leak() {
+                return true;
+            }
+            for ((&node, &g), &e) in ch.node.iter().zip(&ch.gmax).zip(&ch.erev) {
+                leak_g[node] += g;
+                leak_ge[node] += g * e;
+            }
+            false
+        });
         let mut sim = Simulation {
             v: layout.initial_v.clone(),
             layout,
@@ -129,13 +143,14 @@ impl Simulation {
             channels,
             pools,
             calcium,
-            gaps,
             core_graded,
             lems_synapses,
             inputs,
             solver,
             last_solve: SolveStats::default(),
             total_iterations: 0,
+            leak_g,
+            leak_ge,
             inward: vec![0.0; n],
             conductance: vec![0.0; n],
             ion_currents,
@@ -189,8 +204,10 @@ impl Simulation {
         let dt = self.dt;
         // 1. Currents at v(t).
         let span = tracing::trace_span!("currents").entered();
-        self.inward.iter_mut().for_each(|x| *x = 0.0);
-        self.conductance.iter_mut().for_each(|x| *x = 0.0);
+        for i in 0..self.v.len() {
+            self.inward[i] = self.leak_ge[i] - self.leak_g[i] * self.v[i];
+            self.conductance[i] = self.leak_g[i];
+        }
         for c in &mut self.ion_currents {
             c.iter_mut().for_each(|x| *x = 0.0);
         }
@@ -217,20 +234,7 @@ impl Simulation {
             self.diag[i] = layout.capacitance[i] / h + self.conductance[i];
             self.rhs[i] = self.inward[i];
         }
-        for i in 0..self.v.len() {
-            let p = layout.parent[i];
-            if p != NO_PARENT {
-                let flow = layout.axial_conductance[i] * (self.v[p] - self.v[i]);
-                self.rhs[i] += flow;
-                self.rhs[p] -= flow;
-            }
-        }
-        for j in 0..self.gaps.a.len() {
-            let (a, b) = (self.gaps.a[j], self.gaps.b[j]);
-            let flow = self.gaps.conductance[j] * (self.v[b] - self.v[a]);
-            self.rhs[a] += flow;
-            self.rhs[b] -= flow;
-        }
+        self.solver.add_coupling_currents(&self.v, &mut self.rhs);
         self.last_solve = self.solver.solve(&self.diag, &self.rhs, &mut self.delta, self.t)?;
         self.total_iterations += self.last_solve.iterations;
         let factor = match self.method {

@@ -37,14 +37,13 @@ pub struct TreeSolver {
     axial: Vec<f64>,
     /// Σ of axial conductances at each node.
     axial_diag: Vec<f64>,
-    gap_a: Vec<usize>,
-    gap_b: Vec<usize>,
-    gap_g: Vec<f64>,
+    /// Gap junctions as compressed rows over the nodes.
+    gaps: Couplings,
     gap_diag: Vec<f64>,
-    /// Roots of the trees and, when every junction is on a root, the junctions in
-    /// root-index form.
+    /// Roots of the trees and, when every junction is on a root, the junctions as
+    /// compressed rows over the roots.
     roots: Vec<usize>,
-    reduced: Option<(Vec<usize>, Vec<usize>)>,
+    reduced: Option<Couplings>,
     /// Relative residual to reach.
     pub tolerance: f64,
     /// Iteration limit.
@@ -56,6 +55,9 @@ pub struct TreeSolver {
     ratio: Vec<f64>,
     b: Vec<f64>,
     work: [Vec<f64>; 4],
+    root_d: Vec<f64>,
+    root_b: Vec<f64>,
+    root_x: Vec<f64>,
 }
 
 impl TreeSolver {
@@ -82,15 +84,15 @@ impl TreeSolver {
         }
         let all_on_roots = gaps.a.iter().chain(&gaps.b).all(|&x| root_index[x] != usize::MAX);
         let reduced = all_on_roots.then(|| {
-            (gaps.a.iter().map(|&x| root_index[x]).collect(), gaps.b.iter().map(|&x| root_index[x]).collect())
+            let a: Vec<usize> = gaps.a.iter().map(|&x| root_index[x]).collect();
+            let b: Vec<usize> = gaps.b.iter().map(|&x| root_index[x]).collect();
+            Couplings::new(roots.len(), &a, &b, &gaps.conductance)
         });
         TreeSolver {
             parent: parent.to_vec(),
             axial: axial.to_vec(),
             axial_diag,
-            gap_a: gaps.a.clone(),
-            gap_b: gaps.b.clone(),
-            gap_g: gaps.conductance.clone(),
+            gaps: Couplings::new(n, &gaps.a, &gaps.b, &gaps.conductance),
             gap_diag,
             roots,
             reduced,
@@ -102,6 +104,9 @@ impl TreeSolver {
             ratio: vec![0.0; n],
             b: vec![0.0; n],
             work: Default::default(),
+            root_d: Vec::new(),
+            root_b: Vec::new(),
+            root_x: Vec::new(),
         }
     }
 
@@ -109,75 +114,75 @@ impl TreeSolver {
     /// terms.
     pub fn solve(&mut self, diag: &[f64], rhs: &[f64], x: &mut [f64], time: f64) -> Result<SolveStats, Error> {
         let n = self.parent.len();
-        self.membrane.copy_from_slice(diag);
-        for (i, d) in self.d.iter_mut().enumerate() {
-            *d = diag[i] + self.axial_diag[i] + self.gap_diag[i];
+        let whole_system = !self.gaps.is_empty() && self.reduced.is_none();
+        if whole_system {
+            self.membrane.copy_from_slice(diag);
         }
-        // Factor the trees: eliminate each node into its parent, leaves first; keep
-        // g/d and 1/d so that solves only multiply.
+        for i in 0..n {
+            self.d[i] = diag[i] + self.axial_diag[i] + self.gap_diag[i];
+        }
+        self.b.copy_from_slice(rhs);
+        // Factor the trees and eliminate the right-hand side in one pass, leaves first:
+        // each node folds into its parent. g/d and 1/d are kept so that solves only
+        // multiply.
         for i in (0..n).rev() {
-            let p = self.parent[i];
             let inv = 1.0 / self.d[i];
             self.inv_d[i] = inv;
+            let p = self.parent[i];
             if p != NO_PARENT {
                 let g = self.axial[i];
-                self.ratio[i] = g * inv;
-                self.d[p] -= g * self.ratio[i];
+                let ratio = g * inv;
+                self.ratio[i] = ratio;
+                self.d[p] -= g * ratio;
+                self.b[p] += ratio * self.b[i];
             }
         }
-        if self.gap_g.is_empty() {
-            self.b.copy_from_slice(rhs);
-            self.tree_solve(x);
+        if self.gaps.is_empty() {
+            self.back_substitute(x);
             return Ok(SolveStats::default());
         }
         if self.reduced.is_some() {
-            return self.solve_reduced(rhs, x, time);
+            return self.solve_reduced(x, time);
         }
         self.solve_pcg(rhs, x, time)
     }
 
-    /// x = T⁻¹ b for the factored trees (T: the tree part with junctions on the
-    /// diagonal); consumes `self.b`.
-    fn tree_solve(&mut self, x: &mut [f64]) {
-        self.eliminate_rhs();
+    /// x from the eliminated right-hand side in `self.b`, parents first (roots from b/d).
+    fn back_substitute(&self, x: &mut [f64]) {
         for i in 0..self.parent.len() {
             let p = self.parent[i];
             x[i] = if p == NO_PARENT { self.b[i] * self.inv_d[i] } else { self.b[i] * self.inv_d[i] + self.ratio[i] * x[p] };
         }
     }
 
-    fn eliminate_rhs(&mut self) {
+    /// x = T⁻¹ b for the factored trees (T: the tree part with junctions on the
+    /// diagonal); consumes `self.b`.
+    fn tree_solve(&mut self, x: &mut [f64]) {
         for i in (0..self.parent.len()).rev() {
             let p = self.parent[i];
             if p != NO_PARENT {
                 self.b[p] += self.ratio[i] * self.b[i];
             }
         }
+        self.back_substitute(x);
     }
 
-    fn solve_reduced(&mut self, rhs: &[f64], x: &mut [f64], time: f64) -> Result<SolveStats, Error> {
-        self.b.copy_from_slice(rhs);
-        self.eliminate_rhs();
-        let (a, b) = self.reduced.as_ref().unwrap();
-        let mut op = RootSystem {
-            d: self.roots.iter().map(|&r| self.d[r]).collect(),
-            a,
-            b,
-            g: &self.gap_g,
-        };
-        let rhs_roots: Vec<f64> = self.roots.iter().map(|&r| self.b[r]).collect();
-        let mut y = vec![0.0; self.roots.len()];
-        let stats = conjugate_gradients(&mut op, &rhs_roots, &mut y, self.tolerance, self.max_iterations, &mut self.work)
+    fn solve_reduced(&mut self, x: &mut [f64], time: f64) -> Result<SolveStats, Error> {
+        let couplings = self.reduced.as_ref().unwrap();
+        let roots = &self.roots;
+        self.root_d.clear();
+        self.root_d.extend(roots.iter().map(|&r| self.d[r]));
+        self.root_b.clear();
+        self.root_b.extend(roots.iter().map(|&r| self.b[r]));
+        self.root_x.resize(roots.len(), 0.0);
+        let mut op = RootSystem { d: &self.root_d, couplings };
+        let stats = conjugate_gradients(&mut op, &self.root_b, &mut self.root_x, self.tolerance, self.max_iterations, &mut self.work)
             .map_err(|(residual, iterations)| Error::NoConvergence { time, residual, iterations })?;
-        for (k, &r) in self.roots.iter().enumerate() {
-            x[r] = y[k];
+        // Roots are fixed by the root system: b/d at a root gives its solution.
+        for (k, &r) in roots.iter().enumerate() {
+            self.b[r] = self.root_x[k] * self.d[r];
         }
-        for i in 0..self.parent.len() {
-            let p = self.parent[i];
-            if p != NO_PARENT {
-                x[i] = self.b[i] * self.inv_d[i] + self.ratio[i] * x[p];
-            }
-        }
+        self.back_substitute(x);
         Ok(stats)
     }
 
@@ -201,9 +206,26 @@ impl TreeSolver {
                 out[p] -= self.axial[i] * y[i];
             }
         }
-        for j in 0..self.gap_g.len() {
-            out[self.gap_a[j]] -= self.gap_g[j] * y[self.gap_b[j]];
-            out[self.gap_b[j]] -= self.gap_g[j] * y[self.gap_a[j]];
+        self.gaps.subtract_product(y, out);
+    }
+
+    /// `rhs −= (L_axial + L_gap) v`: adds to each node the currents flowing in from its
+    /// axial neighbours and junction partners at voltages `v`.
+    pub fn add_coupling_currents(&self, v: &[f64], rhs: &mut [f64]) {
+        for i in 0..v.len() {
+            let p = self.parent[i];
+            if p != NO_PARENT {
+                let flow = self.axial[i] * (v[p] - v[i]);
+                rhs[i] += flow;
+                rhs[p] -= flow;
+            }
+        }
+        for &k in &self.gaps.nonempty {
+            let mut flow = 0.0;
+            for j in self.gaps.start[k]..self.gaps.start[k + 1] {
+                flow += self.gaps.g[j] * (v[self.gaps.col[j]] - v[k]);
+            }
+            rhs[k] += flow;
         }
     }
 }
@@ -214,12 +236,60 @@ trait Operator {
     fn precondition(&mut self, r: &[f64], z: &mut [f64]);
 }
 
+/// Symmetric couplings (conductances between pairs) as compressed rows: row k couples
+/// to `col[j]` with conductance `g[j]` for j in `start[k]..start[k + 1]`.
+#[derive(Debug, Clone)]
+struct Couplings {
+    start: Vec<usize>,
+    col: Vec<usize>,
+    g: Vec<f64>,
+    /// Rows with at least one coupling.
+    nonempty: Vec<usize>,
+}
+
+impl Couplings {
+    /// From pairs (a[j], b[j]) with conductance g[j], over `n` rows.
+    fn new(n: usize, a: &[usize], b: &[usize], g: &[f64]) -> Couplings {
+        let mut rows: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
+        for ((&a, &b), &g) in a.iter().zip(b).zip(g) {
+            rows[a].push((b, g));
+            rows[b].push((a, g));
+        }
+        let mut c = Couplings { start: vec![0], col: Vec::new(), g: Vec::new(), nonempty: Vec::new() };
+        for (k, row) in rows.iter().enumerate() {
+            if !row.is_empty() {
+                c.nonempty.push(k);
+            }
+            for &(j, g) in row {
+                c.col.push(j);
+                c.g.push(g);
+            }
+            c.start.push(c.col.len());
+        }
+        c
+    }
+
+    fn is_empty(&self) -> bool {
+        self.g.is_empty()
+    }
+
+    /// out −= C y, C the matrix of couplings (off-diagonal conductances).
+    #[inline]
+    fn subtract_product(&self, y: &[f64], out: &mut [f64]) {
+        for &k in &self.nonempty {
+            let mut sum = 0.0;
+            for j in self.start[k]..self.start[k + 1] {
+                sum += self.g[j] * y[self.col[j]];
+            }
+            out[k] -= sum;
+        }
+    }
+}
+
 /// The roots' system D' + L_gap after the trees are eliminated.
 struct RootSystem<'a> {
-    d: Vec<f64>,
-    a: &'a [usize],
-    b: &'a [usize],
-    g: &'a [f64],
+    d: &'a [f64],
+    couplings: &'a Couplings,
 }
 
 impl Operator for RootSystem<'_> {
@@ -227,10 +297,7 @@ impl Operator for RootSystem<'_> {
         for k in 0..y.len() {
             out[k] = self.d[k] * y[k];
         }
-        for j in 0..self.g.len() {
-            out[self.a[j]] -= self.g[j] * y[self.b[j]];
-            out[self.b[j]] -= self.g[j] * y[self.a[j]];
-        }
+        self.couplings.subtract_product(y, out);
     }
 
     fn precondition(&mut self, r: &[f64], z: &mut [f64]) {
