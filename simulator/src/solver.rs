@@ -118,8 +118,8 @@ impl TreeSolver {
         if whole_system {
             self.membrane.copy_from_slice(diag);
         }
-        for i in 0..n {
-            self.d[i] = diag[i] + self.axial_diag[i] + self.gap_diag[i];
+        for ((d, &m), (&a, &g)) in self.d.iter_mut().zip(diag).zip(self.axial_diag.iter().zip(&self.gap_diag)) {
+            *d = m + a + g;
         }
         self.b.copy_from_slice(rhs);
         // Factor the trees and eliminate the right-hand side in one pass, leaves first:
