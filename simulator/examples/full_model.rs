@@ -1,7 +1,7 @@
 //! Runs the bundled c302 D1 model for 500 ms with PLML, PLMR, AVBL and AVBR stimulated
 //! (15 pA, 100–400 ms) and prints the wall time: a quick profile target.
 //!
-//! `cargo run --release -p simulator --example full_model [DT] [cn]`
+//! `cargo run --release -p simulator --example full_model [DT] [cn] [per-segment]`
 
 use std::path::Path;
 
@@ -15,7 +15,16 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let t0 = std::time::Instant::now();
     let model = neuroml::load(root.join("models/c302_D1/LEMS_c302_D1.xml")).unwrap();
-    let mut sim = build(&model, &Options { dt, method, ..Options::default() }).unwrap();
+    let mut sim = build(&model, &Options {
+            dt,
+            method,
+            discretization: if args.iter().any(|a| a == "per-segment") {
+                simulator::Discretization::PerSegment
+            } else {
+                simulator::Discretization::PerCable
+            },
+            ..Options::default()
+        }).unwrap();
     for cell in ["PLML", "PLMR", "AVBL", "AVBR"] {
         sim.add_input(cell, 0, 0.5, 1.0, Waveform::Pulse { delay: 100.0, duration: 300.0, amplitude: 0.015 }).unwrap();
     }

@@ -339,17 +339,10 @@ impl ChannelArrays {
         }
     }
 
-    /// Adds this channel's inward currents and conductances at the present v and states:
-    /// `inward[n] += ḡ·f·(E − v)`, `conductance[n] += ḡ·f`; ion currents go to `ion_currents[pool][node]`; `ca` is the calcium concentration per node [mM].
-    pub fn add_currents(
-        &mut self,
-        v: &[f64],
-        ca: &[f64],
-        temperature: f64,
-        inward: &mut [f64],
-        conductance: &mut [f64],
-        ion_currents: &mut [Vec<f64>],
-    ) {
+    /// Evaluates the open fraction of every instance at the present v and states (and
+    /// instantaneous gates); [`Self::add_currents`] then adds the currents. Touches only
+    /// this channel's arrays, so channels can be updated in parallel.
+    pub fn update_open(&mut self, v: &[f64], ca: &[f64], temperature: f64) {
         self.open.iter_mut().for_each(|o| *o = 1.0);
         for (x, &n) in self.local_v.iter_mut().zip(&self.node) {
             *x = v[n];
@@ -371,6 +364,12 @@ impl ChannelArrays {
                 multiply_powers(&mut self.open, &g.q, g.instances);
             }
         }
+    }
+
+    /// Adds the currents of the last [`Self::update_open`]:
+    /// `inward[n] += ḡ·f·(E − v)`, `conductance[n] += ḡ·f`; ion currents go to
+    /// `ion_currents[pool][node]`.
+    pub fn add_currents(&self, inward: &mut [f64], conductance: &mut [f64], ion_currents: &mut [Vec<f64>]) {
         let instances = self.node.iter().zip(&self.local_v).zip(self.gmax.iter().zip(&self.open)).zip(&self.erev);
         match self.common_pool {
             Some(usize::MAX) => {

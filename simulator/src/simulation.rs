@@ -212,13 +212,21 @@ impl Simulation {
             c.iter_mut().for_each(|x| *x = 0.0);
         }
         self.inputs.add_currents(self.t + dt / 2.0, &mut self.inward);
+        let (v, temperature) = (&self.v, self.temperature);
         let ca = calcium(&self.pools, self.calcium, &self.zeros);
+        // Each mechanism evaluates into its own arrays, then all are summed per node.
         for ch in &mut self.channels {
-            ch.add_currents(&self.v, ca, self.temperature, &mut self.inward, &mut self.conductance, &mut self.ion_currents);
+            ch.update_open(v, ca, temperature);
+        }
+        for s in &mut self.lems_synapses {
+            s.update_currents(v, temperature);
+        }
+        for ch in &self.channels {
+            ch.add_currents(&mut self.inward, &mut self.conductance, &mut self.ion_currents);
         }
         self.core_graded.add_currents(&self.v, &mut self.inward, &mut self.conductance);
-        for s in &mut self.lems_synapses {
-            s.add_currents(&self.v, self.temperature, &mut self.inward, &mut self.conductance);
+        for s in &self.lems_synapses {
+            s.add_currents(&mut self.inward, &mut self.conductance);
         }
 
         drop(span);
@@ -252,14 +260,15 @@ impl Simulation {
         for (pool, current) in self.pools.iter_mut().zip(&self.ion_currents) {
             pool.advance(dt, current);
         }
+        let (v, temperature) = (&self.v, self.temperature);
         let ca = calcium(&self.pools, self.calcium, &self.zeros);
         for ch in &mut self.channels {
-            ch.advance(&self.v, ca, self.temperature, dt);
+            ch.advance(v, ca, temperature, dt);
+        }
+        for s in &mut self.lems_synapses {
+            s.advance(v, temperature, dt);
         }
         self.core_graded.advance(&self.v, dt);
-        for s in &mut self.lems_synapses {
-            s.advance(&self.v, self.temperature, dt);
-        }
         self.steps += 1;
         self.t = self.steps as f64 * dt;
         self.check()

@@ -102,8 +102,10 @@ pub struct LemsSynapses {
     /// ∂i/∂v, when symbolic.
     di_dv: Option<PartialDerivative>,
     state_plan: Plan,
-    /// Scratch: current at v.
-    i0: Vec<f64>,
+    /// Inward current [nA] and conductance −∂i/∂v [µS] per instance, from the last
+    /// [`Self::update_currents`].
+    current: Vec<f64>,
+    slope: Vec<f64>,
 }
 
 /// Step for the conductance's difference quotient [mV] (NEURON uses 0.001 mV).
@@ -132,7 +134,8 @@ impl LemsSynapses {
             current_v_plan,
             di_dv: kernel.partial("i", "v"),
             state_plan,
-            i0: Vec::new(),
+            current: Vec::new(),
+            slope: Vec::new(),
             kernel,
         })
     }
@@ -166,28 +169,32 @@ impl LemsSynapses {
         self.kernel.initialise(&mut self.columns);
     }
 
-    /// Adds the inward currents and their conductances −∂i/∂v.
-    pub fn add_currents(&mut self, v: &[f64], temperature: f64, inward: &mut [f64], conductance: &mut [f64]) {
+    /// Evaluates every instance's current and conductance −∂i/∂v at the present v and
+    /// states; [`Self::add_currents`] then adds them. Touches only this type's arrays.
+    pub fn update_currents(&mut self, v: &[f64], temperature: f64) {
+        let n = self.node.len();
+        self.current.resize(n, 0.0);
+        self.slope.resize(n, 0.0);
         self.set_inputs(v, temperature);
         self.kernel.evaluate(&mut self.columns, &self.current_plan);
+        self.current.copy_from_slice(&self.columns.data[self.i]);
         if let Some(di_dv) = &self.di_dv {
-            self.i0.resize(self.node.len(), 0.0);
-            self.kernel.evaluate_partial(&mut self.columns, di_dv, &mut self.i0);
-            let i = &self.columns.data[self.i];
-            for (k, &n) in self.node.iter().enumerate() {
-                inward[n] += i[k];
-                conductance[n] -= self.i0[k];
-            }
+            self.kernel.evaluate_partial(&mut self.columns, di_dv, &mut self.slope);
+            self.slope.iter_mut().for_each(|g| *g = -*g);
             return;
         }
-        self.i0.clear();
-        self.i0.extend_from_slice(&self.columns.data[self.i]);
         self.columns.data[self.v].iter_mut().for_each(|x| *x += DV);
         self.kernel.evaluate(&mut self.columns, &self.current_v_plan);
-        let i1 = &self.columns.data[self.i];
-        for (k, &n) in self.node.iter().enumerate() {
-            inward[n] += self.i0[k];
-            conductance[n] += (self.i0[k] - i1[k]) / DV;
+        for (g, (&i0, &i1)) in self.slope.iter_mut().zip(self.current.iter().zip(&self.columns.data[self.i])) {
+            *g = (i0 - i1) / DV;
+        }
+    }
+
+    /// Adds the inward currents and conductances of the last [`Self::update_currents`].
+    pub fn add_currents(&self, inward: &mut [f64], conductance: &mut [f64]) {
+        for ((&n, &i), &g) in self.node.iter().zip(&self.current).zip(&self.slope) {
+            inward[n] += i;
+            conductance[n] += g;
         }
     }
 
