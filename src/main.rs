@@ -5,6 +5,7 @@
 //! `surrogate` trains reduced models on them.
 
 mod bundled;
+mod dataset;
 mod model_info;
 mod simulate;
 
@@ -27,6 +28,11 @@ enum Command {
     Model {
         #[command(subcommand)]
         command: ModelCommand,
+    },
+    /// Generate, merge and inspect stimulus/response datasets.
+    Dataset {
+        #[command(subcommand)]
+        command: DatasetCommand,
     },
     /// Run a LEMS <Simulation> as `pynml LEMS_FILE -neuron -run -nogui` would, writing
     /// every <OutputFile> (time first, SI units).
@@ -95,6 +101,60 @@ struct NumericsArgs {
 }
 
 #[derive(Subcommand)]
+enum DatasetCommand {
+    /// Simulate a scenario's stimulus/response sequences into an HDF5 dataset.
+    Generate {
+        /// fcm, fcm16, nictation, fcm+nictation, fcm-no-avb or fcm-no-ava.
+        #[arg(long)]
+        scenario: String,
+        /// Time step [ms] (the paper used 0.5 and 0.1).
+        #[arg(long, default_value_t = 0.5)]
+        dt: f64,
+        /// Sequence length [ms].
+        #[arg(long, default_value_t = 500.0)]
+        duration: f64,
+        /// Number of sequences (default: 40 per behaviour).
+        #[arg(long)]
+        count: Option<usize>,
+        /// Seed of the stimulus draw.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Also record every neuron's voltage (/voltages).
+        #[arg(long)]
+        record_all: bool,
+        /// Settling time with no input before each sequence [ms].
+        #[arg(long, default_value_t = 1000.0)]
+        settle: f64,
+        /// Only part K of N of the sequences (merge the parts with `dataset merge`).
+        #[arg(long)]
+        shard: Option<datasets::Shard>,
+        /// A LEMS or .net.nml model (default: the bundled c302 D1).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// The dataset file (.h5).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Merge the shards of one generation into the file a single run would have written.
+    Merge {
+        /// Shard files.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// The merged file (.h5).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Shapes, names, units, split and stimulus summary of a dataset file.
+    Info {
+        /// The dataset file.
+        file: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum ModelCommand {
     /// Cells, compartments, channels, synapses, gap junctions, inputs and LEMS types of a
     /// model (the bundled c302 D1 connectome when MODEL is omitted).
@@ -115,6 +175,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Model { command: ModelCommand::Info { model, json, discretization } } => {
             model_info::run(model.as_deref(), json, discretization)
         }
+        Command::Dataset { command } => match command {
+            DatasetCommand::Generate { scenario, dt, duration, count, seed, record_all, settle, shard, model, out } => {
+                dataset::generate(dataset::GenerateArgs {
+                    scenario,
+                    dt,
+                    duration,
+                    count,
+                    seed,
+                    record_all,
+                    settle,
+                    shard,
+                    model,
+                    out,
+                })
+            }
+            DatasetCommand::Merge { shards, out } => dataset::merge(&shards, &out),
+            DatasetCommand::Info { file, json } => dataset::info(&file, json),
+        },
         Command::Run { lems_file, dt, duration, out_dir, numerics } => simulate::run_lems(
             &lems_file,
             duration,

@@ -1,5 +1,29 @@
 //! # datasets
 //!
-//! Not yet written: see issue #5. The crate exists so that the workspace layout of
-//! SPEC.md §2 holds from the start.
+//! Stimulus/response datasets from the simulator: the paper's scenarios (forward
+//! crawling, nictation, ablations), a seeded library of stimulus shapes, parallel
+//! generation at any time step, a diverse train/valid/test split, and the HDF5 file of
+//! SPEC §5.
+//!
+//! ```no_run
+//! use datasets::{generate, Generation, Scenario};
+//! let model = neuroml::load("models/c302_D1/LEMS_c302_D1.xml")?;
+//! let scenario = Scenario::builtin("fcm").unwrap();
+//! let dataset = generate(&model, &Generation::new(scenario, 0.5), &|_| {})?;
+//! dataset.write("fcm_0.5.h5".as_ref())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![warn(missing_docs)]
+
+mod error;
+pub mod file;
+pub mod generate;
+pub mod scenario;
+pub mod split;
+pub mod stimulus;
+
+pub use error::{Error, Result};
+pub use file::Dataset;
+pub use generate::{generate, merge, Generation, Shard};
+pub use scenario::Scenario;
+pub use stimulus::{SequenceSpec, Shape};

@@ -58,7 +58,7 @@ pub struct Probe {
 }
 
 /// A running network.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Simulation {
     /// Compartments and cells.
     pub layout: Layout,
@@ -182,6 +182,19 @@ impl Simulation {
         for s in &mut self.lems_synapses {
             s.initialise(&self.v, self.temperature);
         }
+    }
+
+    /// Sets the clock back to t = 0 keeping every state: after a settling run, the
+    /// settled network starts a recording from t = 0.
+    pub fn restart_clock(&mut self) {
+        self.t = 0.0;
+        self.steps = 0;
+        self.total_iterations = 0;
+    }
+
+    /// Removes every current input.
+    pub fn clear_inputs(&mut self) {
+        self.inputs = crate::inputs::CurrentInputs::default();
     }
 
     /// Changes the time step (cached factors are recomputed).

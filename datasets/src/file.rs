@@ -1,0 +1,200 @@
+//! The dataset file (SPEC §5, stable):
+//!
+//! ```text
+//! /time      f64 [T]          ms
+//! /inputs    f32 [N, T, I]    injected current, unit in attribute `input_unit`
+//! /outputs   f32 [N, T, O]    membrane potential, unit in attribute `output_unit`
+//! /split     u8  [N]          0 train, 1 valid, 2 test
+//! /voltages  f32 [N, T, C]    optional: every neuron; names in attribute `cell_names`
+//! attributes: dt_ms, input_names, output_names (JSON lists), scenario, model_sha256,
+//!             seed, stimuli (JSON list, one spec per sequence), generator
+//! ```
+//!
+//! Files are written to a temporary name beside the target and renamed when complete.
+//! A shard of a generation also carries `shard` ("K/N") and `sequences` (JSON list of the
+//! global sequence indices it holds).
+
+use std::path::{Path, PathBuf};
+
+use hdf5::types::VarLenUnicode;
+
+use crate::error::{Error, Result};
+
+/// A dataset in memory; arrays are row-major, sequence first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    /// Sample times [ms], T of them.
+    pub time: Vec<f64>,
+    /// Time step [ms].
+    pub dt: f64,
+    /// Number of sequences N.
+    pub sequences: usize,
+    /// Input currents `[N][T][I]`.
+    pub inputs: Vec<f32>,
+    /// Recorded outputs `[N][T][O]`.
+    pub outputs: Vec<f32>,
+    /// Every neuron's voltage `[N][T][C]`, when recorded.
+    pub voltages: Option<Vec<f32>>,
+    /// 0 train, 1 valid, 2 test, per sequence.
+    pub split: Vec<u8>,
+    /// Input names, I of them.
+    pub input_names: Vec<String>,
+    /// Output names, O of them.
+    pub output_names: Vec<String>,
+    /// Names of the `voltages` columns.
+    pub cell_names: Vec<String>,
+    /// Unit of the inputs (`pA`).
+    pub input_unit: String,
+    /// Unit of the outputs (`mV`).
+    pub output_unit: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// SHA-256 of the model's files.
+    pub model_sha256: String,
+    /// Seed of the stimulus draw.
+    pub seed: u64,
+    /// One JSON spec per sequence.
+    pub stimuli: Vec<serde_json::Value>,
+    /// Program name and version.
+    pub generator: String,
+    /// For a shard: ("K/N", global indices of its sequences).
+    pub shard: Option<(String, Vec<usize>)>,
+}
+
+impl Dataset {
+    /// Samples per sequence T.
+    pub fn steps(&self) -> usize {
+        self.time.len()
+    }
+
+    /// Writes the file atomically (temporary file, then rename).
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let tmp = temporary_path(path);
+        let result = self.write_to(&tmp).and_then(|_| {
+            std::fs::rename(&tmp, path).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+        });
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    fn write_to(&self, path: &Path) -> Result<()> {
+        let h5 = |e: hdf5::Error| Error::Hdf5 { path: path.to_path_buf(), message: e.to_string() };
+        let (n, t) = (self.sequences, self.steps());
+        let file = hdf5::File::create(path).map_err(h5)?;
+        file.new_dataset::<f64>().shape([t]).create("time").and_then(|d| d.write_raw(&self.time)).map_err(h5)?;
+        let write3 = |name: &str, data: &[f32], width: usize| -> Result<hdf5::Dataset> {
+            let d = file.new_dataset::<f32>().shape([n, t, width]).create(name).map_err(h5)?;
+            d.write_raw(data).map_err(h5)?;
+            Ok(d)
+        };
+        let inputs = write3("inputs", &self.inputs, self.input_names.len())?;
+        string_attr(&inputs, "input_unit", &self.input_unit).map_err(h5)?;
+        let outputs = write3("outputs", &self.outputs, self.output_names.len())?;
+        string_attr(&outputs, "output_unit", &self.output_unit).map_err(h5)?;
+        file.new_dataset::<u8>().shape([n]).create("split").and_then(|d| d.write_raw(&self.split)).map_err(h5)?;
+        if let Some(v) = &self.voltages {
+            let d = write3("voltages", v, self.cell_names.len())?;
+            string_attr(&d, "cell_names", &json(&self.cell_names)).map_err(h5)?;
+            string_attr(&d, "unit", &self.output_unit).map_err(h5)?;
+        }
+        // Units also at the root, so a reader finds every attribute in one place.
+        let root: &hdf5::Location = &file;
+        root.new_attr::<f64>().create("dt_ms").and_then(|a| a.write_scalar(&self.dt)).map_err(h5)?;
+        root.new_attr::<u64>().create("seed").and_then(|a| a.write_scalar(&self.seed)).map_err(h5)?;
+        for (name, value) in [
+            ("input_names", json(&self.input_names)),
+            ("output_names", json(&self.output_names)),
+            ("input_unit", self.input_unit.clone()),
+            ("output_unit", self.output_unit.clone()),
+            ("scenario", self.scenario.clone()),
+            ("model_sha256", self.model_sha256.clone()),
+            ("stimuli", json(&self.stimuli)),
+            ("generator", self.generator.clone()),
+        ] {
+            string_attr(root, name, &value).map_err(h5)?;
+        }
+        if let Some((shard, indices)) = &self.shard {
+            string_attr(root, "shard", shard).map_err(h5)?;
+            string_attr(root, "sequences", &json(indices)).map_err(h5)?;
+        }
+        file.close().map_err(h5)?;
+        Ok(())
+    }
+
+    /// Reads a dataset file.
+    pub fn read(path: &Path) -> Result<Dataset> {
+        let h5 = |e: hdf5::Error| Error::Hdf5 { path: path.to_path_buf(), message: e.to_string() };
+        let bad = |what: String| Error::Invalid(format!("{}: {what}", path.display()));
+        if !path.exists() {
+            return Err(bad("no such file".into()));
+        }
+        let file = hdf5::File::open(path).map_err(h5)?;
+        let root: &hdf5::Location = &file;
+        let text = |loc: &hdf5::Location, name: &str| -> Result<String> {
+            let a = loc.attr(name).map_err(|_| bad(format!("missing attribute '{name}'")))?;
+            Ok(a.read_scalar::<VarLenUnicode>().map_err(h5)?.as_str().to_string())
+        };
+        let list = |loc: &hdf5::Location, name: &str| -> Result<Vec<String>> {
+            serde_json::from_str(&text(loc, name)?).map_err(|e| bad(format!("attribute '{name}': {e}")))
+        };
+        let dataset = |name: &str| file.dataset(name).map_err(|_| bad(format!("missing dataset '/{name}'")));
+        let time: Vec<f64> = dataset("time")?.read_raw().map_err(h5)?;
+        let inputs_ds = dataset("inputs")?;
+        let shape = inputs_ds.shape();
+        if shape.len() != 3 || shape[1] != time.len() {
+            return Err(bad(format!("/inputs has shape {shape:?}, expected [N, {}, I]", time.len())));
+        }
+        let outputs_ds = dataset("outputs")?;
+        let (voltages, cell_names) = match file.dataset("voltages") {
+            Ok(d) => (Some(d.read_raw::<f32>().map_err(h5)?), list(&d, "cell_names")?),
+            Err(_) => (None, Vec::new()),
+        };
+        let shard = match root.attr("shard") {
+            Ok(_) => {
+                let indices: Vec<usize> = serde_json::from_str(&text(root, "sequences")?)
+                    .map_err(|e| bad(format!("attribute 'sequences': {e}")))?;
+                Some((text(root, "shard")?, indices))
+            }
+            Err(_) => None,
+        };
+        let stimuli: Vec<serde_json::Value> =
+            serde_json::from_str(&text(root, "stimuli")?).map_err(|e| bad(format!("attribute 'stimuli': {e}")))?;
+        Ok(Dataset {
+            dt: root.attr("dt_ms").and_then(|a| a.read_scalar()).map_err(h5)?,
+            sequences: shape[0],
+            inputs: inputs_ds.read_raw().map_err(h5)?,
+            outputs: outputs_ds.read_raw().map_err(h5)?,
+            voltages,
+            split: dataset("split")?.read_raw().map_err(h5)?,
+            input_names: list(root, "input_names")?,
+            output_names: list(root, "output_names")?,
+            cell_names,
+            input_unit: text(root, "input_unit")?,
+            output_unit: text(root, "output_unit")?,
+            scenario: text(root, "scenario")?,
+            model_sha256: text(root, "model_sha256")?,
+            seed: root.attr("seed").and_then(|a| a.read_scalar()).map_err(h5)?,
+            stimuli,
+            generator: text(root, "generator")?,
+            shard,
+            time,
+        })
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("serializable")
+}
+
+fn string_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
+    let v: VarLenUnicode = value.parse().map_err(|e| hdf5::Error::from(format!("attribute {name}: {e}")))?;
+    loc.new_attr::<VarLenUnicode>().create(name)?.write_scalar(&v)
+}
+
+/// `DIR/.NAME.partial`: beside the target, so the rename stays on one file system.
+pub fn temporary_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.partial"))
+}

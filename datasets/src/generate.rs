@@ -1,0 +1,331 @@
+//! Generation: the scenario's network is built once and settled with no input; every
+//! sequence then starts from that settled state at t = 0, receives its stimuli and is
+//! recorded at every step. Sequences are independent, so they run in parallel (rayon),
+//! and each one's stimulus comes from its own random stream: a shard computes exactly
+//! what a single run computes for the same sequences.
+//!
+//! Sample k of a sequence is at t = k·dt, k = 0..T with T = duration/dt. The input at
+//! row k is the current held during the step from t_k to t_{k+1}, so outputs respond
+//! from row k + 1 on (as in the authors' files).
+
+use rayon::prelude::*;
+use simulator::inputs::Waveform;
+use simulator::{build, Method, Options, Simulation};
+
+use crate::error::{Error, Result};
+use crate::file::Dataset;
+use crate::scenario::Scenario;
+use crate::split;
+use crate::stimulus::{draw_shape, stream, InputStimulus, SequenceSpec, Shape, FAMILIES};
+
+/// Part K of N (1-based K) of a generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This part, 1..=N.
+    pub part: usize,
+    /// Number of parts.
+    pub of: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Shard, String> {
+        let bad = || format!("shard '{s}': expected K/N with 1 <= K <= N");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (part, of) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        if part == 0 || of == 0 || part > of {
+            return Err(bad());
+        }
+        Ok(Shard { part, of })
+    }
+}
+
+impl Shard {
+    /// The global sequence indices of this shard: every N-th from K − 1.
+    pub fn indices(&self, count: usize) -> Vec<usize> {
+        (self.part - 1..count).step_by(self.of).collect()
+    }
+}
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct Generation {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// Time step [ms].
+    pub dt: f64,
+    /// Sequence length [ms].
+    pub duration: f64,
+    /// Number of sequences (default: 40 per behaviour).
+    pub count: usize,
+    /// Seed of the stimulus draw.
+    pub seed: u64,
+    /// Also record every neuron's voltage.
+    pub record_all: bool,
+    /// Settling time with no input before each recording [ms].
+    pub settle: f64,
+    /// Voltage method.
+    pub method: Method,
+    /// Only this part of the sequences.
+    pub shard: Option<Shard>,
+    /// SHA-256 of the model's files (stored in the file).
+    pub model_sha256: String,
+    /// Program name and version (stored in the file).
+    pub generator: String,
+}
+
+impl Generation {
+    /// The defaults: 500 ms, 40 sequences per behaviour, seed 0, 1 s of settling.
+    pub fn new(scenario: Scenario, dt: f64) -> Generation {
+        Generation {
+            count: scenario.default_count(),
+            scenario,
+            dt,
+            duration: 500.0,
+            seed: 0,
+            record_all: false,
+            settle: 1000.0,
+            method: Method::BackwardEuler,
+            shard: None,
+            model_sha256: String::new(),
+            generator: format!("datasets {}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+
+    /// Samples per sequence, T = duration/dt (which must be a whole number).
+    pub fn steps(&self) -> Result<usize> {
+        if !(self.dt > 0.0 && self.dt.is_finite()) {
+            return Err(Error::Invalid(format!("dt must be a positive number of ms, not {}", self.dt)));
+        }
+        if !(self.duration > 0.0 && self.duration.is_finite()) {
+            return Err(Error::Invalid(format!("duration must be a positive number of ms, not {}", self.duration)));
+        }
+        let t = (self.duration / self.dt).round();
+        if (t * self.dt - self.duration).abs() > 1e-9 * self.duration || t < 2.0 {
+            return Err(Error::Invalid(format!(
+                "duration {} ms is not a whole number (at least 2) of steps of {} ms",
+                self.duration, self.dt
+            )));
+        }
+        if t > 1e8 {
+            return Err(Error::Invalid(format!("{t} steps per sequence is too many")));
+        }
+        Ok(t as usize)
+    }
+
+    /// The stimulus of sequence `index` (0-based).
+    pub fn spec(&self, index: usize) -> SequenceSpec {
+        let sc = &self.scenario;
+        let per_behaviour = self.count.div_ceil(sc.behaviours.len()).max(1);
+        let behaviour = &sc.behaviours[(index / per_behaviour).min(sc.behaviours.len() - 1)];
+        let mut rng = stream(self.seed, index);
+        let family = FAMILIES[index % FAMILIES.len()];
+        // As in the paper, most sequences drive every input with one shape; the rest drive
+        // each input independently (asymmetric left/right stimulation).
+        let shared = index % 5 < 3;
+        let shape = draw_shape(family, self.duration, &mut rng);
+        let mut inputs = Vec::new();
+        for (g, group) in sc.groups.iter().enumerate() {
+            let active = behaviour.groups.contains(&g);
+            let (lo, hi) = group.amplitude;
+            let amplitude = rand::Rng::random_range(&mut rng, lo..=hi);
+            for neuron in &group.neurons {
+                let (amplitude, shape) = if !active {
+                    (0.0, Shape::Off)
+                } else if shared {
+                    (amplitude, shape.clone())
+                } else {
+                    let a = rand::Rng::random_range(&mut rng, lo..=hi);
+                    let own = FAMILIES[rand::Rng::random_range(&mut rng, 0..FAMILIES.len())];
+                    (a, draw_shape(own, self.duration, &mut rng))
+                };
+                inputs.push(InputStimulus { neuron: neuron.clone(), amplitude, shape });
+            }
+        }
+        let family = if shared { family.to_string() } else { "independent".to_string() };
+        SequenceSpec { index, family, behaviour: behaviour.name.clone(), inputs }
+    }
+}
+
+/// Generates the dataset (or the shard) of `generation` on `model`. `progress` is called
+/// with the number of sequences finished so far.
+pub fn generate(model: &neuroml::Model, generation: &Generation, progress: &(dyn Fn(usize) + Sync)) -> Result<Dataset> {
+    let g = generation;
+    let steps = g.steps()?;
+    let sc = &g.scenario;
+    if g.count == 0 {
+        return Err(Error::Invalid("count must be at least 1".into()));
+    }
+    if !(g.settle >= 0.0 && g.settle.is_finite()) {
+        return Err(Error::Invalid(format!("settle must be a non-negative number of ms, not {}", g.settle)));
+    }
+    let options = Options { dt: g.dt, method: g.method, ablate: sc.ablate.clone(), ..Options::default() };
+    let mut sim = build(model, &options)?;
+    let input_names = sc.inputs();
+    for n in input_names.iter().chain(&sc.outputs) {
+        if sim.layout.cell_index(n).is_none() {
+            let why = if sc.ablate.contains(n) { " (it is ablated)" } else { "" };
+            return Err(Error::Invalid(format!("scenario {}: no neuron '{n}' in the network{why}", sc.name)));
+        }
+    }
+    let probes = sc.outputs.iter().map(|n| sim.probe(&format!("{n}/v"))).collect::<simulator::Result<Vec<_>>>()?;
+    let cell_names: Vec<String> = sim
+        .layout
+        .cells
+        .iter()
+        .map(|c| if c.index == 0 && sim.layout.cell_index(&c.population).is_some() { c.population.clone() } else { format!("{}[{}]", c.population, c.index) })
+        .collect();
+    let all_probes = if g.record_all {
+        cell_names.iter().map(|n| sim.probe(&format!("{n}/v"))).collect::<simulator::Result<Vec<_>>>()?
+    } else {
+        Vec::new()
+    };
+    // Settle with no input.
+    sim.run(g.settle, &[], usize::MAX)?;
+    sim.restart_clock();
+    let settled = sim;
+
+    let indices = match g.shard {
+        Some(s) => s.indices(g.count),
+        None => (0..g.count).collect(),
+    };
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Result<Recorded>> = indices
+        .par_iter()
+        .map(|&index| {
+            let spec = g.spec(index);
+            let r = simulate(&settled, &spec, g, steps, &probes, &all_probes);
+            progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+            r.map(|(inputs, outputs, voltages)| Recorded { spec, inputs, outputs, voltages })
+        })
+        .collect();
+    let recorded = results.into_iter().collect::<Result<Vec<_>>>()?;
+    let mut dataset = assemble(g, steps, &input_names, cell_names, recorded);
+    dataset.shard = g.shard.map(|s| (format!("{}/{}", s.part, s.of), indices));
+    Ok(dataset)
+}
+
+struct Recorded {
+    spec: SequenceSpec,
+    inputs: Vec<Vec<f64>>,
+    outputs: Vec<Vec<f64>>,
+    voltages: Vec<Vec<f64>>,
+}
+
+type Traces = (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<Vec<f64>>);
+
+fn simulate(
+    settled: &Simulation,
+    spec: &SequenceSpec,
+    g: &Generation,
+    steps: usize,
+    probes: &[simulator::Probe],
+    all: &[simulator::Probe],
+) -> Result<Traces> {
+    let mut sim = settled.clone();
+    let inputs = spec.sample(g.dt, steps);
+    for (i, stim) in spec.inputs.iter().enumerate() {
+        if stim.amplitude == 0.0 || stim.shape == Shape::Off {
+            continue;
+        }
+        // pA → nA.
+        let values = inputs.iter().map(|row| row[i] * 1e-3).collect();
+        sim.add_input(&stim.neuron, 0, 0.5, 1.0, Waveform::Sampled { dt: g.dt, values })?;
+    }
+    let mut probes_all = probes.to_vec();
+    probes_all.extend_from_slice(all);
+    let traces = sim.run((steps - 1) as f64 * g.dt, &probes_all, 1)?;
+    let row = |k: usize, range: std::ops::Range<usize>| -> Vec<f64> { range.map(|p| traces.values[p][k]).collect() };
+    let o = probes.len();
+    let outputs = (0..steps).map(|k| row(k, 0..o)).collect();
+    let voltages = if all.is_empty() { Vec::new() } else { (0..steps).map(|k| row(k, o..probes_all.len())).collect() };
+    Ok((inputs, outputs, voltages))
+}
+
+fn assemble(g: &Generation, steps: usize, input_names: &[String], cell_names: Vec<String>, recorded: Vec<Recorded>) -> Dataset {
+    let flat = |rows: &[Vec<f64>]| rows.iter().flatten().map(|&x| x as f32).collect::<Vec<f32>>();
+    let mut d = Dataset {
+        time: (0..steps).map(|k| k as f64 * g.dt).collect(),
+        dt: g.dt,
+        sequences: recorded.len(),
+        inputs: recorded.iter().flat_map(|r| flat(&r.inputs)).collect(),
+        outputs: recorded.iter().flat_map(|r| flat(&r.outputs)).collect(),
+        voltages: g.record_all.then(|| recorded.iter().flat_map(|r| flat(&r.voltages)).collect()),
+        split: vec![split::TRAIN; recorded.len()],
+        input_names: input_names.to_vec(),
+        output_names: g.scenario.outputs.clone(),
+        cell_names: if g.record_all { cell_names } else { Vec::new() },
+        input_unit: "pA".into(),
+        output_unit: "mV".into(),
+        scenario: g.scenario.name.clone(),
+        model_sha256: g.model_sha256.clone(),
+        seed: g.seed,
+        stimuli: recorded.iter().map(|r| serde_json::to_value(&r.spec).expect("serializable")).collect(),
+        generator: g.generator.clone(),
+        shard: None,
+    };
+    if g.shard.is_none() {
+        d.split = diverse_split_of(&d);
+    }
+    d
+}
+
+/// The split of a whole dataset, from its stored (f32) inputs and outputs, so that a
+/// single run and merged shards agree.
+fn diverse_split_of(d: &Dataset) -> Vec<u8> {
+    let (t, i, o) = (d.steps(), d.input_names.len(), d.output_names.len());
+    let rows = |x: &[f32], w: usize| x.chunks(w).map(|r| r.iter().map(|&v| f64::from(v)).collect()).collect::<Vec<Vec<f64>>>();
+    let features: Vec<Vec<f64>> = (0..d.sequences)
+        .map(|k| split::features(&rows(&d.inputs[k * t * i..(k + 1) * t * i], i), &rows(&d.outputs[k * t * o..(k + 1) * t * o], o)))
+        .collect();
+    split::diverse_split(&features)
+}
+
+/// Merges the shards of one generation into the dataset a single run would have made
+/// (the split is computed over all sequences).
+pub fn merge(shards: &[Dataset]) -> Result<Dataset> {
+    let first = shards.first().ok_or_else(|| Error::Invalid("nothing to merge".into()))?;
+    let mut parts: Vec<(usize, &Dataset, usize)> = Vec::new();
+    for d in shards {
+        let (label, indices) = d.shard.as_ref().ok_or_else(|| Error::Invalid("a file to merge is not a shard".into()))?;
+        let same = d.scenario == first.scenario
+            && d.dt == first.dt
+            && d.seed == first.seed
+            && d.model_sha256 == first.model_sha256
+            && d.time == first.time
+            && d.input_names == first.input_names
+            && d.output_names == first.output_names
+            && d.cell_names == first.cell_names;
+        if !same {
+            return Err(Error::Invalid(format!("shard {label} comes from a different generation (scenario, dt, seed, model or names differ)")));
+        }
+        for (k, &i) in indices.iter().enumerate() {
+            parts.push((i, d, k));
+        }
+    }
+    parts.sort_by_key(|p| p.0);
+    for w in parts.windows(2) {
+        if w[0].0 == w[1].0 {
+            return Err(Error::Invalid(format!("sequence {} appears in two shards", w[0].0 + 1)));
+        }
+    }
+    let total = first.shard.as_ref().map(|(l, _)| l.clone()).unwrap_or_default();
+    if parts.iter().enumerate().any(|(k, p)| p.0 != k) {
+        return Err(Error::Invalid(format!("shards are missing sequences (have {} of a {total} generation)", parts.len())));
+    }
+    let (t, i, o) = (first.steps(), first.input_names.len(), first.output_names.len());
+    let c = first.cell_names.len();
+    let take = |data: &[f32], k: usize, w: usize| data[k * t * w..(k + 1) * t * w].to_vec();
+    let mut out = Dataset { shard: None, sequences: parts.len(), inputs: Vec::new(), outputs: Vec::new(), stimuli: Vec::new(), ..first.clone() };
+    out.voltages = first.voltages.as_ref().map(|_| Vec::new());
+    for (_, d, k) in &parts {
+        out.inputs.extend(take(&d.inputs, *k, i));
+        out.outputs.extend(take(&d.outputs, *k, o));
+        if let (Some(v), Some(src)) = (&mut out.voltages, &d.voltages) {
+            v.extend(take(src, *k, c));
+        }
+        out.stimuli.push(d.stimuli[*k].clone());
+    }
+    out.split = diverse_split_of(&out);
+    Ok(out)
+}

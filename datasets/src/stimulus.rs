@@ -1,0 +1,296 @@
+//! Stimulus shapes: the paper's families (pulses of many widths and onsets, pulse trains,
+//! ramps, trapezoids, triangles) and more (steps, sines, chirps, smoothed noise,
+//! mixtures), drawn reproducibly from a seed.
+//!
+//! A [`Shape`] is a profile of relative amplitude over time (mostly within [0, 1]); an
+//! input's current is its amplitude [pA] times the profile. Every sequence's
+//! [`SequenceSpec`] is stored in the dataset file, so any sequence can be rebuilt.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// A stimulus profile; times in ms, values relative to the input's amplitude.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Shape {
+    /// Zero throughout.
+    Off,
+    /// 1 during [onset, onset + width).
+    Pulse {
+        /// Onset [ms].
+        onset: f64,
+        /// Width [ms].
+        width: f64,
+    },
+    /// `count` pulses of `width` every `period` from `onset`.
+    Train {
+        /// Onset [ms].
+        onset: f64,
+        /// Pulse width [ms].
+        width: f64,
+        /// Pulse period [ms].
+        period: f64,
+        /// Number of pulses.
+        count: u32,
+    },
+    /// Rises linearly from 0 to 1 over `rise`, holds for `hold`, falls to 0 over `fall`
+    /// (ramps, trapezoids and triangles).
+    Trapezoid {
+        /// Onset [ms].
+        onset: f64,
+        /// Rise time [ms].
+        rise: f64,
+        /// Plateau [ms].
+        hold: f64,
+        /// Fall time [ms].
+        fall: f64,
+    },
+    /// (1 − cos(2π (t − onset)/period))/2 during [onset, onset + duration).
+    Sine {
+        /// Onset [ms].
+        onset: f64,
+        /// Duration [ms].
+        duration: f64,
+        /// Period [ms].
+        period: f64,
+    },
+    /// A raised cosine whose frequency sweeps linearly from `f0` to `f1` [1/ms].
+    Chirp {
+        /// Onset [ms].
+        onset: f64,
+        /// Duration [ms].
+        duration: f64,
+        /// Start frequency [1/ms].
+        f0: f64,
+        /// End frequency [1/ms].
+        f1: f64,
+    },
+    /// Piecewise-linear noise: independent uniform [0, 1] knots every `knot` ms from
+    /// `onset`, for `duration`.
+    Noise {
+        /// Onset [ms].
+        onset: f64,
+        /// Duration [ms].
+        duration: f64,
+        /// Knot spacing [ms].
+        knot: f64,
+        /// Knot values.
+        knots: Vec<f64>,
+    },
+    /// Weighted sum of shapes.
+    Mix {
+        /// (weight, shape) pairs.
+        parts: Vec<(f64, Shape)>,
+    },
+}
+
+impl Shape {
+    /// The profile at time t [ms].
+    pub fn at(&self, t: f64) -> f64 {
+        match self {
+            Shape::Off => 0.0,
+            Shape::Pulse { onset, width } => f64::from(t >= *onset && t < onset + width),
+            Shape::Train { onset, width, period, count } => {
+                if t < *onset {
+                    return 0.0;
+                }
+                let k = ((t - onset) / period).floor();
+                f64::from(k < f64::from(*count) && t - onset - k * period < *width)
+            }
+            Shape::Trapezoid { onset, rise, hold, fall } => {
+                let x = t - onset;
+                if x < 0.0 {
+                    0.0
+                } else if x < *rise {
+                    x / rise
+                } else if x < rise + hold {
+                    1.0
+                } else if x < rise + hold + fall {
+                    1.0 - (x - rise - hold) / fall
+                } else {
+                    0.0
+                }
+            }
+            Shape::Sine { onset, duration, period } => {
+                let x = t - onset;
+                if x < 0.0 || x >= *duration {
+                    0.0
+                } else {
+                    0.5 * (1.0 - (std::f64::consts::TAU * x / period).cos())
+                }
+            }
+            Shape::Chirp { onset, duration, f0, f1 } => {
+                let x = t - onset;
+                if x < 0.0 || x >= *duration {
+                    0.0
+                } else {
+                    let phase = std::f64::consts::TAU * (f0 * x + 0.5 * (f1 - f0) / duration * x * x);
+                    0.5 * (1.0 - phase.cos())
+                }
+            }
+            Shape::Noise { onset, duration, knot, knots } => {
+                let x = t - onset;
+                if x < 0.0 || x >= *duration || knots.is_empty() {
+                    return 0.0;
+                }
+                let k = (x / knot).floor() as usize;
+                let frac = x / knot - k as f64;
+                let a = knots[k.min(knots.len() - 1)];
+                let b = knots[(k + 1).min(knots.len() - 1)];
+                a + (b - a) * frac
+            }
+            Shape::Mix { parts } => parts.iter().map(|(w, s)| w * s.at(t)).sum(),
+        }
+    }
+}
+
+/// One input's stimulus.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputStimulus {
+    /// The input neuron.
+    pub neuron: String,
+    /// Amplitude [pA].
+    pub amplitude: f64,
+    /// Profile.
+    pub shape: Shape,
+}
+
+/// Everything needed to rebuild one sequence's inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SequenceSpec {
+    /// Index of the sequence in its dataset (0-based).
+    pub index: usize,
+    /// The family it was drawn from.
+    pub family: String,
+    /// The behaviour (scenario part) it drives.
+    pub behaviour: String,
+    /// One entry per input of the scenario, in order.
+    pub inputs: Vec<InputStimulus>,
+}
+
+impl SequenceSpec {
+    /// Input currents [pA] sampled at t = k·dt, k = 0..steps, as `[steps][inputs]`.
+    pub fn sample(&self, dt: f64, steps: usize) -> Vec<Vec<f64>> {
+        (0..steps)
+            .map(|k| {
+                let t = k as f64 * dt;
+                self.inputs.iter().map(|i| i.amplitude * i.shape.at(t)).collect()
+            })
+            .collect()
+    }
+}
+
+/// The families the library cycles through, so that any 40 consecutive sequences hold
+/// each several times.
+pub const FAMILIES: [&str; 10] =
+    ["pulse", "train", "ramp", "trapezoid", "triangle", "step", "sine", "chirp", "noise", "mixture"];
+
+/// Draws a random shape of `family` for a sequence of `duration` ms.
+pub fn draw_shape(family: &str, duration: f64, rng: &mut ChaCha8Rng) -> Shape {
+    // Onsets at 100 ms (as most of the paper's sequences) or anywhere in the first half.
+    let onset = |rng: &mut ChaCha8Rng| {
+        if rng.random_bool(0.5) {
+            0.2 * duration
+        } else {
+            (rng.random_range(0.0..0.5) * duration / 5.0).round() * 5.0
+        }
+    };
+    let rest = |onset: f64| duration - onset;
+    match family {
+        "pulse" => {
+            let o = onset(rng);
+            Shape::Pulse { onset: o, width: rng.random_range(0.02..0.8) * rest(o) }
+        }
+        "train" => {
+            let o = onset(rng);
+            let period = rng.random_range(0.06..0.25) * duration;
+            let width = rng.random_range(0.2..0.7) * period;
+            let count = ((rest(o) / period).floor() as u32).max(1);
+            Shape::Train { onset: o, width, period, count: rng.random_range(1..=count) }
+        }
+        "ramp" => {
+            let o = onset(rng);
+            let rise = rng.random_range(0.2..1.0) * rest(o);
+            if rng.random_bool(0.5) {
+                Shape::Trapezoid { onset: o, rise, hold: rest(o), fall: 0.0 }
+            } else {
+                // Down-ramp: jumps to 1, falls to 0.
+                Shape::Trapezoid { onset: o, rise: 0.0, hold: 0.0, fall: rise }
+            }
+        }
+        "trapezoid" => {
+            let o = onset(rng);
+            let r = rest(o);
+            let (rise, hold) = (rng.random_range(0.05..0.3) * r, rng.random_range(0.1..0.4) * r);
+            Shape::Trapezoid { onset: o, rise, hold, fall: rng.random_range(0.05..0.3) * r }
+        }
+        "triangle" => {
+            let o = onset(rng);
+            let r = rest(o);
+            Shape::Trapezoid { onset: o, rise: rng.random_range(0.1..0.5) * r, hold: 0.0, fall: rng.random_range(0.1..0.5) * r }
+        }
+        "step" => Shape::Pulse { onset: onset(rng), width: duration },
+        "sine" => {
+            let o = onset(rng);
+            Shape::Sine { onset: o, duration: rest(o), period: rng.random_range(0.04..0.5) * duration }
+        }
+        "chirp" => {
+            let o = onset(rng);
+            let (a, b) = (rng.random_range(1.0..4.0) / duration, rng.random_range(4.0..25.0) / duration);
+            let (f0, f1) = if rng.random_bool(0.5) { (a, b) } else { (b, a) };
+            Shape::Chirp { onset: o, duration: rest(o), f0, f1 }
+        }
+        "noise" => {
+            let o = onset(rng);
+            let knot = rng.random_range(0.01..0.08) * duration;
+            let n = (rest(o) / knot).ceil() as usize + 1;
+            let knots = (0..n).map(|_| rng.random_range(0.0..1.0)).collect();
+            Shape::Noise { onset: o, duration: rest(o), knot, knots }
+        }
+        _ => {
+            let a = FAMILIES[rng.random_range(0..8)];
+            let b = FAMILIES[rng.random_range(0..8)];
+            let w = rng.random_range(0.3..0.7);
+            Shape::Mix { parts: vec![(w, draw_shape(a, duration, rng)), (1.0 - w, draw_shape(b, duration, rng))] }
+        }
+    }
+}
+
+/// The random stream of sequence `index` under `seed`: independent of every other
+/// sequence, so shards draw exactly what a single run draws.
+pub fn stream(seed: u64, index: usize) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(index as u64);
+    rng
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_have_their_profiles() {
+        let p = Shape::Pulse { onset: 100.0, width: 50.0 };
+        assert_eq!((p.at(99.9), p.at(100.0), p.at(149.9), p.at(150.0)), (0.0, 1.0, 1.0, 0.0));
+        let tr = Shape::Trapezoid { onset: 0.0, rise: 10.0, hold: 5.0, fall: 10.0 };
+        assert!((tr.at(5.0) - 0.5).abs() < 1e-12 && tr.at(12.0) == 1.0 && (tr.at(20.0) - 0.5).abs() < 1e-12);
+        let train = Shape::Train { onset: 10.0, width: 2.0, period: 10.0, count: 2 };
+        assert_eq!((train.at(11.0), train.at(13.0), train.at(21.0), train.at(31.0)), (1.0, 0.0, 1.0, 0.0));
+        let s = Shape::Sine { onset: 0.0, duration: 100.0, period: 20.0 };
+        assert!((s.at(10.0) - 1.0).abs() < 1e-12 && s.at(0.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn draws_are_reproducible_and_bounded() {
+        for (i, family) in FAMILIES.iter().enumerate() {
+            let a = draw_shape(family, 500.0, &mut stream(7, i));
+            let b = draw_shape(family, 500.0, &mut stream(7, i));
+            assert_eq!(a, b);
+            let values: Vec<f64> = (0..1000).map(|k| a.at(k as f64 * 0.5)).collect();
+            assert!(values.iter().all(|v| (-1e-12..=1.0 + 1e-12).contains(v)), "{family}: {a:?}");
+            assert!(values.iter().any(|&v| v > 0.0), "{family} never on: {a:?}");
+        }
+        assert_ne!(draw_shape("noise", 500.0, &mut stream(7, 0)), draw_shape("noise", 500.0, &mut stream(7, 1)));
+    }
+}

@@ -1,0 +1,133 @@
+//! `celegans dataset generate | merge | info`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use datasets::{Dataset, Generation, Scenario, Shard};
+use sha2::{Digest, Sha256};
+
+use crate::bundled;
+
+/// Arguments of `dataset generate`.
+pub struct GenerateArgs {
+    pub scenario: String,
+    pub dt: f64,
+    pub duration: f64,
+    pub count: Option<usize>,
+    pub seed: u64,
+    pub record_all: bool,
+    pub settle: f64,
+    pub shard: Option<Shard>,
+    pub model: Option<PathBuf>,
+    pub out: PathBuf,
+}
+
+/// SHA-256 over the model's files, in reading order.
+fn model_sha256(model: &neuroml::Model, bundled_model: bool) -> anyhow::Result<String> {
+    let mut hash = Sha256::new();
+    for f in &model.files {
+        let text = if bundled_model { bundled::read(f) } else { std::fs::read_to_string(f) };
+        hash.update(text.with_context(|| format!("{}", f.display()))?.as_bytes());
+    }
+    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+pub fn generate(a: GenerateArgs) -> anyhow::Result<()> {
+    let scenario = Scenario::builtin(&a.scenario).with_context(|| {
+        format!("--scenario: unknown scenario '{}' (one of {})", a.scenario, Scenario::BUILTIN.join(", "))
+    })?;
+    if a.out.extension().and_then(|e| e.to_str()) != Some("h5") {
+        bail!("--out {}: the dataset file must end in .h5", a.out.display());
+    }
+    let mut g = Generation::new(scenario, a.dt);
+    g.duration = a.duration;
+    g.count = a.count.unwrap_or(g.count);
+    g.seed = a.seed;
+    g.record_all = a.record_all;
+    g.settle = a.settle;
+    g.shard = a.shard;
+    g.generator = format!("celegans {}", env!("CARGO_PKG_VERSION"));
+    let steps = g.steps().context("--dt/--duration")?;
+    let t0 = Instant::now();
+    let model = bundled::load_model(a.model.as_deref())?;
+    g.model_sha256 = model_sha256(&model, a.model.is_none())?;
+    let todo = g.shard.map_or(g.count, |s| s.indices(g.count).len());
+    eprintln!(
+        "{}: {todo} sequences x {} ms at dt {} ms ({steps} samples), {} inputs, {} outputs, seed {}",
+        g.scenario.name,
+        g.duration,
+        g.dt,
+        g.scenario.inputs().len(),
+        g.scenario.outputs.len(),
+        g.seed
+    );
+    let bar = indicatif::ProgressBar::new(todo as u64).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sequences, {elapsed} elapsed, ETA {eta}")
+            .expect("valid template"),
+    );
+    let dataset = datasets::generate(&model, &g, &|done| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    dataset.write(&a.out)?;
+    eprintln!("wrote {} ({} sequences) in {:.1} s", a.out.display(), dataset.sequences, t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+pub fn merge(shards: &[PathBuf], out: &Path) -> anyhow::Result<()> {
+    let parts = shards.iter().map(|p| Dataset::read(p)).collect::<Result<Vec<_>, _>>()?;
+    let merged = datasets::merge(&parts)?;
+    merged.write(out)?;
+    eprintln!("wrote {} ({} sequences from {} shards)", out.display(), merged.sequences, parts.len());
+    Ok(())
+}
+
+pub fn info(file: &Path, json: bool) -> anyhow::Result<()> {
+    let d = Dataset::read(file)?;
+    let count = |l: u8| d.split.iter().filter(|&&x| x == l).count();
+    let mut families: Vec<(String, usize)> = Vec::new();
+    for s in &d.stimuli {
+        let f = s.get("family").and_then(|f| f.as_str()).unwrap_or("?").to_string();
+        match families.iter_mut().find(|(n, _)| *n == f) {
+            Some((_, c)) => *c += 1,
+            None => families.push((f, 1)),
+        }
+    }
+    let (i, o) = (d.input_names.len(), d.output_names.len());
+    if json {
+        let value = serde_json::json!({
+            "file": file.display().to_string(),
+            "scenario": d.scenario,
+            "dt_ms": d.dt,
+            "inputs": [d.sequences, d.steps(), i],
+            "outputs": [d.sequences, d.steps(), o],
+            "voltages": d.voltages.as_ref().map(|_| [d.sequences, d.steps(), d.cell_names.len()]),
+            "input_names": d.input_names,
+            "output_names": d.output_names,
+            "input_unit": d.input_unit,
+            "output_unit": d.output_unit,
+            "split": {"train": count(0), "valid": count(1), "test": count(2)},
+            "families": families.iter().map(|(f, c)| (f.clone(), serde_json::Value::from(*c))).collect::<serde_json::Map<_, _>>(),
+            "seed": d.seed,
+            "model_sha256": d.model_sha256,
+            "generator": d.generator,
+            "shard": d.shard.as_ref().map(|s| s.0.clone()),
+        });
+        println!("{value}");
+        return Ok(());
+    }
+    println!("{}", file.display());
+    println!("  scenario     {}  (seed {}, {})", d.scenario, d.seed, d.generator);
+    println!("  time         {} samples, dt {} ms, {} .. {} ms", d.steps(), d.dt, d.time[0], d.time[d.steps() - 1]);
+    println!("  inputs       [{}, {}, {}] {}: {}", d.sequences, d.steps(), i, d.input_unit, d.input_names.join(" "));
+    println!("  outputs      [{}, {}, {}] {}: {}", d.sequences, d.steps(), o, d.output_unit, d.output_names.join(" "));
+    if d.voltages.is_some() {
+        println!("  voltages     [{}, {}, {}] {}", d.sequences, d.steps(), d.cell_names.len(), d.output_unit);
+    }
+    println!("  split        {} train / {} valid / {} test", count(0), count(1), count(2));
+    let fam: Vec<String> = families.iter().map(|(f, c)| format!("{f} {c}")).collect();
+    println!("  stimuli      {}", fam.join(", "));
+    if let Some((label, _)) = &d.shard {
+        println!("  shard        {label} (merge the shards with `celegans dataset merge`)");
+    }
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! End-to-end tests of `celegans dataset`: SPEC §5 files readable by h5py, shapes of the
+//! paper's scenarios, byte-identical reruns and shards, one-line errors with no file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn celegans(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_celegans")).args(args).output().expect("run celegans")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("celegans-dataset-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn ok(out: &Output) {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// Shapes, split counts and attributes as h5py reads them (CI installs h5py).
+fn h5py_summary(path: &Path) -> serde_json::Value {
+    let script = r#"
+import h5py, json, sys
+f = h5py.File(sys.argv[1], "r")
+split = list(f["split"][:])
+print(json.dumps({
+    "time": list(f["time"].shape), "inputs": list(f["inputs"].shape), "outputs": list(f["outputs"].shape),
+    "split": [split.count(0), split.count(1), split.count(2)],
+    "input_names": json.loads(f.attrs["input_names"]), "output_names": json.loads(f.attrs["output_names"]),
+    "dt_ms": float(f.attrs["dt_ms"]), "stimuli": len(json.loads(f.attrs["stimuli"])),
+    "input_unit": f["inputs"].attrs["input_unit"], "finite": bool(abs(f["outputs"][:]).max() < 1e3),
+}))
+"#;
+    let out = Command::new("python3").args(["-c", script, p(path)]).output().expect("python3");
+    assert!(out.status.success(), "h5py could not read {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn fcm_at_half_and_tenth_of_a_millisecond() {
+    let dir = scratch("fcm");
+    for (dt, t) in [("0.5", 1000), ("0.1", 5000)] {
+        let file = dir.join(format!("fcm_{dt}.h5"));
+        ok(&celegans(&["dataset", "generate", "--scenario", "fcm", "--dt", dt, "--out", p(&file)]));
+        let s = h5py_summary(&file);
+        assert_eq!(s["inputs"], serde_json::json!([40, t, 4]), "{s}");
+        assert_eq!(s["outputs"], serde_json::json!([40, t, 4]), "{s}");
+        assert_eq!(s["time"], serde_json::json!([t]));
+        assert_eq!(s["split"], serde_json::json!([20, 10, 10]));
+        assert_eq!(s["input_names"], serde_json::json!(["PLML", "PLMR", "AVBL", "AVBR"]));
+        assert_eq!(s["output_names"], serde_json::json!(["DB1", "LUAL", "PVR", "VB1"]));
+        assert_eq!((s["stimuli"].as_u64(), s["input_unit"].as_str()), (Some(40), Some("pA")));
+        assert_eq!(s["finite"], true);
+    }
+    let info = celegans(&["dataset", "info", "--json", p(&dir.join("fcm_0.5.h5"))]);
+    ok(&info);
+    let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(info["split"], serde_json::json!({"train": 20, "valid": 10, "test": 10}));
+    // The outputs are driven: every output moves by more than 1 mV in most sequences.
+    let script = r#"
+import h5py, sys
+o = h5py.File(sys.argv[1], "r")["outputs"][:]
+r = o.max(axis=1) - o.min(axis=1)
+print(int((r > 1.0).sum(axis=0).min()))
+"#;
+    let out = Command::new("python3").args(["-c", script, p(&dir.join("fcm_0.5.h5"))]).output().unwrap();
+    let driven: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert!(driven >= 20, "only {driven} of 40 sequences move every output by > 1 mV");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn fcm_plus_nictation_has_ten_inputs_and_28_outputs() {
+    let dir = scratch("both");
+    let file = dir.join("both.h5");
+    let args = ["dataset", "generate", "--scenario", "fcm+nictation", "--duration", "20", "--settle", "20"];
+    ok(&celegans(&[&args[..], &["--out", p(&file)]].concat()));
+    let s = h5py_summary(&file);
+    assert_eq!(s["inputs"], serde_json::json!([80, 40, 10]));
+    assert_eq!(s["outputs"], serde_json::json!([80, 40, 28]));
+    assert_eq!(s["split"], serde_json::json!([40, 20, 20]));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn same_seed_same_bytes_also_through_shards() {
+    let dir = scratch("shards");
+    let base = ["dataset", "generate", "--scenario", "fcm", "--count", "9", "--duration", "40", "--settle", "30"];
+    let run = |extra: &[&str], name: &str| {
+        let file = dir.join(name);
+        ok(&celegans(&[&base[..], extra, &["--out", p(&file)]].concat()));
+        std::fs::read(file).unwrap()
+    };
+    let a = run(&["--seed", "11"], "a.h5");
+    let b = run(&["--seed", "11"], "b.h5");
+    assert!(a == b, "two runs with one seed differ");
+    run(&["--seed", "11", "--shard", "1/2"], "s1.h5");
+    run(&["--seed", "11", "--shard", "2/2"], "s2.h5");
+    let merged = dir.join("merged.h5");
+    ok(&celegans(&["dataset", "merge", p(&dir.join("s2.h5")), p(&dir.join("s1.h5")), "--out", p(&merged)]));
+    assert!(std::fs::read(&merged).unwrap() == a, "shards + merge differ from a single run");
+    let other = run(&["--seed", "12"], "c.h5");
+    assert!(other != a, "a different seed gave the same file");
+    // A missing shard is refused.
+    let out = celegans(&["dataset", "merge", p(&dir.join("s1.h5")), "--out", p(&dir.join("bad.h5"))]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.join("bad.h5").exists());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn bad_requests_exit_2_with_one_line_and_no_file() {
+    let dir = scratch("bad");
+    let file = dir.join("x.h5");
+    for (args, needle) in [
+        (vec!["--scenario", "crawl"], "unknown scenario 'crawl'"),
+        (vec!["--scenario", "fcm", "--dt=-1"], "dt must be a positive"),
+        (vec!["--scenario", "fcm", "--dt", "0.3", "--duration", "1"], "not a whole number"),
+        (vec!["--scenario", "fcm", "--shard", "3/2"], "shard '3/2'"),
+    ] {
+        let out = celegans(&[&["dataset", "generate"][..], &args, &["--out", p(&file)]].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().filter(|l| l.starts_with("error")).count(), 1, "{err}");
+        assert!(!file.exists());
+    }
+    let out = celegans(&["dataset", "info", p(&dir.join("missing.h5"))]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(dir).ok();
+}
