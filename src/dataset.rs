@@ -117,7 +117,8 @@ pub fn info(file: &Path, json: bool) -> anyhow::Result<()> {
     }
     println!("{}", file.display());
     println!("  scenario     {}  (seed {}, {})", d.scenario, d.seed, d.generator);
-    println!("  time         {} samples, dt {} ms, {} .. {} ms", d.steps(), d.dt, d.time[0], d.time[d.steps() - 1]);
+    let last = d.time.last().copied().unwrap_or(0.0);
+    println!("  time         {} samples, dt {} ms, 0 .. {} ms", d.steps(), d.dt, (last * 1e6).round() / 1e6);
     println!("  inputs       [{}, {}, {}] {}: {}", d.sequences, d.steps(), i, d.input_unit, d.input_names.join(" "));
     println!("  outputs      [{}, {}, {}] {}: {}", d.sequences, d.steps(), o, d.output_unit, d.output_names.join(" "));
     if d.voltages.is_some() {
