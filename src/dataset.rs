@@ -10,16 +10,37 @@ use sha2::{Digest, Sha256};
 use crate::bundled;
 
 /// Arguments of `dataset generate`.
+#[derive(clap::Args)]
 pub struct GenerateArgs {
+    /// fcm, fcm16, nictation, fcm+nictation, fcm-no-avb or fcm-no-ava.
+    #[arg(long)]
     pub scenario: String,
+    /// Time step [ms] (the paper used 0.5 and 0.1).
+    #[arg(long, default_value_t = 0.5)]
     pub dt: f64,
+    /// Sequence length [ms].
+    #[arg(long, default_value_t = 500.0)]
     pub duration: f64,
+    /// Number of sequences (default: 40 per behaviour).
+    #[arg(long)]
     pub count: Option<usize>,
+    /// Seed of the stimulus draw.
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Also record every neuron's voltage (/voltages).
+    #[arg(long)]
     pub record_all: bool,
+    /// Settling time with no input before each sequence [ms].
+    #[arg(long, default_value_t = 1000.0)]
     pub settle: f64,
+    /// Only part K of N of the sequences (merge the parts with `dataset merge`).
+    #[arg(long)]
     pub shard: Option<Shard>,
+    /// A LEMS or .net.nml model (default: the bundled c302 D1).
+    #[arg(long)]
     pub model: Option<PathBuf>,
+    /// The dataset file (.h5).
+    #[arg(long)]
     pub out: PathBuf,
 }
 

@@ -103,38 +103,7 @@ struct NumericsArgs {
 #[derive(Subcommand)]
 enum DatasetCommand {
     /// Simulate a scenario's stimulus/response sequences into an HDF5 dataset.
-    Generate {
-        /// fcm, fcm16, nictation, fcm+nictation, fcm-no-avb or fcm-no-ava.
-        #[arg(long)]
-        scenario: String,
-        /// Time step [ms] (the paper used 0.5 and 0.1).
-        #[arg(long, default_value_t = 0.5)]
-        dt: f64,
-        /// Sequence length [ms].
-        #[arg(long, default_value_t = 500.0)]
-        duration: f64,
-        /// Number of sequences (default: 40 per behaviour).
-        #[arg(long)]
-        count: Option<usize>,
-        /// Seed of the stimulus draw.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// Also record every neuron's voltage (/voltages).
-        #[arg(long)]
-        record_all: bool,
-        /// Settling time with no input before each sequence [ms].
-        #[arg(long, default_value_t = 1000.0)]
-        settle: f64,
-        /// Only part K of N of the sequences (merge the parts with `dataset merge`).
-        #[arg(long)]
-        shard: Option<datasets::Shard>,
-        /// A LEMS or .net.nml model (default: the bundled c302 D1).
-        #[arg(long)]
-        model: Option<PathBuf>,
-        /// The dataset file (.h5).
-        #[arg(long)]
-        out: PathBuf,
-    },
+    Generate(dataset::GenerateArgs),
     /// Merge the shards of one generation into the file a single run would have written.
     Merge {
         /// Shard files.
@@ -176,20 +145,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             model_info::run(model.as_deref(), json, discretization)
         }
         Command::Dataset { command } => match command {
-            DatasetCommand::Generate { scenario, dt, duration, count, seed, record_all, settle, shard, model, out } => {
-                dataset::generate(dataset::GenerateArgs {
-                    scenario,
-                    dt,
-                    duration,
-                    count,
-                    seed,
-                    record_all,
-                    settle,
-                    shard,
-                    model,
-                    out,
-                })
-            }
+            DatasetCommand::Generate(args) => dataset::generate(args),
             DatasetCommand::Merge { shards, out } => dataset::merge(&shards, &out),
             DatasetCommand::Info { file, json } => dataset::info(&file, json),
         },

@@ -4,8 +4,10 @@
 //!
 //! `cargo bench -p datasets --bench generate`
 
+#[path = "../../tools/neuron_bench.rs"]
+mod neuron_bench;
+
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use datasets::{generate, Generation, Scenario};
@@ -24,18 +26,7 @@ fn main() {
             t.elapsed().as_secs_f64()
         );
     }
-    let neuron = Command::new("python3")
-        .arg(root.join("tools/neuron_bench.py"))
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| {
-            let text = String::from_utf8_lossy(&o.stdout).to_string();
-            let line = text.lines().last()?.to_string();
-            let key = "\"neuron_simulate_seconds\": ";
-            let start = line.find(key)? + key.len();
-            line[start..].split([',', '}']).next()?.trim().parse::<f64>().ok()
-        });
+    let neuron = neuron_bench::neuron_simulate_seconds(root);
     match neuron {
         Some(s) => println!("NEURON 9 (jNeuroML export), one 500 ms run at dt 0.1: simulate {s:.2} s; 40 such runs serially: {:.0} s", 40.0 * s),
         None => println!("NEURON: not run (needs `pip install neuron pyneuroml c302` and Java)"),

@@ -8,6 +8,7 @@
 //! row k is the current held during the step from t_k to t_{k+1}, so outputs respond
 //! from row k + 1 on (as in the authors' files).
 
+use rand::Rng;
 use rayon::prelude::*;
 use simulator::inputs::Waveform;
 use simulator::{build, Method, Options, Simulation};
@@ -128,15 +129,15 @@ impl Generation {
         for (g, group) in sc.groups.iter().enumerate() {
             let active = behaviour.groups.contains(&g);
             let (lo, hi) = group.amplitude;
-            let amplitude = rand::Rng::random_range(&mut rng, lo..=hi);
+            let amplitude = rng.random_range(lo..=hi);
             for neuron in &group.neurons {
                 let (amplitude, shape) = if !active {
                     (0.0, Shape::Off)
                 } else if shared {
                     (amplitude, shape.clone())
                 } else {
-                    let a = rand::Rng::random_range(&mut rng, lo..=hi);
-                    let own = FAMILIES[rand::Rng::random_range(&mut rng, 0..FAMILIES.len())];
+                    let a = rng.random_range(lo..=hi);
+                    let own = FAMILIES[rng.random_range(0..FAMILIES.len())];
                     (a, draw_shape(own, self.duration, &mut rng))
                 };
                 inputs.push(InputStimulus { neuron: neuron.clone(), amplitude, shape });

@@ -4,8 +4,10 @@
 //!
 //! `cargo bench -p simulator --bench full_model`
 
+#[path = "../../tools/neuron_bench.rs"]
+mod neuron_bench;
+
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use simulator::inputs::Waveform;
@@ -50,18 +52,7 @@ fn concurrent_seconds(model: &neuroml::Model, threads: usize) -> f64 {
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let model = neuroml::load(root.join("models/c302_D1/LEMS_c302_D1.xml")).unwrap();
-    let neuron = Command::new("python3")
-        .arg(root.join("tools/neuron_bench.py"))
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| {
-            let text = String::from_utf8_lossy(&o.stdout).to_string();
-            let line = text.lines().last()?.to_string();
-            let key = "\"neuron_simulate_seconds\": ";
-            let start = line.find(key)? + key.len();
-            line[start..].split([',', '}']).next()?.trim().parse::<f64>().ok()
-        });
+    let neuron = neuron_bench::neuron_simulate_seconds(root);
     println!("full c302 D1 model, 500 ms, one thread (best of 3)");
     let cases = [
         ("per-cable, backward Euler, dt 0.1", 0.1, Method::BackwardEuler, Discretization::PerCable),

@@ -192,11 +192,6 @@ impl Simulation {
         self.total_iterations = 0;
     }
 
-    /// Removes every current input.
-    pub fn clear_inputs(&mut self) {
-        self.inputs = crate::inputs::CurrentInputs::default();
-    }
-
     /// Changes the time step (cached factors are recomputed).
     pub fn set_dt(&mut self, dt: f64) {
         // Keep t: restart the step count from here.
