@@ -153,3 +153,64 @@ pub fn info(file: &Path, json: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Arguments of `dataset import-dat`.
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// Folder of `.dat` files (one per sequence: index, time [s], outputs, inputs).
+    pub dir: PathBuf,
+    /// Input column names, in file order after the outputs.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub inputs: Vec<String>,
+    /// Output column names, in file order after time.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub outputs: Vec<String>,
+    /// `{"train": [..], "valid": [..], "test": [..]}` with 1-based sequence numbers
+    /// (default: the diverse automatic split).
+    #[arg(long)]
+    pub split: Option<PathBuf>,
+    /// Unit of the input columns (the authors' files state none).
+    #[arg(long, default_value = "unknown")]
+    pub input_unit: String,
+    /// Unit of the output columns.
+    #[arg(long, default_value = "unknown")]
+    pub output_unit: String,
+    /// The dataset file (.h5).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn import_dat(a: ImportArgs) -> anyhow::Result<()> {
+    if a.out.extension().and_then(|e| e.to_str()) != Some("h5") {
+        bail!("--out {}: the dataset file must end in .h5", a.out.display());
+    }
+    let import = datasets::dat::Import {
+        inputs: a.inputs,
+        outputs: a.outputs,
+        split: a.split,
+        input_unit: a.input_unit,
+        output_unit: a.output_unit,
+        generator: format!("celegans {}", env!("CARGO_PKG_VERSION")),
+    };
+    let d = datasets::dat::import_dat(&a.dir, &import)?;
+    d.write(&a.out)?;
+    let count = |l: u8| d.split.iter().filter(|&&x| x == l).count();
+    eprintln!(
+        "wrote {}: {} sequences x {} samples (dt {} ms), split {}/{}/{}",
+        a.out.display(),
+        d.sequences,
+        d.steps(),
+        d.dt,
+        count(0),
+        count(1),
+        count(2)
+    );
+    Ok(())
+}
+
+pub fn export_dat(file: &Path, out: &Path) -> anyhow::Result<()> {
+    let d = Dataset::read(file)?;
+    let written = datasets::dat::export_dat(&d, out)?;
+    eprintln!("wrote {} files to {}", written.len(), out.display());
+    Ok(())
+}

@@ -6,6 +6,7 @@
 
 mod bundled;
 mod dataset;
+mod learn;
 mod model_info;
 mod simulate;
 
@@ -33,6 +34,32 @@ enum Command {
     Dataset {
         #[command(subcommand)]
         command: DatasetCommand,
+    },
+    /// Train recurrent surrogates (RNN, LSTM, GRU + dense read-out) on a dataset file.
+    Train(learn::TrainArgs),
+    /// RMSE of a trained surrogate on a dataset file, per split and per output.
+    Evaluate {
+        /// Model directory written by `train`.
+        #[arg(long)]
+        model: PathBuf,
+        /// The dataset file (.h5).
+        #[arg(long)]
+        data: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Predict a dataset's outputs from its inputs with a trained surrogate (CSV).
+    Predict {
+        /// Model directory written by `train`.
+        #[arg(long)]
+        model: PathBuf,
+        /// The dataset file (.h5) whose inputs drive the surrogate.
+        #[arg(long)]
+        data: PathBuf,
+        /// CSV file to write: sequence, time_ms, one column per output.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Run a LEMS <Simulation> as `pynml LEMS_FILE -neuron -run -nogui` would, writing
     /// every <OutputFile> (time first, SI units).
@@ -113,6 +140,16 @@ enum DatasetCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Read the authors' published format (a folder of .dat files) into a dataset file.
+    ImportDat(dataset::ImportArgs),
+    /// Write a dataset file in the authors' format (Sequence_NN.dat + split.json).
+    ExportDat {
+        /// The dataset file.
+        file: PathBuf,
+        /// Folder to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Shapes, names, units, split and stimulus summary of a dataset file.
     Info {
         /// The dataset file.
@@ -148,7 +185,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             DatasetCommand::Generate(args) => dataset::generate(args),
             DatasetCommand::Merge { shards, out } => dataset::merge(&shards, &out),
             DatasetCommand::Info { file, json } => dataset::info(&file, json),
+            DatasetCommand::ImportDat(args) => dataset::import_dat(args),
+            DatasetCommand::ExportDat { file, out } => dataset::export_dat(&file, &out),
         },
+        Command::Train(args) => learn::train(args),
+        Command::Evaluate { model, data, json } => learn::evaluate(&model, &data, json),
+        Command::Predict { model, data, out } => learn::predict(&model, &data, &out),
         Command::Run { lems_file, dt, duration, out_dir, numerics } => simulate::run_lems(
             &lems_file,
             duration,

@@ -273,7 +273,7 @@ fn assemble(g: &Generation, steps: usize, input_names: &[String], cell_names: Ve
 
 /// The split of a whole dataset, from its stored (f32) inputs and outputs, so that a
 /// single run and merged shards agree.
-fn diverse_split_of(d: &Dataset) -> Vec<u8> {
+pub(crate) fn diverse_split_of(d: &Dataset) -> Vec<u8> {
     let (t, i, o) = (d.steps(), d.input_names.len(), d.output_names.len());
     let rows = |x: &[f32], w: usize| x.chunks(w).map(|r| r.iter().map(|&v| f64::from(v)).collect()).collect::<Vec<Vec<f64>>>();
     let features: Vec<Vec<f64>> = (0..d.sequences)

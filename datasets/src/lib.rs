@@ -15,6 +15,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod dat;
 mod error;
 pub mod file;
 pub mod generate;

@@ -1,5 +1,57 @@
 //! # surrogate
 //!
-//! Not yet written: see issue #4. The crate exists so that the workspace layout of
-//! SPEC.md §2 holds from the start.
+//! Reduced-order recurrent models of a simulated network's input→output behaviour, as in
+//! Barbulescu et al. (2023): one recurrent layer (Elman RNN, LSTM or GRU) and a dense
+//! read-out at every time step, trained with Adam on burn's CPU backend (Flex).
+//!
+//! * [`cell`]: the recurrences as whole-sequence kernels with hand-written BPTT.
+//! * [`ops`]: those kernels as one burn operation (backend extension + autodiff node).
+//! * [`model`]: the network, Keras-style initialisation, parameter counts.
+//! * [`data`]: splits and scaling from a dataset file.
+//! * [`train`]: the training loop, evaluation and prediction.
+//! * [`store`]: trained model directories (`model.json` + `weights.json`).
 #![warn(missing_docs)]
+
+pub mod cell;
+pub mod data;
+pub mod model;
+pub mod ops;
+pub mod store;
+pub mod train;
+
+pub use cell::Cell;
+pub use data::{ScaleMode, Scaling, Splits};
+pub use model::{Architecture, Weights};
+pub use train::{Loss, Run, Settings};
+
+/// What can go wrong in training and prediction.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A request that cannot be met (bad flag value, unknown input, empty split).
+    #[error("{0}")]
+    Invalid(String),
+    /// The loss became NaN or infinite.
+    #[error("training diverged: the loss is NaN or infinite in run {run}, epoch {epoch} (try a smaller --lr)")]
+    Diverged {
+        /// 1-based run.
+        run: usize,
+        /// 1-based epoch.
+        epoch: usize,
+    },
+    /// A model directory that cannot be read.
+    #[error("{path}: {message}")]
+    Model {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A file system error.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}

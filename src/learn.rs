@@ -1,0 +1,349 @@
+//! `celegans train | evaluate | predict`: recurrent surrogates of a dataset.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use datasets::Dataset;
+use serde_json::json;
+use surrogate::data::ScaleMode;
+use surrogate::store::{self, ModelFile};
+use surrogate::train::{self, Epoch, Errors, Loss, Progress, Settings, SplitError};
+use surrogate::{Cell, Splits};
+
+/// Arguments of `train`.
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    /// The dataset file (.h5).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Recurrent layer: rnn (Elman, tanh), lstm or gru.
+    #[arg(long, value_parser = ["rnn", "lstm", "gru"])]
+    pub arch: String,
+    /// Hidden units.
+    #[arg(long)]
+    pub hidden: usize,
+    /// GRU only: apply the reset gate after the recurrent product, with a recurrent bias
+    /// (PyTorch / Keras 3); the default is the paper's Keras GRU (`reset_after=False`).
+    #[arg(long)]
+    pub reset_after: bool,
+    /// Epochs; the one with the lowest validation loss is kept.
+    #[arg(long, default_value_t = 1000)]
+    pub epochs: usize,
+    /// Sequences per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Adam learning rate (default: 0.05 for LSTM/GRU, 0.001 for RNN, as the paper).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Independent runs (seeds seed, seed+1, ...); mean ± std are reported.
+    #[arg(long, default_value_t = 10)]
+    pub runs: usize,
+    /// Seed of the first run.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Training loss: rmse or mse.
+    #[arg(long, default_value = "rmse")]
+    pub loss: Loss,
+    /// Scaling: none (raw values, as the paper), standard (per channel, from the training
+    /// split) or auto (standard when values exceed 10 in magnitude, e.g. mV and pA).
+    #[arg(long, default_value = "auto")]
+    pub scale: ScaleMode,
+    /// Leave these inputs out (input-importance experiment).
+    #[arg(long, value_delimiter = ',')]
+    pub drop_inputs: Vec<String>,
+    /// Compute backend: cpu (burn Flex). wgpu needs a build with the `wgpu` feature.
+    #[arg(long, default_value = "cpu", value_parser = ["cpu", "wgpu"])]
+    pub backend: String,
+    /// Model directory to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn cell_of(arch: &str, reset_after: bool) -> anyhow::Result<Cell> {
+    Ok(match (arch, reset_after) {
+        ("rnn", false) => Cell::Rnn,
+        ("lstm", false) => Cell::Lstm,
+        ("gru", false) => Cell::Gru,
+        ("gru", true) => Cell::GruResetAfter,
+        (_, true) => bail!("--reset-after applies to --arch gru only"),
+        (other, _) => bail!("--arch: unknown layer '{other}' (rnn, lstm or gru)"),
+    })
+}
+
+fn arch_name(cell: Cell) -> &'static str {
+    match cell {
+        Cell::Rnn => "rnn",
+        Cell::Lstm => "lstm",
+        Cell::Gru | Cell::GruResetAfter => "gru",
+    }
+}
+
+struct Bar {
+    bar: indicatif::ProgressBar,
+    epochs: usize,
+    best: Option<f64>,
+}
+
+impl Progress for Bar {
+    fn epoch(&mut self, run: usize, e: &Epoch) {
+        if e.epoch == 1 {
+            self.best = None;
+        }
+        if let Some(v) = e.valid_loss {
+            self.best = Some(self.best.map_or(v, |b: f64| b.min(v)));
+        }
+        self.bar.set_position((run * self.epochs + e.epoch) as u64);
+        let best = self.best.map(|b| format!(", best valid {b:.3e}")).unwrap_or_default();
+        self.bar.set_message(format!("run {} epoch {}: train {:.3e}{best}", run + 1, e.epoch, e.train_loss));
+    }
+}
+
+fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = if values.len() > 1 { values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
+    (mean, var.sqrt())
+}
+
+fn split_json(e: &Errors) -> serde_json::Value {
+    json!({"train": e.train.rmse, "valid": e.valid.rmse, "test": e.test.rmse})
+}
+
+pub fn train(a: TrainArgs) -> anyhow::Result<()> {
+    if a.backend == "wgpu" {
+        bail!("--backend wgpu: this build has no GPU backend (rebuild with `--features wgpu`)");
+    }
+    let cell = cell_of(&a.arch, a.reset_after)?;
+    let data = Dataset::read(&a.data)?;
+    let mut settings = Settings::paper(cell, a.hidden);
+    settings.epochs = a.epochs;
+    settings.batch = a.batch;
+    settings.lr = a.lr.unwrap_or(settings.lr);
+    settings.runs = a.runs;
+    settings.seed = a.seed;
+    settings.loss = a.loss;
+    settings.scale = a.scale;
+    settings.check()?;
+    let splits = Splits::new(&data, &a.drop_inputs)?;
+    let arch = train::architecture(&settings, &splits);
+    if !a.json {
+        eprintln!(
+            "{}-{}{} ({} parameters) on {}: {} train / {} valid / {} test sequences x {} steps, {} runs x {} epochs",
+            a.arch.to_uppercase(),
+            a.hidden,
+            if cell == Cell::GruResetAfter { " (reset after)" } else { "" },
+            arch.parameters(),
+            a.data.display(),
+            splits.train.sequences,
+            splits.valid.sequences,
+            splits.test.sequences,
+            data.steps(),
+            a.runs,
+            a.epochs
+        );
+    }
+    let bar = indicatif::ProgressBar::new((a.runs * a.epochs) as u64).with_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} epochs, {elapsed} elapsed, ETA {eta}  {msg}")
+            .expect("valid template"),
+    );
+    let mut progress = Bar { bar, epochs: a.epochs, best: None };
+    let start = Instant::now();
+    let (scaling, runs) = train::train(&settings, &splits, &mut progress)?;
+    progress.bar.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    let kept = store::kept_run(&runs);
+    let model = ModelFile {
+        format: store::FORMAT.into(),
+        architecture: arch,
+        params: arch.parameters(),
+        input_names: splits.input_names.clone(),
+        output_names: splits.output_names.clone(),
+        input_unit: data.input_unit.clone(),
+        output_unit: data.output_unit.clone(),
+        dt_ms: data.dt,
+        scaling,
+        settings: settings.clone(),
+        dropped_inputs: a.drop_inputs.clone(),
+        data: a.data.display().to_string(),
+        seed: runs[kept].seed,
+        best_epoch: runs[kept].best_epoch,
+        errors: runs[kept].errors.clone(),
+        generator: format!("celegans {}", env!("CARGO_PKG_VERSION")),
+    };
+    store::save(&a.out, &model, &runs)?;
+    let stat = |f: &dyn Fn(&Errors) -> Option<f64>| {
+        let v: Vec<f64> = runs.iter().filter_map(|r| f(&r.errors)).collect();
+        (!v.is_empty()).then(|| mean_std(&v))
+    };
+    let (tr, va, te) = (stat(&|e| e.train.rmse), stat(&|e| e.valid.rmse), stat(&|e| e.test.rmse));
+    let seconds_per_epoch = seconds / (a.runs * a.epochs) as f64;
+    if a.json {
+        let value = json!({
+            "arch": arch_name(cell),
+            "hidden": a.hidden,
+            "reset_after": cell == Cell::GruResetAfter,
+            "params": arch.parameters(),
+            "runs": runs.iter().map(|r| json!({"seed": r.seed, "best_epoch": r.best_epoch, "rmse": split_json(&r.errors)})).collect::<Vec<_>>(),
+            "rmse_mean": {"train": tr.map(|s| s.0), "valid": va.map(|s| s.0), "test": te.map(|s| s.0)},
+            "rmse_std": {"train": tr.map(|s| s.1), "valid": va.map(|s| s.1), "test": te.map(|s| s.1)},
+            "seconds_per_epoch": seconds_per_epoch,
+            "seconds": seconds,
+            "out": a.out.display().to_string(),
+        });
+        println!("{value}");
+        return Ok(());
+    }
+    println!("run  seed  best epoch  train RMSE  valid RMSE  test RMSE");
+    let f = |v: Option<f64>| v.map(|v| format!("{v:.4e}")).unwrap_or_else(|| "-".into());
+    for (k, r) in runs.iter().enumerate() {
+        println!(
+            "{:>3}  {:>4}  {:>10}  {:>10}  {:>10}  {:>9}{}",
+            k + 1,
+            r.seed,
+            r.best_epoch,
+            f(r.errors.train.rmse),
+            f(r.errors.valid.rmse),
+            f(r.errors.test.rmse),
+            if k == kept { "  (kept)" } else { "" }
+        );
+    }
+    let ms = |s: Option<(f64, f64)>| s.map(|(m, d)| format!("{m:.4e} ± {d:.1e}")).unwrap_or_else(|| "-".into());
+    println!("mean ± std: train {}, valid {}, test {}", ms(tr), ms(va), ms(te));
+    println!("{:.1} s in all, {:.2} ms per epoch; wrote {}", seconds, seconds_per_epoch * 1e3, a.out.display());
+    Ok(())
+}
+
+/// The dataset's columns in the model's order, or an error naming what is missing.
+fn select(data: &Dataset, model: &ModelFile, file: &Path) -> anyhow::Result<Splits> {
+    let missing: Vec<&String> = model.input_names.iter().filter(|n| !data.input_names.contains(n)).collect();
+    if !missing.is_empty() {
+        bail!("{}: the model's inputs {missing:?} are not in the dataset", file.display());
+    }
+    if data.output_names != model.output_names {
+        bail!(
+            "{}: outputs {:?} differ from the model's {:?}",
+            file.display(),
+            data.output_names,
+            model.output_names
+        );
+    }
+    let drop: Vec<String> = data.input_names.iter().filter(|n| !model.input_names.contains(n)).cloned().collect();
+    let mut splits = Splits::new(data, &drop).or_else(|e| {
+        // A file with no training split can still be evaluated: treat every sequence as test.
+        if data.split.iter().all(|&s| s != 0) {
+            let mut all = data.clone();
+            all.split = vec![0; data.sequences];
+            Splits::new(&all, &drop).map(|mut s| {
+                s.test = std::mem::take(&mut s.train);
+                s
+            })
+        } else {
+            Err(e)
+        }
+    })?;
+    if splits.input_names != model.input_names {
+        // Reorder input columns to the model's order.
+        let order: Vec<usize> =
+            model.input_names.iter().map(|n| splits.input_names.iter().position(|m| m == n).expect("present")).collect();
+        for set in [&mut splits.train, &mut splits.valid, &mut splits.test] {
+            let i = set.inputs;
+            set.x = set.x.chunks(i).flat_map(|row| order.iter().map(|&k| row[k]).collect::<Vec<_>>()).collect();
+        }
+        splits.input_names = model.input_names.clone();
+    }
+    Ok(splits)
+}
+
+pub fn evaluate(model_dir: &Path, data_file: &Path, as_json: bool) -> anyhow::Result<()> {
+    let (model, weights) = store::load(model_dir)?;
+    let data = Dataset::read(data_file)?;
+    let splits = select(&data, &model, data_file)?;
+    let errors = train::evaluate(&model.architecture, &weights, &model.scaling, &splits);
+    let per_output = |e: &SplitError| -> serde_json::Value {
+        if e.rmse.is_none() {
+            return serde_json::Value::Null;
+        }
+        model.output_names.iter().zip(&e.per_output).map(|(n, v)| (n.clone(), json!(v))).collect::<serde_json::Map<_, _>>().into()
+    };
+    if as_json {
+        let value = json!({
+            "model": model_dir.display().to_string(),
+            "data": data_file.display().to_string(),
+            "unit": model.output_unit,
+            "rmse": split_json(&errors),
+            "per_output": {"train": per_output(&errors.train), "valid": per_output(&errors.valid), "test": per_output(&errors.test)},
+        });
+        println!("{value}");
+        return Ok(());
+    }
+    let mut table = format!("split  sequences  RMSE [{}]", model.output_unit);
+    for n in &model.output_names {
+        let _ = write!(table, "  {n:>10}");
+    }
+    println!("{table}");
+    for (name, set, e) in
+        [("train", &splits.train, &errors.train), ("valid", &splits.valid, &errors.valid), ("test", &splits.test, &errors.test)]
+    {
+        let Some(rmse) = e.rmse else { continue };
+        let mut line = format!("{name:<5}  {:>9}  {:>10.4e}", set.sequences, rmse);
+        for v in &e.per_output {
+            let _ = write!(line, "  {v:>10.4e}");
+        }
+        println!("{line}");
+    }
+    Ok(())
+}
+
+pub fn predict(model_dir: &Path, data_file: &Path, out: &Path) -> anyhow::Result<()> {
+    let (model, weights) = store::load(model_dir)?;
+    let data = Dataset::read(data_file)?;
+    let drop: Vec<String> = data.input_names.iter().filter(|n| !model.input_names.contains(n)).cloned().collect();
+    let missing: Vec<&String> = model.input_names.iter().filter(|n| !data.input_names.contains(n)).collect();
+    if !missing.is_empty() {
+        bail!("{}: the model's inputs {missing:?} are not in the dataset", data_file.display());
+    }
+    let mut all = data.clone();
+    all.split = vec![0; data.sequences];
+    let set = Splits::new(&all, &drop)?.train;
+    let order: Vec<usize> = model
+        .input_names
+        .iter()
+        .map(|n| data.input_names.iter().filter(|m| !drop.contains(m)).position(|m| m == n).expect("present"))
+        .collect();
+    let x: Vec<f32> = set.x.chunks(set.inputs).flat_map(|row| order.iter().map(|&k| row[k]).collect::<Vec<_>>()).collect();
+    let start = Instant::now();
+    let y = train::predict(&model.architecture, &weights, &model.scaling, &x, set.steps);
+    let seconds = start.elapsed().as_secs_f64();
+    let o = model.output_names.len();
+    let mut csv = String::from("sequence,time_ms");
+    for n in &model.output_names {
+        let _ = write!(csv, ",{n}");
+    }
+    csv.push('\n');
+    for s in 0..set.sequences {
+        for t in 0..set.steps {
+            let _ = write!(csv, "{},{}", s + 1, data.time[t]);
+            for v in &y[(s * set.steps + t) * o..(s * set.steps + t + 1) * o] {
+                let _ = write!(csv, ",{v}");
+            }
+            csv.push('\n');
+        }
+    }
+    let tmp = datasets::file::temporary_path(out);
+    std::fs::write(&tmp, csv).and_then(|_| std::fs::rename(&tmp, out)).with_context(|| format!("{}", out.display()))?;
+    eprintln!(
+        "wrote {} ({} sequences x {} steps, {} outputs [{}]) in {:.1} ms",
+        out.display(),
+        set.sequences,
+        set.steps,
+        o,
+        model.output_unit,
+        seconds * 1e3
+    );
+    Ok(())
+}

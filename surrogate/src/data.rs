@@ -1,0 +1,214 @@
+//! Training data drawn from a dataset file: input selection, splits and scaling.
+
+use datasets::Dataset;
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// How inputs and outputs are scaled before the network sees them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleMode {
+    /// Raw values, as the paper (its data are of order one).
+    None,
+    /// Each channel to zero mean and unit variance over the training split.
+    Standard,
+    /// `standard` when any training value exceeds 10 in magnitude (e.g. mV and pA), else `none`.
+    Auto,
+}
+
+impl std::str::FromStr for ScaleMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(ScaleMode::None),
+            "standard" => Ok(ScaleMode::Standard),
+            "auto" => Ok(ScaleMode::Auto),
+            _ => Err(format!("unknown scaling '{s}' (none, standard or auto)")),
+        }
+    }
+}
+
+/// Per-channel affine maps: network value = (value − offset) / scale.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scaling {
+    /// Input offsets.
+    pub input_offset: Vec<f32>,
+    /// Input scales.
+    pub input_scale: Vec<f32>,
+    /// Output offsets.
+    pub output_offset: Vec<f32>,
+    /// Output scales.
+    pub output_scale: Vec<f32>,
+}
+
+fn channel_stats(values: &[f32], channels: usize) -> (Vec<f32>, Vec<f32>) {
+    let n = (values.len() / channels.max(1)).max(1) as f64;
+    let mut mean = vec![0.0f64; channels];
+    for row in values.chunks(channels) {
+        row.iter().zip(&mut mean).for_each(|(v, m)| *m += *v as f64);
+    }
+    mean.iter_mut().for_each(|m| *m /= n);
+    let mut var = vec![0.0f64; channels];
+    for row in values.chunks(channels) {
+        row.iter().zip(&mean).zip(&mut var).for_each(|((v, m), s)| *s += (*v as f64 - m).powi(2));
+    }
+    let scale = var.iter().map(|s| (s / n).sqrt()).map(|s| if s > 1e-12 { s as f32 } else { 1.0 }).collect();
+    (mean.into_iter().map(|m| m as f32).collect(), scale)
+}
+
+impl Scaling {
+    /// The identity map.
+    pub fn identity(inputs: usize, outputs: usize) -> Self {
+        Scaling {
+            input_offset: vec![0.0; inputs],
+            input_scale: vec![1.0; inputs],
+            output_offset: vec![0.0; outputs],
+            output_scale: vec![1.0; outputs],
+        }
+    }
+
+    /// Scaling fitted on a training set.
+    pub fn fit(mode: ScaleMode, train: &Set) -> Self {
+        let large = train.x.iter().chain(&train.y).any(|v| v.abs() > 10.0);
+        let standard = match mode {
+            ScaleMode::None => false,
+            ScaleMode::Standard => true,
+            ScaleMode::Auto => large,
+        };
+        if !standard {
+            return Scaling::identity(train.inputs, train.outputs);
+        }
+        let (input_offset, input_scale) = channel_stats(&train.x, train.inputs);
+        let (output_offset, output_scale) = channel_stats(&train.y, train.outputs);
+        Scaling { input_offset, input_scale, output_offset, output_scale }
+    }
+
+    /// Whether this map changes nothing.
+    pub fn is_identity(&self) -> bool {
+        self.input_offset.iter().chain(&self.output_offset).all(|&v| v == 0.0)
+            && self.input_scale.iter().chain(&self.output_scale).all(|&v| v == 1.0)
+    }
+
+    /// Inputs `[.., I]` into network units.
+    pub fn inputs(&self, x: &[f32]) -> Vec<f32> {
+        apply(x, &self.input_offset, &self.input_scale)
+    }
+
+    /// Outputs `[.., O]` into network units.
+    pub fn outputs(&self, y: &[f32]) -> Vec<f32> {
+        apply(y, &self.output_offset, &self.output_scale)
+    }
+
+    /// Network outputs `[.., O]` back into data units.
+    pub fn unscale_outputs(&self, y: &[f32]) -> Vec<f32> {
+        let o = self.output_offset.len();
+        y.chunks(o)
+            .flat_map(|row| row.iter().zip(&self.output_offset).zip(&self.output_scale).map(|((v, m), s)| v * s + m))
+            .collect()
+    }
+}
+
+fn apply(values: &[f32], offset: &[f32], scale: &[f32]) -> Vec<f32> {
+    values
+        .chunks(offset.len())
+        .flat_map(|row| row.iter().zip(offset).zip(scale).map(|((v, m), s)| (v - m) / s))
+        .collect()
+}
+
+/// Sequences of one split, row-major.
+#[derive(Clone, Debug, Default)]
+pub struct Set {
+    /// Sequences n.
+    pub sequences: usize,
+    /// Steps T.
+    pub steps: usize,
+    /// Inputs I.
+    pub inputs: usize,
+    /// Outputs O.
+    pub outputs: usize,
+    /// Inputs `[n, T, I]`.
+    pub x: Vec<f32>,
+    /// Outputs `[n, T, O]`.
+    pub y: Vec<f32>,
+    /// Dataset indices of the sequences.
+    pub indices: Vec<usize>,
+}
+
+impl Set {
+    /// The sequences at `rows` of this set.
+    pub fn rows(&self, rows: &[usize]) -> (Vec<f32>, Vec<f32>) {
+        let (xs, ys) = (self.steps * self.inputs, self.steps * self.outputs);
+        let mut x = Vec::with_capacity(rows.len() * xs);
+        let mut y = Vec::with_capacity(rows.len() * ys);
+        for &r in rows {
+            x.extend_from_slice(&self.x[r * xs..(r + 1) * xs]);
+            y.extend_from_slice(&self.y[r * ys..(r + 1) * ys]);
+        }
+        (x, y)
+    }
+}
+
+/// A dataset's train, validation and test sets with the inputs in use.
+#[derive(Clone, Debug)]
+pub struct Splits {
+    /// Train (split 0).
+    pub train: Set,
+    /// Validation (split 1).
+    pub valid: Set,
+    /// Test (split 2).
+    pub test: Set,
+    /// Names of the inputs in use.
+    pub input_names: Vec<String>,
+    /// Names of the outputs.
+    pub output_names: Vec<String>,
+}
+
+impl Splits {
+    /// Splits `data` by its `/split`, leaving out the inputs named in `drop_inputs`.
+    pub fn new(data: &Dataset, drop_inputs: &[String]) -> Result<Self, Error> {
+        for name in drop_inputs {
+            if !data.input_names.contains(name) {
+                return Err(Error::Invalid(format!(
+                    "--drop-inputs: unknown input '{name}' (the dataset's inputs: {})",
+                    data.input_names.join(", ")
+                )));
+            }
+        }
+        let keep: Vec<usize> =
+            (0..data.input_names.len()).filter(|&i| !drop_inputs.contains(&data.input_names[i])).collect();
+        if keep.is_empty() {
+            return Err(Error::Invalid("--drop-inputs: no input would be left".into()));
+        }
+        let (steps, ni, no) = (data.steps(), data.input_names.len(), data.output_names.len());
+        let mut sets: [Set; 3] = Default::default();
+        for (s, set) in sets.iter_mut().enumerate() {
+            set.steps = steps;
+            set.inputs = keep.len();
+            set.outputs = no;
+            for (n, _) in data.split.iter().enumerate().filter(|(_, &k)| k as usize == s) {
+                for t in 0..steps {
+                    let row = &data.inputs[(n * steps + t) * ni..(n * steps + t + 1) * ni];
+                    set.x.extend(keep.iter().map(|&i| row[i]));
+                }
+                set.y.extend_from_slice(&data.outputs[n * steps * no..(n + 1) * steps * no]);
+                set.indices.push(n);
+                set.sequences += 1;
+            }
+        }
+        let [train, valid, test] = sets;
+        if train.sequences == 0 {
+            return Err(Error::Invalid("the dataset has no training sequences (split 0)".into()));
+        }
+        if train.x.iter().chain(&train.y).any(|v| !v.is_finite()) {
+            return Err(Error::Invalid("the training data hold NaN or infinite values".into()));
+        }
+        Ok(Splits {
+            train,
+            valid,
+            test,
+            input_names: keep.iter().map(|&i| data.input_names[i].clone()).collect(),
+            output_names: data.output_names.clone(),
+        })
+    }
+}

@@ -1,0 +1,144 @@
+//! The recurrence as one burn operation with its own backward pass.
+//!
+//! burn's built-in recurrent modules run a loop of small tensor operations per time step, and
+//! their autodiff graph grows with the sequence (FINDINGS.md: ~375 ms per GRU-4 epoch on the
+//! authors' data, for ~12 MFLOP of work). Here the whole recurrence is one node: the forward
+//! pass runs [`crate::cell::forward`] over every step, and the backward pass is a single
+//! backpropagation through time ([`crate::cell::backward`]). It is a burn backend extension
+//! (`#[backend_extension]`): implemented for the Flex CPU backend and for `Autodiff`, whose
+//! backward node calls the same host kernels.
+
+use std::sync::Arc;
+
+use burn::backend::{backend_extension, tensor::FloatTensor, Backend, Dispatch, TensorMetadata};
+use burn::tensor::{try_read_sync, DType, Tensor, TensorData};
+use burn_autodiff::checkpoint::base::Checkpointer;
+use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn_autodiff::grads::Gradients;
+use burn_autodiff::ops::{Backward, Ops, OpsKind};
+use burn_autodiff::Autodiff;
+
+use crate::cell::{self, Cell, Dims};
+
+/// Recurrent layers as single operations over whole sequences.
+#[backend_extension(Flex, Autodiff)]
+pub trait RecurrentOps: Backend {
+    /// Hidden states `[B, T, H]` of `cell` driven by the projected inputs `a` `[B, T, G·H]`,
+    /// with recurrent kernel `u` `[H, G·H]` and recurrent bias `bias` `[G·H]`.
+    fn recurrence(
+        cell: Cell,
+        a: FloatTensor<Self>,
+        u: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let device = a.device();
+        let dtype = a.dtype();
+        let (dims, a) = host_sequence::<Self>(cell, a, &u);
+        let u = host::<Self>(u);
+        let bias = host::<Self>(bias);
+        let fwd = cell::forward(cell, dims, &a, &u, &bias);
+        device_tensor::<Self, 3>(fwd.h, [dims.batch, dims.steps, dims.hidden], dtype, &device)
+    }
+}
+
+impl RecurrentOps for burn::backend::Flex {}
+
+fn host<B: Backend>(tensor: FloatTensor<B>) -> Vec<f64> {
+    let data = try_read_sync(B::float_into_data(tensor))
+        .expect("reading a tensor on the host")
+        .expect("reading a tensor on the host");
+    data.iter::<f64>().collect()
+}
+
+fn host_sequence<B: Backend>(cell: Cell, a: FloatTensor<B>, u: &FloatTensor<B>) -> (Dims, Vec<f64>) {
+    let shape = a.shape();
+    let hidden = u.shape()[0];
+    assert_eq!(shape.num_dims(), 3, "recurrence input must be [B, T, G·H]");
+    assert_eq!(shape[2], cell.gates() * hidden, "recurrence input width must be G·H");
+    let dims = Dims { batch: shape[0], steps: shape[1], hidden };
+    (dims, host::<B>(a))
+}
+
+fn device_tensor<B: Backend, const D: usize>(
+    values: Vec<f64>,
+    shape: [usize; D],
+    dtype: DType,
+    device: &burn::backend::tensor::Device<B>,
+) -> FloatTensor<B> {
+    B::float_from_data(TensorData::new(values, shape).convert_dtype(dtype), device)
+}
+
+/// What the backward node keeps from the forward pass.
+#[derive(Debug)]
+struct Saved {
+    cell: Cell,
+    dims: Dims,
+    u: Vec<f64>,
+    forward: cell::Forward,
+    dtype: DType,
+}
+
+#[derive(Debug)]
+struct RecurrenceBackward;
+
+impl<B: Backend> Backward<B, 3> for RecurrenceBackward {
+    type State = Arc<Saved>;
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let device = grad.device();
+        let saved = ops.state;
+        let dh = host::<B>(grad);
+        let g = cell::backward(saved.cell, saved.dims, &saved.u, &saved.forward, &dh);
+        let Dims { batch, steps, hidden } = saved.dims;
+        let width = saved.cell.gates() * hidden;
+        let [node_a, node_u, node_bias] = ops.parents;
+        if let Some(node) = node_a {
+            grads.register::<B>(node.id, device_tensor::<B, 3>(g.a, [batch, steps, width], saved.dtype, &device));
+        }
+        if let Some(node) = node_u {
+            grads.register::<B>(node.id, device_tensor::<B, 2>(g.u, [hidden, width], saved.dtype, &device));
+        }
+        if let Some(node) = node_bias {
+            grads.register::<B>(node.id, device_tensor::<B, 1>(g.bias, [width], saved.dtype, &device));
+        }
+    }
+}
+
+impl<B: Backend, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
+    fn recurrence(
+        cell: Cell,
+        a: FloatTensor<Self>,
+        u: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let (a, a_node) = a.into_parts();
+        let (u, u_node) = u.into_parts();
+        let (bias, bias_node) = bias.into_parts();
+        let device = a.device();
+        let dtype = a.dtype();
+        let (dims, a_host) = host_sequence::<B>(cell, a, &u);
+        let u_host = host::<B>(u);
+        let bias_host = host::<B>(bias);
+        let forward = cell::forward(cell, dims, &a_host, &u_host, &bias_host);
+        let shape = [dims.batch, dims.steps, dims.hidden];
+        match RecurrenceBackward.prepare::<C>([a_node, u_node, bias_node]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let h = device_tensor::<B, 3>(forward.h.clone(), shape, dtype, &device);
+                prep.finish(Arc::new(Saved { cell, dims, u: u_host, forward, dtype }), h)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(device_tensor::<B, 3>(forward.h, shape, dtype, &device)),
+        }
+    }
+}
+
+/// Hidden states `[B, T, H]` of `cell` for projected inputs `a` `[B, T, G·H]`, recurrent kernel
+/// `u` `[H, G·H]` and recurrent bias `[G·H]` (zeros for cells without one). Differentiable.
+pub fn recurrence(cell: Cell, a: Tensor<3>, u: Tensor<2>, bias: Tensor<1>) -> Tensor<3> {
+    Tensor::from_dispatch(<Dispatch as RecurrentOps>::recurrence(
+        cell,
+        a.into_dispatch(),
+        u.into_dispatch(),
+        bias.into_dispatch(),
+    ))
+}

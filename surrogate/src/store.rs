@@ -1,0 +1,166 @@
+//! Trained model directories.
+//!
+//! ```text
+//! DIR/model.json      architecture, input/output names and units, dt, scaling, training
+//!                     settings, and the kept run's seed, best epoch and RMSE
+//! DIR/weights.json    the kept run's weights (named row-major arrays, see model::Weights)
+//! DIR/curves.csv      run,epoch,train_loss,valid_loss for every run
+//! DIR/runs/NN.json    every run: seed, best epoch, RMSE, seconds, weights
+//! ```
+//! The kept run is the one with the lowest validation RMSE (the first run without validation
+//! data). The directory is built beside its destination and renamed into place when
+//! complete, so an interrupted or failed training leaves no partial model.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Scaling;
+use crate::model::{Architecture, Weights};
+use crate::train::{Errors, Run, Settings};
+use crate::Error;
+
+/// Format tag of `model.json`.
+pub const FORMAT: &str = "celegans-surrogate/1";
+
+/// Contents of `model.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ModelFile {
+    /// [`FORMAT`].
+    pub format: String,
+    /// Cell, hidden units, inputs, outputs.
+    pub architecture: Architecture,
+    /// Trainable parameters.
+    pub params: usize,
+    /// Input names, in the network's order.
+    pub input_names: Vec<String>,
+    /// Output names, in the network's order.
+    pub output_names: Vec<String>,
+    /// Unit of the inputs.
+    pub input_unit: String,
+    /// Unit of the outputs.
+    pub output_unit: String,
+    /// Time step of the training data [ms].
+    pub dt_ms: f64,
+    /// Scaling between data and network units.
+    pub scaling: Scaling,
+    /// How it was trained.
+    pub settings: Settings,
+    /// Inputs left out (`--drop-inputs`).
+    pub dropped_inputs: Vec<String>,
+    /// The training data file.
+    pub data: String,
+    /// Seed of the kept run.
+    pub seed: u64,
+    /// Best epoch of the kept run.
+    pub best_epoch: usize,
+    /// RMSE of the kept run.
+    pub errors: Errors,
+    /// Program and version.
+    pub generator: String,
+}
+
+/// One run as stored in `runs/NN.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunFile {
+    /// Seed.
+    pub seed: u64,
+    /// Best epoch.
+    pub best_epoch: usize,
+    /// RMSE per split.
+    pub errors: Errors,
+    /// Wall time [s].
+    pub seconds: f64,
+    /// Kept weights.
+    pub weights: Weights,
+}
+
+/// Index of the run to keep: lowest validation RMSE, else the first.
+pub fn kept_run(runs: &[Run]) -> usize {
+    let mut best = 0;
+    for (k, r) in runs.iter().enumerate() {
+        if let (Some(v), Some(b)) = (r.errors.valid.rmse, runs[best].errors.valid.rmse) {
+            if v < b {
+                best = k;
+            }
+        }
+    }
+    best
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io { path: path.to_path_buf(), source }
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(value).expect("serializable");
+    std::fs::write(path, text + "\n").map_err(io(path))
+}
+
+/// Writes a model directory atomically: `model` describes the kept run `runs[kept]`.
+pub fn save(dir: &Path, model: &ModelFile, runs: &[Run]) -> Result<(), Error> {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
+    let tmp = dir.with_file_name(format!(".{name}.partial"));
+    let result = write_all(&tmp, model, runs).and_then(|_| {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(io(dir))?;
+        }
+        std::fs::rename(&tmp, dir).map_err(io(dir))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
+fn write_all(tmp: &Path, model: &ModelFile, runs: &[Run]) -> Result<(), Error> {
+    if tmp.exists() {
+        std::fs::remove_dir_all(tmp).map_err(io(tmp))?;
+    }
+    std::fs::create_dir_all(tmp.join("runs")).map_err(io(tmp))?;
+    let kept = kept_run(runs);
+    write_json(&tmp.join("model.json"), model)?;
+    write_json(&tmp.join("weights.json"), &runs[kept].weights)?;
+    let mut csv = String::from("run,epoch,train_loss,valid_loss\n");
+    for (k, run) in runs.iter().enumerate() {
+        for e in &run.curve {
+            let valid = e.valid_loss.map(|v| v.to_string()).unwrap_or_default();
+            let _ = writeln!(csv, "{},{},{},{}", k + 1, e.epoch, e.train_loss, valid);
+        }
+        let file = RunFile {
+            seed: run.seed,
+            best_epoch: run.best_epoch,
+            errors: run.errors.clone(),
+            seconds: run.seconds,
+            weights: run.weights.clone(),
+        };
+        write_json(&tmp.join("runs").join(format!("{:02}.json", k + 1)), &file)?;
+    }
+    let path = tmp.join("curves.csv");
+    std::fs::write(&path, csv).map_err(io(&path))
+}
+
+/// Reads a model directory written by [`save`].
+pub fn load(dir: &Path) -> Result<(ModelFile, Weights), Error> {
+    let read = |file: &str| -> Result<(PathBuf, String), Error> {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+        Ok((path, text))
+    };
+    let (path, text) = read("model.json")?;
+    let model: ModelFile =
+        serde_json::from_str(&text).map_err(|e| Error::Model { path: path.clone(), message: e.to_string() })?;
+    if model.format != FORMAT {
+        return Err(Error::Model { path, message: format!("unknown format '{}' (expected {FORMAT})", model.format) });
+    }
+    let arch = model.architecture;
+    if model.input_names.len() != arch.inputs || model.output_names.len() != arch.outputs {
+        return Err(Error::Model { path, message: "input/output names do not match the architecture".into() });
+    }
+    let (path, text) = read("weights.json")?;
+    let weights: Weights =
+        serde_json::from_str(&text).map_err(|e| Error::Model { path: path.clone(), message: e.to_string() })?;
+    weights.check(&arch).map_err(|message| Error::Model { path, message })?;
+    Ok((model, weights))
+}
