@@ -175,7 +175,11 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         errors: runs[kept].errors.clone(),
         generator: format!("celegans {}", env!("CARGO_PKG_VERSION")),
     };
-    store::save(&a.out, &model, &runs)?;
+    let title = format!("{}-{} on {}", a.arch.to_uppercase(), a.hidden, a.data.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+    store::save_with(&a.out, &model, &runs, |dir| {
+        crate::figures::learning_curves(&dir.join("curves.png"), &title, &runs)
+            .map_err(|e| surrogate::Error::Invalid(format!("{e:#}")))
+    })?;
     let stat = |f: &dyn Fn(&Errors) -> Option<f64>| {
         let v: Vec<f64> = runs.iter().filter_map(|r| f(&r.errors)).collect();
         (!v.is_empty()).then(|| mean_std(&v))

@@ -6,6 +6,7 @@
 
 mod bundled;
 mod dataset;
+mod figures;
 mod learn;
 mod model_info;
 mod simulate;

@@ -103,7 +103,7 @@ fn train_evaluate_predict() {
     assert!(out["seconds_per_epoch"].as_f64().unwrap() > 0.0);
     // Better than predicting rest (-0.065) everywhere: the outputs move by ~0.1-0.4.
     assert!(out["rmse_mean"]["test"].as_f64().unwrap() < 0.1, "{out}");
-    for f in ["model.json", "weights.json", "curves.csv", "runs/01.json", "runs/02.json"] {
+    for f in ["model.json", "weights.json", "curves.csv", "curves.png", "runs/01.json", "runs/02.json"] {
         assert!(model.join(f).is_file(), "missing {f}");
     }
     let curves = std::fs::read_to_string(model.join("curves.csv")).unwrap();

@@ -6,6 +6,7 @@
 //! DIR/weights.json    the kept run's weights (named row-major arrays, see model::Weights)
 //! DIR/curves.csv      run,epoch,train_loss,valid_loss for every run
 //! DIR/runs/NN.json    every run: seed, best epoch, RMSE, seconds, weights
+//! DIR/curves.png      learning curves (written by the program)
 //! ```
 //! The kept run is the one with the lowest validation RMSE (the first run without validation
 //! data). The directory is built beside its destination and renamed into place when
@@ -100,9 +101,20 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
 
 /// Writes a model directory atomically: `model` describes the kept run `runs[kept]`.
 pub fn save(dir: &Path, model: &ModelFile, runs: &[Run]) -> Result<(), Error> {
+    save_with(dir, model, runs, |_| Ok(()))
+}
+
+/// As [`save`], with `extra` writing more files (figures) into the directory before it is
+/// renamed into place.
+pub fn save_with(
+    dir: &Path,
+    model: &ModelFile,
+    runs: &[Run],
+    extra: impl FnOnce(&Path) -> Result<(), Error>,
+) -> Result<(), Error> {
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
     let tmp = dir.with_file_name(format!(".{name}.partial"));
-    let result = write_all(&tmp, model, runs).and_then(|_| {
+    let result = write_all(&tmp, model, runs).and_then(|_| extra(&tmp)).and_then(|_| {
         if dir.exists() {
             std::fs::remove_dir_all(dir).map_err(io(dir))?;
         }
