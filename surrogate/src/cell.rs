@@ -14,10 +14,16 @@
 //! * GRU `reset_after` (PyTorch, Keras 3 default): `m = h_{t-1} U + b_rec`;
 //!   `z = σ(a_z + m_z)`, `r = σ(a_r + m_r)`, `n = tanh(a_h + r ∘ m_h)`, same update.
 //!
-//! The kernels work in `f64` on the host; the forward pass keeps the gate activations each
-//! step needs, and [`backward`] walks the sequence in reverse (BPTT) to give the gradients of
-//! `a`, `U` and the recurrent bias. Sequences are independent and run in parallel; gradient
-//! sums over sequences are added in sequence order, so results do not depend on threads.
+//! The kernels run on the host in `f32` (training, as Keras) or `f64` (gradient checks); the
+//! forward pass keeps the gate activations each step needs, and [`backward`] walks the
+//! sequence in reverse (BPTT) to give the gradients of `a`, `U` and the recurrent bias.
+//! Sequences are independent and run in parallel; gradient sums over sequences are added in
+//! sequence order, so results do not depend on threads. Activations are evaluated over whole
+//! gate blocks with branch-free `exp`/`tanh` ([`Real`]) so that the loops vectorize; on x86-64
+//! with AVX2 the same code is compiled a second time for AVX2 and chosen at run time (no
+//! fused multiply-add is introduced, so both give the same numbers).
+
+use std::ops::{Add, AddAssign, Mul, Neg, Sub};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -62,6 +68,91 @@ impl Cell {
     }
 }
 
+/// Floating-point type of the kernels.
+pub trait Real:
+    Copy
+    + Send
+    + Sync
+    + PartialEq
+    + std::fmt::Debug
+    + Default
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + std::ops::Div<Output = Self>
+{
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+    /// Logistic function.
+    fn sigmoid(self) -> Self;
+    /// Hyperbolic tangent.
+    fn tanh(self) -> Self;
+}
+
+impl Real for f64 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    #[inline(always)]
+    fn sigmoid(self) -> Self {
+        1.0 / (1.0 + (-self).exp())
+    }
+    #[inline(always)]
+    fn tanh(self) -> Self {
+        f64::tanh(self)
+    }
+}
+
+/// `e^x` for f32 without branches (Cephes `expf`: range reduction by ln 2, degree-5
+/// polynomial; relative error ≤ 2 ulp on [−87, 88], clamped outside).
+#[inline(always)]
+fn exp_f32(x: f32) -> f32 {
+    let x = x.clamp(-87.0, 88.0);
+    // Round x·log2(e) to the nearest integer with the 1.5·2^23 trick (vectorizes everywhere).
+    let magic = 12_582_912.0f32;
+    let n = (x * std::f32::consts::LOG2_E + magic) - magic;
+    let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
+    let p = 1.987_569_1e-4f32;
+    let p = p * r + 1.398_199_9e-3;
+    let p = p * r + 8.333_452e-3;
+    let p = p * r + 4.166_579_6e-2;
+    let p = p * r + 1.666_666_5e-1;
+    let p = p * r + 5.000_000_1e-1;
+    let y = p * r * r + r + 1.0;
+    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    y * scale
+}
+
+impl Real for f32 {
+    const ZERO: Self = 0.0;
+    const ONE: Self = 1.0;
+    #[inline(always)]
+    fn sigmoid(self) -> Self {
+        1.0 / (1.0 + exp_f32(-self))
+    }
+    #[inline(always)]
+    fn tanh(self) -> Self {
+        // Small |x|: Cephes tanhf's odd polynomial; otherwise 1 − 2/(e^{2|x|} + 1) with the sign.
+        let a = self.abs();
+        let z = self * self;
+        let small = ((((-5.704_988_7e-3 * z + 2.063_908_3e-2) * z - 5.373_971_5e-2) * z + 1.333_144_4e-1) * z
+            - 3.333_328_2e-1)
+            * z
+            * self
+            + self;
+        let large = 1.0 - 2.0 / (exp_f32(2.0 * a) + 1.0);
+        let large = if self < 0.0 { -large } else { large };
+        if a < 0.625 {
+            small
+        } else {
+            large
+        }
+    }
+}
+
 /// Shapes of one recurrence call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Dims {
@@ -75,55 +166,39 @@ pub struct Dims {
 
 /// What the forward pass returns: the hidden states and what backward needs.
 #[derive(Clone, Debug)]
-pub struct Forward {
+pub struct Forward<R> {
     /// Hidden states `[B, T, H]`.
-    pub h: Vec<f64>,
+    pub h: Vec<R>,
     /// Per-step gate values `[B, T, width·H]`.
-    pub cache: Vec<f64>,
+    pub cache: Vec<R>,
 }
 
 /// Gradients of one recurrence call.
 #[derive(Clone, Debug)]
-pub struct Gradients {
+pub struct Gradients<R> {
     /// Of the projected inputs `[B, T, G·H]`.
-    pub a: Vec<f64>,
+    pub a: Vec<R>,
     /// Of the recurrent kernel `[H, G·H]`.
-    pub u: Vec<f64>,
+    pub u: Vec<R>,
     /// Of the recurrent bias `[G·H]` (zeros where the cell has none).
-    pub bias: Vec<f64>,
+    pub bias: Vec<R>,
 }
 
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
-}
-
-/// `out[j] += Σ_k v[k] · m[k, j]` for a row vector `v` `[n]` and `m` `[n, width]`.
-fn add_vec_mat(v: &[f64], m: &[f64], width: usize, out: &mut [f64]) {
+/// `out[j] += Σ_k v[k] · m[k, offset + j]` for a row vector `v` and a column block of `m`.
+#[inline(always)]
+fn add_vec_mat<R: Real>(v: &[R], m: &[R], width: usize, offset: usize, out: &mut [R]) {
     for (k, &vk) in v.iter().enumerate() {
-        if vk == 0.0 {
-            continue;
-        }
-        let row = &m[k * width..(k + 1) * width];
+        let row = &m[k * width + offset..k * width + offset + out.len()];
         for (o, &w) in out.iter_mut().zip(row) {
             *o += vk * w;
         }
     }
 }
 
-/// `out[k] += Σ_j d[j] · m[k, offset + j]`: the product with a transposed column block.
-fn add_mat_vec_t(m: &[f64], width: usize, offset: usize, d: &[f64], out: &mut [f64]) {
-    for (k, o) in out.iter_mut().enumerate() {
-        let row = &m[k * width + offset..k * width + offset + d.len()];
-        *o += row.iter().zip(d).map(|(w, g)| w * g).sum::<f64>();
-    }
-}
-
 /// `g[k, offset + j] += v[k] · d[j]`: an outer product into a column block.
-fn add_outer(v: &[f64], d: &[f64], width: usize, offset: usize, g: &mut [f64]) {
+#[inline(always)]
+fn add_outer<R: Real>(v: &[R], d: &[R], width: usize, offset: usize, g: &mut [R]) {
     for (k, &vk) in v.iter().enumerate() {
-        if vk == 0.0 {
-            continue;
-        }
         let row = &mut g[k * width + offset..k * width + offset + d.len()];
         for (o, &dj) in row.iter_mut().zip(d) {
             *o += vk * dj;
@@ -131,49 +206,66 @@ fn add_outer(v: &[f64], d: &[f64], width: usize, offset: usize, g: &mut [f64]) {
     }
 }
 
+/// `[rows, cols]` → `[cols, rows]`.
+fn transpose<R: Real>(m: &[R], rows: usize, cols: usize) -> Vec<R> {
+    let mut t = vec![R::ZERO; m.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            t[c * rows + r] = m[r * cols + c];
+        }
+    }
+    t
+}
+
+/// Runs `f` compiled for AVX2 where the processor has it (same results: no FMA contraction).
+#[inline(always)]
+fn dispatch<T>(f: impl FnOnce() -> T) -> T {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        unsafe fn avx2<T>(f: impl FnOnce() -> T) -> T {
+            f()
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor supports AVX2, checked just above.
+            return unsafe { avx2(f) };
+        }
+    }
+    f()
+}
+
 /// Runs the recurrence over every sequence: `a` `[B, T, G·H]`, `u` `[H, G·H]`, `bias` `[G·H]`
 /// (read only by [`Cell::GruResetAfter`]).
-pub fn forward(cell: Cell, dims: Dims, a: &[f64], u: &[f64], bias: &[f64]) -> Forward {
+pub fn forward<R: Real>(cell: Cell, dims: Dims, a: &[R], u: &[R], bias: &[R]) -> Forward<R> {
     let Dims { batch, steps, hidden } = dims;
     let width = cell.gates() * hidden;
     assert_eq!(a.len(), batch * steps * width, "projected inputs");
     assert_eq!(u.len(), hidden * width, "recurrent kernel");
     let cw = cell.cache_width() * hidden;
-    let mut h = vec![0.0; batch * steps * hidden];
-    let mut cache = vec![0.0; batch * steps * cw];
+    let mut h = vec![R::ZERO; batch * steps * hidden];
+    let mut cache = vec![R::ZERO; batch * steps * cw];
     // A cell that keeps no cache (RNN) still gets one (empty) slice per sequence.
-    let caches: Vec<&mut [f64]> = if cw == 0 {
-        (0..batch).map(|_| <&mut [f64]>::default()).collect()
+    let caches: Vec<&mut [R]> = if cw == 0 {
+        (0..batch).map(|_| <&mut [R]>::default()).collect()
     } else {
         cache.chunks_mut(steps * cw).collect()
     };
-    h.par_chunks_mut(steps * hidden.max(1))
-        .zip(caches.into_par_iter())
-        .enumerate()
-        .for_each(|(b, (h, cache))| {
-            let a = &a[b * steps * width..(b + 1) * steps * width];
-            forward_one(cell, hidden, steps, a, u, bias, h, cache);
-        });
+    h.par_chunks_mut(steps * hidden.max(1)).zip(caches.into_par_iter()).enumerate().for_each(|(b, (h, cache))| {
+        let a = &a[b * steps * width..(b + 1) * steps * width];
+        dispatch(|| forward_one(cell, hidden, steps, a, u, bias, h, cache));
+    });
     Forward { h, cache }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn forward_one(
-    cell: Cell,
-    hd: usize,
-    steps: usize,
-    a: &[f64],
-    u: &[f64],
-    bias: &[f64],
-    h: &mut [f64],
-    cache: &mut [f64],
-) {
+#[inline(always)]
+fn forward_one<R: Real>(cell: Cell, hd: usize, steps: usize, a: &[R], u: &[R], bias: &[R], h: &mut [R], cache: &mut [R]) {
     let width = cell.gates() * hd;
     let cw = cell.cache_width() * hd;
-    let mut prev = vec![0.0; hd];
-    let mut c_prev = vec![0.0; hd];
-    let mut s = vec![0.0; width];
-    let mut rh = vec![0.0; hd];
+    let mut prev = vec![R::ZERO; hd];
+    let mut c_prev = vec![R::ZERO; hd];
+    let mut s = vec![R::ZERO; width];
+    let mut rh = vec![R::ZERO; hd];
     for t in 0..steps {
         let at = &a[t * width..(t + 1) * width];
         let ht = &mut h[t * hd..(t + 1) * hd];
@@ -181,72 +273,75 @@ fn forward_one(
         match cell {
             Cell::Rnn => {
                 s.copy_from_slice(at);
-                add_vec_mat(&prev, u, width, &mut s);
+                add_vec_mat(&prev, u, width, 0, &mut s);
                 for (o, &x) in ht.iter_mut().zip(&s) {
                     *o = x.tanh();
                 }
             }
             Cell::Lstm => {
                 s.copy_from_slice(at);
-                add_vec_mat(&prev, u, width, &mut s);
-                for j in 0..hd {
-                    let i = sigmoid(s[j]);
-                    let f = sigmoid(s[hd + j]);
-                    let g = s[2 * hd + j].tanh();
-                    let o = sigmoid(s[3 * hd + j]);
-                    let c = f * c_prev[j] + i * g;
-                    let tc = c.tanh();
-                    ht[j] = o * tc;
-                    c_prev[j] = c;
-                    for (k, v) in [i, f, g, o, c, tc].into_iter().enumerate() {
-                        ct[k * hd + j] = v;
-                    }
+                add_vec_mat(&prev, u, width, 0, &mut s);
+                // cache: i f g o c tanh(c)
+                let (gates, rest) = ct.split_at_mut(4 * hd);
+                for (o, &x) in gates[..2 * hd].iter_mut().zip(&s[..2 * hd]) {
+                    *o = x.sigmoid();
                 }
+                for (o, &x) in gates[2 * hd..3 * hd].iter_mut().zip(&s[2 * hd..3 * hd]) {
+                    *o = x.tanh();
+                }
+                for (o, &x) in gates[3 * hd..].iter_mut().zip(&s[3 * hd..]) {
+                    *o = x.sigmoid();
+                }
+                let (c, tc) = rest.split_at_mut(hd);
+                for j in 0..hd {
+                    c[j] = gates[hd + j] * c_prev[j] + gates[j] * gates[2 * hd + j];
+                }
+                for (o, &x) in tc.iter_mut().zip(c.iter()) {
+                    *o = x.tanh();
+                }
+                for j in 0..hd {
+                    ht[j] = gates[3 * hd + j] * tc[j];
+                }
+                c_prev.copy_from_slice(c);
             }
             Cell::Gru => {
                 // z and r from the full state, then the candidate from the reset state.
+                let (zr, n) = ct.split_at_mut(2 * hd);
                 s[..2 * hd].copy_from_slice(&at[..2 * hd]);
-                for (k, &pk) in prev.iter().enumerate() {
-                    let row = &u[k * width..k * width + 2 * hd];
-                    for (o, &w) in s[..2 * hd].iter_mut().zip(row) {
-                        *o += pk * w;
-                    }
+                add_vec_mat(&prev, u, width, 0, &mut s[..2 * hd]);
+                for (o, &x) in zr.iter_mut().zip(&s[..2 * hd]) {
+                    *o = x.sigmoid();
                 }
                 for j in 0..hd {
-                    let z = sigmoid(s[j]);
-                    let r = sigmoid(s[hd + j]);
-                    ct[j] = z;
-                    ct[hd + j] = r;
-                    rh[j] = r * prev[j];
+                    rh[j] = zr[hd + j] * prev[j];
                 }
                 let sn = &mut s[2 * hd..];
                 sn.copy_from_slice(&at[2 * hd..]);
-                for (k, &v) in rh.iter().enumerate() {
-                    let row = &u[k * width + 2 * hd..(k + 1) * width];
-                    for (o, &w) in sn.iter_mut().zip(row) {
-                        *o += v * w;
-                    }
+                add_vec_mat(&rh, u, width, 2 * hd, sn);
+                for (o, &x) in n.iter_mut().zip(sn.iter()) {
+                    *o = x.tanh();
                 }
                 for j in 0..hd {
-                    let n = sn[j].tanh();
-                    let z = ct[j];
-                    ct[2 * hd + j] = n;
-                    ht[j] = z * prev[j] + (1.0 - z) * n;
+                    let z = zr[j];
+                    ht[j] = z * prev[j] + (R::ONE - z) * n[j];
                 }
             }
             Cell::GruResetAfter => {
+                // cache: z r n m_h
                 s.copy_from_slice(&bias[..width]);
-                add_vec_mat(&prev, u, width, &mut s);
+                add_vec_mat(&prev, u, width, 0, &mut s);
+                let (zr, rest) = ct.split_at_mut(2 * hd);
+                for j in 0..2 * hd {
+                    zr[j] = (at[j] + s[j]).sigmoid();
+                }
+                let (n, m) = rest.split_at_mut(hd);
+                m.copy_from_slice(&s[2 * hd..]);
                 for j in 0..hd {
-                    let z = sigmoid(at[j] + s[j]);
-                    let r = sigmoid(at[hd + j] + s[hd + j]);
-                    let m = s[2 * hd + j];
-                    let n = (at[2 * hd + j] + r * m).tanh();
-                    ct[j] = z;
-                    ct[hd + j] = r;
-                    ct[2 * hd + j] = n;
-                    ct[3 * hd + j] = m;
-                    ht[j] = z * prev[j] + (1.0 - z) * n;
+                    n[j] = (at[2 * hd + j] + zr[hd + j] * m[j]).tanh();
+                }
+                for j in 0..hd {
+                    let z = zr[j];
+                    ht[j] = z * prev[j] + (R::ONE - z) * n[j];
                 }
             }
         }
@@ -256,57 +351,73 @@ fn forward_one(
 
 /// Backpropagation through time: given `dh` `[B, T, H]` (the loss's gradient with respect to
 /// every hidden state), returns the gradients of `a`, `u` and the recurrent bias.
-pub fn backward(cell: Cell, dims: Dims, u: &[f64], fwd: &Forward, dh: &[f64]) -> Gradients {
+pub fn backward<R: Real>(cell: Cell, dims: Dims, u: &[R], fwd: &Forward<R>, dh: &[R]) -> Gradients<R> {
     let Dims { batch, steps, hidden } = dims;
     let width = cell.gates() * hidden;
     let cw = cell.cache_width() * hidden;
     assert_eq!(dh.len(), batch * steps * hidden, "hidden-state gradient");
-    let mut da = vec![0.0; batch * steps * width];
-    let per_sequence: Vec<(Vec<f64>, Vec<f64>)> = da
+    // Products with Uᵀ as row updates (no reductions): ut is U transposed, [G·H, H].
+    let ut = transpose(u, hidden, width);
+    let mut da = vec![R::ZERO; batch * steps * width];
+    let per_sequence: Vec<(Vec<R>, Vec<R>)> = da
         .par_chunks_mut((steps * width).max(1))
         .enumerate()
         .map(|(b, da)| {
             let h = &fwd.h[b * steps * hidden..(b + 1) * steps * hidden];
             let cache = &fwd.cache[b * steps * cw..(b + 1) * steps * cw];
             let dh = &dh[b * steps * hidden..(b + 1) * steps * hidden];
-            backward_one(cell, hidden, steps, u, h, cache, dh, da)
+            dispatch(|| backward_one(cell, hidden, steps, &ut, h, cache, dh, da))
         })
         .collect();
-    let mut du = vec![0.0; hidden * width];
-    let mut dbias = vec![0.0; width];
+    let mut du = vec![R::ZERO; hidden * width];
+    let mut dbias = vec![R::ZERO; width];
     for (u_part, b_part) in &per_sequence {
-        for (o, v) in du.iter_mut().zip(u_part) {
+        for (o, &v) in du.iter_mut().zip(u_part) {
             *o += v;
         }
-        for (o, v) in dbias.iter_mut().zip(b_part) {
+        for (o, &v) in dbias.iter_mut().zip(b_part) {
             *o += v;
         }
     }
     Gradients { a: da, u: du, bias: dbias }
 }
 
+/// `out += Σ_j d[j] · ut[offset + j, :]`, i.e. `out += d · U[:, offset..]ᵀ`.
+#[inline(always)]
+fn add_vec_ut<R: Real>(d: &[R], ut: &[R], hd: usize, offset: usize, out: &mut [R]) {
+    for (j, &dj) in d.iter().enumerate() {
+        let row = &ut[(offset + j) * hd..(offset + j + 1) * hd];
+        for (o, &w) in out.iter_mut().zip(row) {
+            *o += dj * w;
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
-fn backward_one(
+#[inline(always)]
+fn backward_one<R: Real>(
     cell: Cell,
     hd: usize,
     steps: usize,
-    u: &[f64],
-    h: &[f64],
-    cache: &[f64],
-    dh_in: &[f64],
-    da: &mut [f64],
-) -> (Vec<f64>, Vec<f64>) {
+    ut: &[R],
+    h: &[R],
+    cache: &[R],
+    dh_in: &[R],
+    da: &mut [R],
+) -> (Vec<R>, Vec<R>) {
     let width = cell.gates() * hd;
     let cw = cell.cache_width() * hd;
-    let mut du = vec![0.0; hd * width];
-    let mut dbias = vec![0.0; width];
-    let zeros = vec![0.0; hd];
-    let mut carry = vec![0.0; hd]; // dL/dh_t through step t + 1
-    let mut c_carry = vec![0.0; hd]; // LSTM: dL/dc_t through step t + 1
-    let mut dh = vec![0.0; hd];
-    let mut next = vec![0.0; hd];
-    let mut rh = vec![0.0; hd];
-    let mut drh = vec![0.0; hd];
+    let mut du = vec![R::ZERO; hd * width];
+    let mut dbias = vec![R::ZERO; width];
+    let zeros = vec![R::ZERO; hd];
+    let mut carry = vec![R::ZERO; hd]; // dL/dh_t through step t + 1
+    let mut c_carry = vec![R::ZERO; hd]; // LSTM: dL/dc_t through step t + 1
+    let mut dh = vec![R::ZERO; hd];
+    let mut next = vec![R::ZERO; hd];
+    let mut rh = vec![R::ZERO; hd];
+    let mut drh = vec![R::ZERO; hd];
+    let mut dm_h = vec![R::ZERO; hd];
+    let one = R::ONE;
     for t in (0..steps).rev() {
         let prev = if t == 0 { &zeros[..] } else { &h[(t - 1) * hd..t * hd] };
         let ht = &h[t * hd..(t + 1) * hd];
@@ -315,64 +426,64 @@ fn backward_one(
         for j in 0..hd {
             dh[j] = dh_in[t * hd + j] + carry[j];
         }
-        next.iter_mut().for_each(|x| *x = 0.0);
         match cell {
             Cell::Rnn => {
                 for j in 0..hd {
-                    ds[j] = dh[j] * (1.0 - ht[j] * ht[j]);
+                    ds[j] = dh[j] * (one - ht[j] * ht[j]);
                 }
                 add_outer(prev, ds, width, 0, &mut du);
-                add_mat_vec_t(u, width, 0, ds, &mut next);
+                next.fill(R::ZERO);
+                add_vec_ut(ds, ut, hd, 0, &mut next);
             }
             Cell::Lstm => {
-                let c_before = |j: usize| if t == 0 { 0.0 } else { cache[(t - 1) * cw + 4 * hd + j] };
+                let c_before = if t == 0 { &zeros[..] } else { &cache[(t - 1) * cw + 4 * hd..(t - 1) * cw + 5 * hd] };
                 for j in 0..hd {
                     let (i, f, g, o, tc) = (ct[j], ct[hd + j], ct[2 * hd + j], ct[3 * hd + j], ct[5 * hd + j]);
-                    let dc = c_carry[j] + dh[j] * o * (1.0 - tc * tc);
-                    ds[j] = dc * g * i * (1.0 - i);
-                    ds[hd + j] = dc * c_before(j) * f * (1.0 - f);
-                    ds[2 * hd + j] = dc * i * (1.0 - g * g);
-                    ds[3 * hd + j] = dh[j] * tc * o * (1.0 - o);
+                    let dc = c_carry[j] + dh[j] * o * (one - tc * tc);
+                    ds[j] = dc * g * i * (one - i);
+                    ds[hd + j] = dc * c_before[j] * f * (one - f);
+                    ds[2 * hd + j] = dc * i * (one - g * g);
+                    ds[3 * hd + j] = dh[j] * tc * o * (one - o);
                     c_carry[j] = dc * f;
                 }
                 add_outer(prev, ds, width, 0, &mut du);
-                add_mat_vec_t(u, width, 0, ds, &mut next);
+                next.fill(R::ZERO);
+                add_vec_ut(ds, ut, hd, 0, &mut next);
             }
             Cell::Gru => {
                 for j in 0..hd {
                     let (z, r, n) = (ct[j], ct[hd + j], ct[2 * hd + j]);
-                    ds[j] = dh[j] * (prev[j] - n) * z * (1.0 - z);
-                    ds[2 * hd + j] = dh[j] * (1.0 - z) * (1.0 - n * n);
+                    ds[j] = dh[j] * (prev[j] - n) * z * (one - z);
+                    ds[2 * hd + j] = dh[j] * (one - z) * (one - n * n);
                     next[j] = dh[j] * z;
                     rh[j] = r * prev[j];
                 }
-                drh.iter_mut().for_each(|x| *x = 0.0);
-                add_mat_vec_t(u, width, 2 * hd, &ds[2 * hd..], &mut drh);
+                drh.fill(R::ZERO);
+                add_vec_ut(&ds[2 * hd..], ut, hd, 2 * hd, &mut drh);
                 add_outer(&rh, &ds[2 * hd..], width, 2 * hd, &mut du);
                 for j in 0..hd {
                     let r = ct[hd + j];
-                    ds[hd + j] = drh[j] * prev[j] * r * (1.0 - r);
+                    ds[hd + j] = drh[j] * prev[j] * r * (one - r);
                     next[j] += drh[j] * r;
                 }
                 add_outer(prev, &ds[..2 * hd], width, 0, &mut du);
-                add_mat_vec_t(u, width, 0, &ds[..2 * hd], &mut next);
+                add_vec_ut(&ds[..2 * hd], ut, hd, 0, &mut next);
             }
             Cell::GruResetAfter => {
                 // dm (gradient of h U + b_rec) shares ds's z and r blocks; its h block differs.
-                let mut dm_h = vec![0.0; hd];
                 for j in 0..hd {
                     let (z, r, n, m) = (ct[j], ct[hd + j], ct[2 * hd + j], ct[3 * hd + j]);
-                    ds[j] = dh[j] * (prev[j] - n) * z * (1.0 - z);
-                    let dsn = dh[j] * (1.0 - z) * (1.0 - n * n);
+                    ds[j] = dh[j] * (prev[j] - n) * z * (one - z);
+                    let dsn = dh[j] * (one - z) * (one - n * n);
                     ds[2 * hd + j] = dsn;
-                    ds[hd + j] = dsn * m * r * (1.0 - r);
+                    ds[hd + j] = dsn * m * r * (one - r);
                     dm_h[j] = dsn * r;
                     next[j] = dh[j] * z;
                 }
                 add_outer(prev, &ds[..2 * hd], width, 0, &mut du);
                 add_outer(prev, &dm_h, width, 2 * hd, &mut du);
-                add_mat_vec_t(u, width, 0, &ds[..2 * hd], &mut next);
-                add_mat_vec_t(u, width, 2 * hd, &dm_h, &mut next);
+                add_vec_ut(&ds[..2 * hd], ut, hd, 0, &mut next);
+                add_vec_ut(&dm_h, ut, hd, 2 * hd, &mut next);
                 for j in 0..2 * hd {
                     dbias[j] += ds[j];
                 }
@@ -398,7 +509,7 @@ mod tests {
 
     /// Loss Σ w ∘ h for fixed random weights w: its gradient with respect to h is w.
     fn loss(cell: Cell, dims: Dims, a: &[f64], u: &[f64], b: &[f64], w: &[f64]) -> f64 {
-        let f = forward(cell, dims, a, u, b);
+        let f = forward::<f64>(cell, dims, a, u, b);
         f.h.iter().zip(w).map(|(h, w)| h * w).sum()
     }
 
@@ -449,7 +560,53 @@ mod tests {
     #[test]
     fn rnn_without_recurrence_is_tanh() {
         let dims = Dims { batch: 1, steps: 3, hidden: 1 };
-        let f = forward(Cell::Rnn, dims, &[0.5, -1.0, 2.0], &[0.0], &[0.0]);
+        let f = forward::<f64>(Cell::Rnn, dims, &[0.5, -1.0, 2.0], &[0.0], &[0.0]);
         assert_eq!(f.h, vec![0.5f64.tanh(), (-1.0f64).tanh(), 2.0f64.tanh()]);
+    }
+
+    /// The f32 activations agree with the standard library to a few ulp over the range used.
+    #[test]
+    fn fast_f32_activations_are_accurate() {
+        let mut worst = (0.0f64, 0.0f64);
+        for k in -20000..=20000 {
+            let x = k as f32 * 1e-3;
+            let s = (1.0 / (1.0 + (-(x as f64)).exp()), Real::sigmoid(x) as f64);
+            let t = ((x as f64).tanh(), Real::tanh(x) as f64);
+            worst.0 = worst.0.max((s.0 - s.1).abs() / s.0.abs().max(1e-30));
+            worst.1 = worst.1.max((t.0 - t.1).abs() / t.0.abs().max(1e-30));
+        }
+        assert!(worst.0 < 1e-6 && worst.1 < 1e-6, "relative errors: sigmoid {:e}, tanh {:e}", worst.0, worst.1);
+        assert_eq!(Real::tanh(0.0f32), 0.0);
+        assert_eq!(Real::sigmoid(-200.0f32), 0.0f32.max(Real::sigmoid(-200.0f32)));
+        assert!(Real::sigmoid(200.0f32) == 1.0 && Real::tanh(-50.0f32) == -1.0);
+    }
+
+    /// f32 and f64 kernels agree (the f32 path is what training runs).
+    #[test]
+    fn f32_kernels_follow_f64() {
+        for cell in [Cell::Rnn, Cell::Lstm, Cell::Gru, Cell::GruResetAfter] {
+            let mut rng = ChaCha8Rng::seed_from_u64(9);
+            let dims = Dims { batch: 3, steps: 50, hidden: 5 };
+            let width = cell.gates() * dims.hidden;
+            let a = random(dims.batch * dims.steps * width, 1.5, &mut rng);
+            let u = random(dims.hidden * width, 0.6, &mut rng);
+            let b = random(width, 0.5, &mut rng);
+            let dh = random(dims.batch * dims.steps * dims.hidden, 1.0, &mut rng);
+            let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+            let f64s = forward::<f64>(cell, dims, &a, &u, &b);
+            let f32f = forward::<f32>(cell, dims, &f32s(&a), &f32s(&u), &f32s(&b));
+            let g64 = backward(cell, dims, &u, &f64s, &dh);
+            let g32 = backward(cell, dims, &f32s(&u), &f32f, &f32s(&dh));
+            let close = |x: &[f64], y: &[f32], what: &str| {
+                let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1.0);
+                for (k, (p, q)) in x.iter().zip(y).enumerate() {
+                    assert!((p - *q as f64).abs() < 1e-4 * scale, "{cell:?} {what}[{k}]: {p} vs {q}");
+                }
+            };
+            close(&f64s.h, &f32f.h, "h");
+            close(&g64.a, &g32.a, "da");
+            close(&g64.u, &g32.u, "du");
+            close(&g64.bias, &g32.bias, "dbias");
+        }
     }
 }

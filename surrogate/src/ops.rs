@@ -43,14 +43,18 @@ pub trait RecurrentOps: Backend {
 
 impl RecurrentOps for burn::backend::Flex {}
 
-fn host<B: Backend>(tensor: FloatTensor<B>) -> Vec<f64> {
+/// The kernels run in f32 whatever the tensors' float type (Keras trains in f32 too).
+fn host<B: Backend>(tensor: FloatTensor<B>) -> Vec<f32> {
     let data = try_read_sync(B::float_into_data(tensor))
         .expect("reading a tensor on the host")
         .expect("reading a tensor on the host");
-    data.iter::<f64>().collect()
+    match data.dtype() {
+        DType::F32 => data.try_into_vec::<f32>().expect("f32 data"),
+        _ => data.iter::<f32>().collect(),
+    }
 }
 
-fn host_sequence<B: Backend>(cell: Cell, a: FloatTensor<B>, u: &FloatTensor<B>) -> (Dims, Vec<f64>) {
+fn host_sequence<B: Backend>(cell: Cell, a: FloatTensor<B>, u: &FloatTensor<B>) -> (Dims, Vec<f32>) {
     let shape = a.shape();
     let hidden = u.shape()[0];
     assert_eq!(shape.num_dims(), 3, "recurrence input must be [B, T, G·H]");
@@ -60,12 +64,13 @@ fn host_sequence<B: Backend>(cell: Cell, a: FloatTensor<B>, u: &FloatTensor<B>) 
 }
 
 fn device_tensor<B: Backend, const D: usize>(
-    values: Vec<f64>,
+    values: Vec<f32>,
     shape: [usize; D],
     dtype: DType,
     device: &burn::backend::tensor::Device<B>,
 ) -> FloatTensor<B> {
-    B::float_from_data(TensorData::new(values, shape).convert_dtype(dtype), device)
+    let data = TensorData::new(values, shape);
+    B::float_from_data(if dtype == DType::F32 { data } else { data.convert_dtype(dtype) }, device)
 }
 
 /// What the backward node keeps from the forward pass.
@@ -73,8 +78,8 @@ fn device_tensor<B: Backend, const D: usize>(
 struct Saved {
     cell: Cell,
     dims: Dims,
-    u: Vec<f64>,
-    forward: cell::Forward,
+    u: Vec<f32>,
+    forward: cell::Forward<f32>,
     dtype: DType,
 }
 
