@@ -120,7 +120,7 @@ fn exp_f32(x: f32) -> f32 {
     let p = p * r + 8.333_452e-3;
     let p = p * r + 4.166_579_6e-2;
     let p = p * r + 1.666_666_5e-1;
-    let p = p * r + 5.000_000_1e-1;
+    let p = p * r + 0.5;
     let y = p * r * r + r + 1.0;
     let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
     y * scale
@@ -139,7 +139,7 @@ impl Real for f32 {
         let a = self.abs();
         let z = self * self;
         let small = ((((-5.704_988_7e-3 * z + 2.063_908_3e-2) * z - 5.373_971_5e-2) * z + 1.333_144_4e-1) * z
-            - 3.333_328_2e-1)
+            - 3.333_328e-1)
             * z
             * self
             + self;
