@@ -151,11 +151,28 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} epochs, {elapsed} elapsed, ETA {eta}  {msg}")
             .expect("valid template"),
     );
+    // Finished runs are kept beside the model directory until it is complete, so that the
+    // same command resumes an interrupted training.
+    let request = json!({
+        "settings": settings,
+        "data": std::fs::canonicalize(&a.data).unwrap_or(a.data.clone()),
+        "data_bytes": std::fs::metadata(&a.data).map(|m| m.len()).unwrap_or(0),
+        "drop_inputs": a.drop_inputs,
+    });
+    let done = store::begin(&a.out, &request)?;
+    let resumed = done.len().min(a.runs);
+    if resumed > 0 && !a.json {
+        eprintln!("resuming: {resumed} of {} runs already finished in {}", a.runs, store::partial_dir(&a.out).display());
+    }
+    let done_seconds: f64 = done.iter().take(a.runs).map(|r| r.seconds).sum();
     let mut progress = Bar { bar, epochs: a.epochs, best: None };
+    progress.bar.set_position((resumed * a.epochs) as u64);
     let start = Instant::now();
-    let (scaling, runs) = train::train(&settings, &splits, &mut progress)?;
+    let out = a.out.clone();
+    let trained = train::train_resuming(&settings, &splits, done, &mut |k, run| store::save_run(&out, k, run), &mut progress);
     progress.bar.finish_and_clear();
-    let seconds = start.elapsed().as_secs_f64();
+    let (scaling, runs) = trained.inspect_err(|_| store::abandon(&a.out))?;
+    let seconds = start.elapsed().as_secs_f64() + done_seconds;
     let kept = store::kept_run(&runs);
     let model = ModelFile {
         format: store::FORMAT.into(),

@@ -180,3 +180,53 @@ fn bad_requests_exit_2_and_leave_no_model() {
     assert!(err.contains("Sequence_01.dat: line 1: 'x' is not a number"), "{err}");
     assert!(!dir.join("b.h5").exists());
 }
+
+/// A training killed after its first run resumes from the finished runs and ends with the
+/// same model as an uninterrupted one.
+#[test]
+fn an_interrupted_training_resumes() {
+    let dir = scratch("resume");
+    let file = import(&dir);
+    let args = |out: &Path| -> Vec<String> {
+        ["train", "--data", p(&file), "--arch", "gru", "--hidden", "3", "--epochs", "400", "--runs", "3", "--out", p(out)]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let whole = dir.join("whole");
+    ok(&Command::new(env!("CARGO_BIN_EXE_celegans")).args(args(&whole)).output().unwrap());
+
+    let model = dir.join("m");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_celegans"))
+        .args(args(&model))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let first = dir.join(".m.partial/runs/01.json");
+    let start = std::time::Instant::now();
+    while !first.exists() && start.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    if model.exists() {
+        // The machine was fast enough to finish before the kill: nothing to resume.
+        return;
+    }
+    assert!(first.exists(), "no run was saved");
+    let out = Command::new(env!("CARGO_BIN_EXE_celegans")).args(args(&model)).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("resuming:"), "{err}");
+    assert!(!dir.join(".m.partial").exists());
+    for f in ["weights.json", "runs/01.json", "runs/02.json", "runs/03.json"] {
+        let (a, b) = (std::fs::read(whole.join(f)).unwrap(), std::fs::read(model.join(f)).unwrap());
+        let strip = |v: Vec<u8>| -> Value {
+            let mut j: Value = serde_json::from_slice(&v).unwrap();
+            j.as_object_mut().map(|o| o.remove("seconds"));
+            j
+        };
+        assert_eq!(strip(a), strip(b), "{f} differs after resuming");
+    }
+}

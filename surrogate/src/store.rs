@@ -9,8 +9,10 @@
 //! DIR/curves.png      learning curves (written by the program)
 //! ```
 //! The kept run is the one with the lowest validation RMSE (the first run without validation
-//! data). The directory is built beside its destination and renamed into place when
-//! complete, so an interrupted or failed training leaves no partial model.
+//! data). The directory is built beside its destination (`.NAME.partial`) and renamed into
+//! place when complete, so a failed training leaves no partial model. Each finished run is
+//! saved there at once: a training that is interrupted (killed, Ctrl-C) resumes from its
+//! finished runs when the same command is run again.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -75,6 +77,83 @@ pub struct RunFile {
     pub seconds: f64,
     /// Kept weights.
     pub weights: Weights,
+    /// Learning curve.
+    #[serde(default)]
+    pub curve: Vec<crate::train::Epoch>,
+}
+
+impl RunFile {
+    fn of(run: &Run) -> Self {
+        RunFile {
+            seed: run.seed,
+            best_epoch: run.best_epoch,
+            errors: run.errors.clone(),
+            seconds: run.seconds,
+            weights: run.weights.clone(),
+            curve: run.curve.clone(),
+        }
+    }
+
+    fn into_run(self) -> Run {
+        Run {
+            seed: self.seed,
+            best_epoch: self.best_epoch,
+            errors: self.errors,
+            curve: self.curve,
+            weights: self.weights,
+            seconds: self.seconds,
+        }
+    }
+}
+
+/// The hidden folder a model directory is built in: `.NAME.partial` beside it. It also holds
+/// the runs finished so far, so an interrupted training resumes from them.
+pub fn partial_dir(dir: &Path) -> PathBuf {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
+    dir.with_file_name(format!(".{name}.partial"))
+}
+
+/// Starts (or resumes) building `dir`: returns the runs already finished under the same
+/// `request` (any JSON value identifying the training: settings, data, inputs), in order.
+pub fn begin(dir: &Path, request: &serde_json::Value) -> Result<Vec<Run>, Error> {
+    let tmp = partial_dir(dir);
+    let request_path = tmp.join("request.json");
+    let same = std::fs::read_to_string(&request_path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|r| &r == request);
+    if !same {
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+        }
+        std::fs::create_dir_all(tmp.join("runs")).map_err(io(&tmp))?;
+        write_json(&request_path, request)?;
+        return Ok(Vec::new());
+    }
+    let mut runs = Vec::new();
+    loop {
+        let path = tmp.join("runs").join(format!("{:02}.json", runs.len() + 1));
+        let Ok(text) = std::fs::read_to_string(&path) else { break };
+        match serde_json::from_str::<RunFile>(&text) {
+            Ok(file) => runs.push(file.into_run()),
+            Err(_) => break,
+        }
+    }
+    Ok(runs)
+}
+
+/// Records finished run `k` (0-based) in the partial directory of `dir`.
+pub fn save_run(dir: &Path, k: usize, run: &Run) -> Result<(), Error> {
+    let runs = partial_dir(dir).join("runs");
+    let path = runs.join(format!("{:02}.json", k + 1));
+    let tmp = runs.join(format!(".{:02}.json.partial", k + 1));
+    write_json(&tmp, &RunFile::of(run))?;
+    std::fs::rename(&tmp, &path).map_err(io(&path))
+}
+
+/// Removes the partial directory of `dir` (after a failure that resuming would not fix).
+pub fn abandon(dir: &Path) {
+    let _ = std::fs::remove_dir_all(partial_dir(dir));
 }
 
 /// Index of the run to keep: lowest validation RMSE, else the first.
@@ -112,8 +191,7 @@ pub fn save_with(
     runs: &[Run],
     extra: impl FnOnce(&Path) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
-    let tmp = dir.with_file_name(format!(".{name}.partial"));
+    let tmp = partial_dir(dir);
     let result = write_all(&tmp, model, runs).and_then(|_| extra(&tmp)).and_then(|_| {
         if dir.exists() {
             std::fs::remove_dir_all(dir).map_err(io(dir))?;
@@ -127,10 +205,8 @@ pub fn save_with(
 }
 
 fn write_all(tmp: &Path, model: &ModelFile, runs: &[Run]) -> Result<(), Error> {
-    if tmp.exists() {
-        std::fs::remove_dir_all(tmp).map_err(io(tmp))?;
-    }
     std::fs::create_dir_all(tmp.join("runs")).map_err(io(tmp))?;
+    let _ = std::fs::remove_file(tmp.join("request.json"));
     let kept = kept_run(runs);
     write_json(&tmp.join("model.json"), model)?;
     write_json(&tmp.join("weights.json"), &runs[kept].weights)?;
@@ -140,14 +216,7 @@ fn write_all(tmp: &Path, model: &ModelFile, runs: &[Run]) -> Result<(), Error> {
             let valid = e.valid_loss.map(|v| v.to_string()).unwrap_or_default();
             let _ = writeln!(csv, "{},{},{},{}", k + 1, e.epoch, e.train_loss, valid);
         }
-        let file = RunFile {
-            seed: run.seed,
-            best_epoch: run.best_epoch,
-            errors: run.errors.clone(),
-            seconds: run.seconds,
-            weights: run.weights.clone(),
-        };
-        write_json(&tmp.join("runs").join(format!("{:02}.json", k + 1)), &file)?;
+        write_json(&tmp.join("runs").join(format!("{:02}.json", k + 1)), &RunFile::of(run))?;
     }
     let path = tmp.join("curves.csv");
     std::fs::write(&path, csv).map_err(io(&path))

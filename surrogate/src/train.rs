@@ -303,11 +303,26 @@ pub fn evaluate(arch: &Architecture, weights: &Weights, scaling: &Scaling, split
 
 /// Fits the scaling and trains `settings.runs` runs one after another.
 pub fn train(settings: &Settings, splits: &Splits, progress: &mut dyn Progress) -> Result<(Scaling, Vec<Run>), Error> {
+    train_resuming(settings, splits, Vec::new(), &mut |_, _| Ok(()), progress)
+}
+
+/// As [`train`], starting after the runs in `done` (from an interrupted training with the
+/// same settings and data) and calling `finished(k, run)` after each new run.
+pub fn train_resuming(
+    settings: &Settings,
+    splits: &Splits,
+    done: Vec<Run>,
+    finished: &mut dyn FnMut(usize, &Run) -> Result<(), Error>,
+    progress: &mut dyn Progress,
+) -> Result<(Scaling, Vec<Run>), Error> {
     settings.check()?;
     let scaling = Scaling::fit(settings.scale, &splits.train);
-    let mut runs = Vec::with_capacity(settings.runs);
-    for k in 0..settings.runs {
-        runs.push(train_run(settings, splits, &scaling, settings.seed + k as u64, k, progress)?);
+    let mut runs = done;
+    runs.truncate(settings.runs);
+    for k in runs.len()..settings.runs {
+        let run = train_run(settings, splits, &scaling, settings.seed + k as u64, k, progress)?;
+        finished(k, &run)?;
+        runs.push(run);
     }
     Ok((scaling, runs))
 }
