@@ -45,7 +45,7 @@ pub struct GenerateArgs {
 }
 
 /// SHA-256 over the model's files, in reading order.
-fn model_sha256(model: &neuroml::Model, bundled_model: bool) -> anyhow::Result<String> {
+pub fn model_sha256(model: &neuroml::Model, bundled_model: bool) -> anyhow::Result<String> {
     let mut hash = Sha256::new();
     for f in &model.files {
         let text = if bundled_model { bundled::read(f) } else { std::fs::read_to_string(f) };

@@ -6,6 +6,7 @@
 
 mod bundled;
 mod dataset;
+mod experiment;
 mod figures;
 mod learn;
 mod model_info;
@@ -36,6 +37,9 @@ enum Command {
         #[command(subcommand)]
         command: DatasetCommand,
     },
+    /// The paper's experiments 1-5 end to end: datasets from the bundled model, surrogates,
+    /// tables (Markdown + CSV), figures (PNG) and REPORT.md.
+    Experiment(experiment::ExperimentArgs),
     /// Train recurrent surrogates (RNN, LSTM, GRU + dense read-out) on a dataset file.
     Train(learn::TrainArgs),
     /// RMSE of a trained surrogate on a dataset file, per split and per output.
@@ -190,6 +194,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             DatasetCommand::ExportDat { file, out } => dataset::export_dat(&file, &out),
         },
         Command::Train(args) => learn::train(args),
+        Command::Experiment(args) => experiment::run(args),
         Command::Evaluate { model, data, json } => learn::evaluate(&model, &data, json),
         Command::Predict { model, data, out } => learn::predict(&model, &data, &out),
         Command::Run { lems_file, dt, duration, out_dir, numerics } => simulate::run_lems(

@@ -277,6 +277,26 @@ pub fn predict(arch: &Architecture, weights: &Weights, scaling: &Scaling, x: &[f
     scaling.unscale_outputs(&y)
 }
 
+/// Input saliency of one sequence: `s[o][t][i] = ∂(Σ_τ y_o(τ)) / ∂x_i(t)`, the gradient of each
+/// output's sum over time with respect to each input at each step, in data units
+/// (output unit per input unit). `x` is `[T, I]` in data units; the result is `[O, T, I]`.
+pub fn saliency(arch: &Architecture, weights: &Weights, scaling: &Scaling, x: &[f32], steps: usize) -> Vec<f32> {
+    let device = Device::flex().autodiff();
+    let network = weights.to_network(arch, &device);
+    let (ni, no) = (arch.inputs, arch.outputs);
+    let mut out = Vec::with_capacity(no * steps * ni);
+    for o in 0..no {
+        let input = tensor3(scaling.inputs(x), [1, steps, ni], &device).require_grad();
+        let y = network.forward(arch.cell, input.clone());
+        let picked = y.slice([0..1, 0..steps, o..o + 1]).sum();
+        let grads = picked.backward();
+        let g: Vec<f32> = input.grad(&grads).map(|g| g.into_data().iter::<f32>().collect()).unwrap_or_else(|| vec![0.0; steps * ni]);
+        let factor = |i: usize| scaling.output_scale[o] / scaling.input_scale[i];
+        out.extend(g.chunks(ni).flat_map(|row| row.iter().enumerate().map(move |(i, v)| v * factor(i)).collect::<Vec<_>>()));
+    }
+    out
+}
+
 /// RMSE of `prediction` against `target`, both `[.., O]`: overall and per output.
 pub fn rmse(prediction: &[f32], target: &[f32], outputs: usize) -> SplitError {
     if target.is_empty() {
@@ -458,5 +478,35 @@ mod tests {
         settings.loss = Loss::Mse;
         let e = train(&settings, &data, &mut ()).unwrap_err();
         assert!(matches!(e, Error::Diverged { run: 1, .. }), "{e}");
+    }
+
+    /// Saliency equals finite differences of each output's sum with respect to each input,
+    /// in data units (with a non-trivial scaling).
+    #[test]
+    fn saliency_matches_finite_differences() {
+        let arch = Architecture { cell: Cell::Gru, hidden: 3, inputs: 2, outputs: 2 };
+        let weights = Weights::initial(&arch, 8);
+        let scaling = Scaling {
+            input_offset: vec![1.0, -2.0],
+            input_scale: vec![2.0, 0.5],
+            output_offset: vec![-60.0, 3.0],
+            output_scale: vec![10.0, 4.0],
+        };
+        let steps = 6;
+        let x: Vec<f32> = (0..steps * 2).map(|k| (k * 3 % 7) as f32 / 3.0 - 1.0).collect();
+        let s = saliency(&arch, &weights, &scaling, &x, steps);
+        assert_eq!(s.len(), 2 * steps * 2);
+        let sum = |x: &[f32], o: usize| -> f64 { predict(&arch, &weights, &scaling, x, steps).iter().skip(o).step_by(2).map(|&v| v as f64).sum() };
+        let eps = 1e-2f32;
+        for o in 0..2 {
+            for k in 0..steps * 2 {
+                let (mut plus, mut minus) = (x.clone(), x.clone());
+                plus[k] += eps;
+                minus[k] -= eps;
+                let numeric = (sum(&plus, o) - sum(&minus, o)) / (2.0 * eps as f64);
+                let a = s[o * steps * 2 + k] as f64;
+                assert!((numeric - a).abs() <= 2e-3 + 2e-2 * a.abs(), "output {o}, input value {k}: {a} vs {numeric}");
+            }
+        }
     }
 }
