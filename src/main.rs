@@ -4,6 +4,7 @@
 //! discretizes and integrates them, `datasets` makes stimulus/response files and
 //! `surrogate` trains reduced models on them.
 
+mod bench;
 mod bundled;
 mod dataset;
 mod experiment;
@@ -40,6 +41,8 @@ enum Command {
     /// The paper's experiments 1-5 end to end: datasets from the bundled model, surrogates,
     /// tables (Markdown + CSV), figures (PNG) and REPORT.md.
     Experiment(experiment::ExperimentArgs),
+    /// Wall time of the simulator against a surrogate for the same stimuli.
+    Bench(bench::BenchArgs),
     /// Train recurrent surrogates (RNN, LSTM, GRU + dense read-out) on a dataset file.
     Train(learn::TrainArgs),
     /// RMSE of a trained surrogate on a dataset file, per split and per output.
@@ -194,6 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             DatasetCommand::ExportDat { file, out } => dataset::export_dat(&file, &out),
         },
         Command::Train(args) => learn::train(args),
+        Command::Bench(args) => bench::run(args),
         Command::Experiment(args) => experiment::run(args),
         Command::Evaluate { model, data, json } => learn::evaluate(&model, &data, json),
         Command::Predict { model, data, out } => learn::predict(&model, &data, &out),

@@ -148,44 +148,70 @@ impl Generation {
     }
 }
 
+/// A generation's network built, checked and settled, ready to simulate its sequences.
+pub struct Prepared<'g> {
+    g: &'g Generation,
+    steps: usize,
+    settled: Simulation,
+    probes: Vec<simulator::Probe>,
+    all_probes: Vec<simulator::Probe>,
+    input_names: Vec<String>,
+    cell_names: Vec<String>,
+}
+
+impl<'g> Prepared<'g> {
+    /// Builds the scenario's network (with its ablations), checks its neurons and settles it
+    /// with no input for `generation.settle` ms.
+    pub fn new(model: &neuroml::Model, generation: &'g Generation) -> Result<Self> {
+        let g = generation;
+        let steps = g.steps()?;
+        let sc = &g.scenario;
+        if g.count == 0 {
+            return Err(Error::Invalid("count must be at least 1".into()));
+        }
+        if !(g.settle >= 0.0 && g.settle.is_finite()) {
+            return Err(Error::Invalid(format!("settle must be a non-negative number of ms, not {}", g.settle)));
+        }
+        let options = Options { dt: g.dt, method: g.method, ablate: sc.ablate.clone(), ..Options::default() };
+        let mut sim = build(model, &options)?;
+        let input_names = sc.inputs();
+        for n in input_names.iter().chain(&sc.outputs) {
+            if sim.layout.cell_index(n).is_none() {
+                let why = if sc.ablate.contains(n) { " (it is ablated)" } else { "" };
+                return Err(Error::Invalid(format!("scenario {}: no neuron '{n}' in the network{why}", sc.name)));
+            }
+        }
+        let probes = sc.outputs.iter().map(|n| sim.probe(&format!("{n}/v"))).collect::<simulator::Result<Vec<_>>>()?;
+        let cell_names: Vec<String> = sim
+            .layout
+            .cells
+            .iter()
+            .map(|c| if c.index == 0 && sim.layout.cell_index(&c.population).is_some() { c.population.clone() } else { format!("{}[{}]", c.population, c.index) })
+            .collect();
+        let all_probes = if g.record_all {
+            cell_names.iter().map(|n| sim.probe(&format!("{n}/v"))).collect::<simulator::Result<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
+        // Settle with no input.
+        sim.run(g.settle, &[], usize::MAX)?;
+        sim.restart_clock();
+        Ok(Prepared { g, steps, settled: sim, probes, all_probes, input_names, cell_names })
+    }
+
+    /// Simulates sequence `index` from the settled state: its inputs `[T][I]` (pA) and
+    /// outputs `[T][O]` (mV), and every neuron's voltage when recording all.
+    pub fn simulate(&self, index: usize) -> Result<Traces> {
+        let spec = self.g.spec(index);
+        simulate(&self.settled, &spec, self.g, self.steps, &self.probes, &self.all_probes)
+    }
+}
+
 /// Generates the dataset (or the shard) of `generation` on `model`. `progress` is called
 /// with the number of sequences finished so far.
 pub fn generate(model: &neuroml::Model, generation: &Generation, progress: &(dyn Fn(usize) + Sync)) -> Result<Dataset> {
     let g = generation;
-    let steps = g.steps()?;
-    let sc = &g.scenario;
-    if g.count == 0 {
-        return Err(Error::Invalid("count must be at least 1".into()));
-    }
-    if !(g.settle >= 0.0 && g.settle.is_finite()) {
-        return Err(Error::Invalid(format!("settle must be a non-negative number of ms, not {}", g.settle)));
-    }
-    let options = Options { dt: g.dt, method: g.method, ablate: sc.ablate.clone(), ..Options::default() };
-    let mut sim = build(model, &options)?;
-    let input_names = sc.inputs();
-    for n in input_names.iter().chain(&sc.outputs) {
-        if sim.layout.cell_index(n).is_none() {
-            let why = if sc.ablate.contains(n) { " (it is ablated)" } else { "" };
-            return Err(Error::Invalid(format!("scenario {}: no neuron '{n}' in the network{why}", sc.name)));
-        }
-    }
-    let probes = sc.outputs.iter().map(|n| sim.probe(&format!("{n}/v"))).collect::<simulator::Result<Vec<_>>>()?;
-    let cell_names: Vec<String> = sim
-        .layout
-        .cells
-        .iter()
-        .map(|c| if c.index == 0 && sim.layout.cell_index(&c.population).is_some() { c.population.clone() } else { format!("{}[{}]", c.population, c.index) })
-        .collect();
-    let all_probes = if g.record_all {
-        cell_names.iter().map(|n| sim.probe(&format!("{n}/v"))).collect::<simulator::Result<Vec<_>>>()?
-    } else {
-        Vec::new()
-    };
-    // Settle with no input.
-    sim.run(g.settle, &[], usize::MAX)?;
-    sim.restart_clock();
-    let settled = sim;
-
+    let prepared = Prepared::new(model, g)?;
     let indices = match g.shard {
         Some(s) => s.indices(g.count),
         None => (0..g.count).collect(),
@@ -195,13 +221,13 @@ pub fn generate(model: &neuroml::Model, generation: &Generation, progress: &(dyn
         .par_iter()
         .map(|&index| {
             let spec = g.spec(index);
-            let r = simulate(&settled, &spec, g, steps, &probes, &all_probes);
+            let r = prepared.simulate(index);
             progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
             r.map(|(inputs, outputs, voltages)| Recorded { spec, inputs, outputs, voltages })
         })
         .collect();
     let recorded = results.into_iter().collect::<Result<Vec<_>>>()?;
-    let mut dataset = assemble(g, steps, &input_names, cell_names, recorded);
+    let mut dataset = assemble(g, prepared.steps, &prepared.input_names, prepared.cell_names, recorded);
     dataset.shard = g.shard.map(|s| (format!("{}/{}", s.part, s.of), indices));
     Ok(dataset)
 }
@@ -213,7 +239,8 @@ struct Recorded {
     voltages: Vec<Vec<f64>>,
 }
 
-type Traces = (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<Vec<f64>>);
+/// Inputs `[T][I]`, outputs `[T][O]` and all voltages `[T][C]` (empty unless recorded) of a sequence.
+pub type Traces = (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<Vec<f64>>);
 
 fn simulate(
     settled: &Simulation,
