@@ -23,7 +23,7 @@
 //! with AVX2 the same code is compiled a second time for AVX2 and chosen at run time (no
 //! fused multiply-add is introduced, so both give the same numbers).
 
-use std::ops::{Add, AddAssign, Mul, Neg, Sub};
+use std::ops::{Add, AddAssign, Div, Mul, Neg, Sub};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -81,7 +81,7 @@ pub trait Real:
     + Mul<Output = Self>
     + Neg<Output = Self>
     + AddAssign
-    + std::ops::Div<Output = Self>
+    + Div<Output = Self>
 {
     /// 0.
     const ZERO: Self;
@@ -111,9 +111,12 @@ impl Real for f64 {
 #[inline(always)]
 fn exp_f32(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
-    // Round x·log2(e) to the nearest integer with the 1.5·2^23 trick (vectorizes everywhere).
+    // Round x·log2(e) to the nearest integer with the 1.5·2^23 trick: t's low mantissa bits
+    // hold n, so no float-to-int conversion is needed (all integer and float ops vectorize).
     let magic = 12_582_912.0f32;
-    let n = (x * std::f32::consts::LOG2_E + magic) - magic;
+    let t = x * std::f32::consts::LOG2_E + magic;
+    let n = t - magic;
+    let n_int = t.to_bits().wrapping_sub(magic.to_bits()) as i32;
     let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
     let p = 1.987_569_1e-4f32;
     let p = p * r + 1.398_199_9e-3;
@@ -122,7 +125,7 @@ fn exp_f32(x: f32) -> f32 {
     let p = p * r + 1.666_666_5e-1;
     let p = p * r + 0.5;
     let y = p * r * r + r + 1.0;
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    let scale = f32::from_bits(((n_int + 127) as u32) << 23);
     y * scale
 }
 
@@ -150,6 +153,130 @@ impl Real for f32 {
         } else {
             large
         }
+    }
+}
+
+/// Sequences processed together in the lanes of one vector ([`Lane`]).
+pub const LANES: usize = 8;
+
+/// One value for each of [`LANES`] sequences: the kernels run on lanes exactly as on single
+/// numbers, so a group of sequences advances through time together in SIMD registers.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Lane(pub [f32; LANES]);
+
+impl Lane {
+    /// The same value in every lane.
+    pub fn splat(x: f32) -> Self {
+        Lane([x; LANES])
+    }
+
+    #[inline(always)]
+    fn map(self, f: impl Fn(f32) -> f32) -> Self {
+        let mut out = self;
+        for v in &mut out.0 {
+            *v = f(*v);
+        }
+        out
+    }
+}
+
+macro_rules! lane_op {
+    ($trait:ident, $method:ident, $op:tt) => {
+        impl $trait for Lane {
+            type Output = Lane;
+            #[inline(always)]
+            #[allow(clippy::assign_op_pattern)]
+            fn $method(self, rhs: Lane) -> Lane {
+                let mut out = self;
+                for (o, r) in out.0.iter_mut().zip(rhs.0) {
+                    *o = *o $op r;
+                }
+                out
+            }
+        }
+    };
+}
+lane_op!(Add, add, +);
+lane_op!(Sub, sub, -);
+lane_op!(Mul, mul, *);
+lane_op!(Div, div, /);
+
+impl Neg for Lane {
+    type Output = Lane;
+    #[inline(always)]
+    fn neg(self) -> Lane {
+        self.map(|x| -x)
+    }
+}
+
+impl AddAssign for Lane {
+    #[inline(always)]
+    fn add_assign(&mut self, rhs: Lane) {
+        *self = *self + rhs;
+    }
+}
+
+/// `e^x` per lane: [`exp_f32`]'s steps, each one a simple loop over the lanes so that every
+/// step becomes one vector instruction (the same arithmetic, so the same results).
+#[inline(always)]
+fn exp_lane(x: Lane) -> Lane {
+    let magic = 12_582_912.0f32;
+    let mut t = [0.0f32; LANES];
+    let mut r = [0.0f32; LANES];
+    let mut scale = [0.0f32; LANES];
+    for l in 0..LANES {
+        let x = x.0[l].clamp(-87.0, 88.0);
+        t[l] = x * std::f32::consts::LOG2_E + magic;
+        let n = t[l] - magic;
+        r[l] = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
+    }
+    for l in 0..LANES {
+        let n_int = t[l].to_bits().wrapping_sub(magic.to_bits()) as i32;
+        scale[l] = f32::from_bits(((n_int + 127) as u32) << 23);
+    }
+    let mut out = [0.0f32; LANES];
+    for l in 0..LANES {
+        let r = r[l];
+        let p = 1.987_569_1e-4f32;
+        let p = p * r + 1.398_199_9e-3;
+        let p = p * r + 8.333_452e-3;
+        let p = p * r + 4.166_579_6e-2;
+        let p = p * r + 1.666_666_5e-1;
+        let p = p * r + 0.5;
+        out[l] = (p * r * r + r + 1.0) * scale[l];
+    }
+    Lane(out)
+}
+
+impl Real for Lane {
+    const ZERO: Self = Lane([0.0; LANES]);
+    const ONE: Self = Lane([1.0; LANES]);
+    #[inline(always)]
+    fn sigmoid(self) -> Self {
+        exp_lane(-self).map(|e| 1.0 / (1.0 + e))
+    }
+    #[inline(always)]
+    fn tanh(self) -> Self {
+        let mut a = [0.0f32; LANES];
+        let mut small = [0.0f32; LANES];
+        for l in 0..LANES {
+            let x = self.0[l];
+            a[l] = x.abs();
+            let z = x * x;
+            small[l] = ((((-5.704_988_7e-3 * z + 2.063_908_3e-2) * z - 5.373_971_5e-2) * z + 1.333_144_4e-1) * z
+                - 3.333_328e-1)
+                * z
+                * x
+                + x;
+        }
+        let e = exp_lane(Lane(a) + Lane(a));
+        let mut out = [0.0f32; LANES];
+        for l in 0..LANES {
+            let large = 1.0 - 2.0 / (e.0[l] + 1.0);
+            let large = if self.0[l] < 0.0 { -large } else { large };
+            out[l] = if a[l] < 0.625 { small[l] } else { large };
+        }
+        Lane(out)
     }
 }
 
@@ -217,21 +344,67 @@ fn transpose<R: Real>(m: &[R], rows: usize, cols: usize) -> Vec<R> {
     t
 }
 
-/// Runs `f` compiled for AVX2 where the processor has it (same results: no FMA contraction).
+/// Whether the AVX2 builds of the kernels can run here (checked once by the standard library).
 #[inline(always)]
-fn dispatch<T>(f: impl FnOnce() -> T) -> T {
+fn avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        #[target_feature(enable = "avx2")]
-        unsafe fn avx2<T>(f: impl FnOnce() -> T) -> T {
-            f()
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor supports AVX2, checked just above.
-            return unsafe { avx2(f) };
-        }
+        std::arch::is_x86_feature_detected!("avx2")
     }
-    f()
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The kernels compiled a second time with AVX2 enabled (the generic bodies are
+/// `#[inline(always)]`, so they are generated inside these functions with 256-bit vectors).
+#[cfg(target_arch = "x86_64")]
+mod wide {
+    use super::*;
+
+    #[target_feature(enable = "avx2")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn forward_one<R: Real>(cell: Cell, hd: usize, steps: usize, a: &[R], u: &[R], bias: &[R], h: &mut [R], cache: &mut [R]) {
+        super::forward_one(cell, hd, steps, a, u, bias, h, cache)
+    }
+
+    #[target_feature(enable = "avx2")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn backward_one<R: Real>(
+        cell: Cell,
+        hd: usize,
+        steps: usize,
+        ut: &[R],
+        h: &[R],
+        cache: &[R],
+        dh: &[R],
+        da: &mut [R],
+    ) -> (Vec<R>, Vec<R>) {
+        super::backward_one(cell, hd, steps, ut, h, cache, dh, da)
+    }
+}
+
+/// [`forward_one`], with AVX2 where the processor has it (same numbers: no FMA is introduced).
+#[allow(clippy::too_many_arguments)]
+fn forward_fast<R: Real>(cell: Cell, hd: usize, steps: usize, a: &[R], u: &[R], bias: &[R], h: &mut [R], cache: &mut [R]) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2() {
+        // SAFETY: the processor supports AVX2.
+        return unsafe { wide::forward_one(cell, hd, steps, a, u, bias, h, cache) };
+    }
+    forward_one(cell, hd, steps, a, u, bias, h, cache)
+}
+
+/// [`backward_one`], with AVX2 where the processor has it.
+#[allow(clippy::too_many_arguments)]
+fn backward_fast<R: Real>(cell: Cell, hd: usize, steps: usize, ut: &[R], h: &[R], cache: &[R], dh: &[R], da: &mut [R]) -> (Vec<R>, Vec<R>) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2() {
+        // SAFETY: the processor supports AVX2.
+        return unsafe { wide::backward_one(cell, hd, steps, ut, h, cache, dh, da) };
+    }
+    backward_one(cell, hd, steps, ut, h, cache, dh, da)
 }
 
 /// Runs the recurrence over every sequence: `a` `[B, T, G·H]`, `u` `[H, G·H]`, `bias` `[G·H]`
@@ -252,7 +425,7 @@ pub fn forward<R: Real>(cell: Cell, dims: Dims, a: &[R], u: &[R], bias: &[R]) ->
     };
     h.par_chunks_mut(steps * hidden.max(1)).zip(caches.into_par_iter()).enumerate().for_each(|(b, (h, cache))| {
         let a = &a[b * steps * width..(b + 1) * steps * width];
-        dispatch(|| forward_one(cell, hidden, steps, a, u, bias, h, cache));
+        forward_fast(cell, hidden, steps, a, u, bias, h, cache);
     });
     Forward { h, cache }
 }
@@ -260,10 +433,28 @@ pub fn forward<R: Real>(cell: Cell, dims: Dims, a: &[R], u: &[R], bias: &[R]) ->
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn forward_one<R: Real>(cell: Cell, hd: usize, steps: usize, a: &[R], u: &[R], bias: &[R], h: &mut [R], cache: &mut [R]) {
+    let mut state = (vec![R::ZERO; hd], vec![R::ZERO; hd]);
+    forward_block(cell, hd, steps, a, u, bias, h, cache, &mut state);
+}
+
+/// `steps` steps of the recurrence from `state` = (h, c) (c is used by the LSTM only), which
+/// is left at the last step's values.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn forward_block<R: Real>(
+    cell: Cell,
+    hd: usize,
+    steps: usize,
+    a: &[R],
+    u: &[R],
+    bias: &[R],
+    h: &mut [R],
+    cache: &mut [R],
+    state: &mut (Vec<R>, Vec<R>),
+) {
     let width = cell.gates() * hd;
     let cw = cell.cache_width() * hd;
-    let mut prev = vec![R::ZERO; hd];
-    let mut c_prev = vec![R::ZERO; hd];
+    let (prev, c_prev) = state;
     let mut s = vec![R::ZERO; width];
     let mut rh = vec![R::ZERO; hd];
     for t in 0..steps {
@@ -273,14 +464,14 @@ fn forward_one<R: Real>(cell: Cell, hd: usize, steps: usize, a: &[R], u: &[R], b
         match cell {
             Cell::Rnn => {
                 s.copy_from_slice(at);
-                add_vec_mat(&prev, u, width, 0, &mut s);
+                add_vec_mat(prev, u, width, 0, &mut s);
                 for (o, &x) in ht.iter_mut().zip(&s) {
                     *o = x.tanh();
                 }
             }
             Cell::Lstm => {
                 s.copy_from_slice(at);
-                add_vec_mat(&prev, u, width, 0, &mut s);
+                add_vec_mat(prev, u, width, 0, &mut s);
                 // cache: i f g o c tanh(c)
                 let (gates, rest) = ct.split_at_mut(4 * hd);
                 for (o, &x) in gates[..2 * hd].iter_mut().zip(&s[..2 * hd]) {
@@ -308,7 +499,7 @@ fn forward_one<R: Real>(cell: Cell, hd: usize, steps: usize, a: &[R], u: &[R], b
                 // z and r from the full state, then the candidate from the reset state.
                 let (zr, n) = ct.split_at_mut(2 * hd);
                 s[..2 * hd].copy_from_slice(&at[..2 * hd]);
-                add_vec_mat(&prev, u, width, 0, &mut s[..2 * hd]);
+                add_vec_mat(prev, u, width, 0, &mut s[..2 * hd]);
                 for (o, &x) in zr.iter_mut().zip(&s[..2 * hd]) {
                     *o = x.sigmoid();
                 }
@@ -329,7 +520,7 @@ fn forward_one<R: Real>(cell: Cell, hd: usize, steps: usize, a: &[R], u: &[R], b
             Cell::GruResetAfter => {
                 // cache: z r n m_h
                 s.copy_from_slice(&bias[..width]);
-                add_vec_mat(&prev, u, width, 0, &mut s);
+                add_vec_mat(prev, u, width, 0, &mut s);
                 let (zr, rest) = ct.split_at_mut(2 * hd);
                 for j in 0..2 * hd {
                     zr[j] = (at[j] + s[j]).sigmoid();
@@ -366,7 +557,7 @@ pub fn backward<R: Real>(cell: Cell, dims: Dims, u: &[R], fwd: &Forward<R>, dh: 
             let h = &fwd.h[b * steps * hidden..(b + 1) * steps * hidden];
             let cache = &fwd.cache[b * steps * cw..(b + 1) * steps * cw];
             let dh = &dh[b * steps * hidden..(b + 1) * steps * hidden];
-            dispatch(|| backward_one(cell, hidden, steps, &ut, h, cache, dh, da))
+            backward_fast(cell, hidden, steps, &ut, h, cache, dh, da)
         })
         .collect();
     let mut du = vec![R::ZERO; hidden * width];
@@ -497,6 +688,213 @@ fn backward_one<R: Real>(
     (du, dbias)
 }
 
+/// The forward pass of [`forward_lanes`]: hidden states `[B, T, H]` and, per group of
+/// [`LANES`] sequences, the lane-layout states and cache.
+#[derive(Clone, Debug)]
+pub struct LaneForward {
+    /// Hidden states `[B, T, H]`.
+    pub h: Vec<f32>,
+    groups: Vec<Forward<Lane>>,
+}
+
+/// Copies sequences `g·LANES..` of `x` `[B, n]` into lanes `[n]` (missing sequences are zero).
+fn gather(x: &[f32], batch: usize, n: usize, group: usize) -> Vec<Lane> {
+    let mut out = vec![Lane::ZERO; n];
+    for l in 0..LANES {
+        let b = group * LANES + l;
+        if b >= batch {
+            break;
+        }
+        for (o, &v) in out.iter_mut().zip(&x[b * n..(b + 1) * n]) {
+            o.0[l] = v;
+        }
+    }
+    out
+}
+
+/// Writes lanes `[n]` back to sequences `g·LANES..` of `x` `[B, n]`.
+fn scatter(lanes: &[Lane], x: &mut [f32], batch: usize, n: usize, group: usize) {
+    for l in 0..LANES {
+        let b = group * LANES + l;
+        if b >= batch {
+            break;
+        }
+        for (o, v) in x[b * n..(b + 1) * n].iter_mut().zip(lanes) {
+            *o = v.0[l];
+        }
+    }
+}
+
+/// As [`forward`] in f32, with [`LANES`] sequences at a time in vector lanes: the fast path
+/// for batches (groups run in parallel).
+pub fn forward_lanes(cell: Cell, dims: Dims, a: &[f32], u: &[f32], bias: &[f32]) -> LaneForward {
+    let Dims { batch, steps, hidden } = dims;
+    let width = cell.gates() * hidden;
+    assert_eq!(a.len(), batch * steps * width, "projected inputs");
+    assert_eq!(u.len(), hidden * width, "recurrent kernel");
+    let cw = cell.cache_width() * hidden;
+    let ul: Vec<Lane> = u.iter().map(|&x| Lane::splat(x)).collect();
+    let bl: Vec<Lane> = bias.iter().map(|&x| Lane::splat(x)).collect();
+    let groups: Vec<Forward<Lane>> = (0..batch.div_ceil(LANES))
+        .into_par_iter()
+        .map(|g| {
+            let al = gather(a, batch, steps * width, g);
+            let mut h = vec![Lane::ZERO; steps * hidden];
+            let mut cache = vec![Lane::ZERO; steps * cw];
+            forward_fast(cell, hidden, steps, &al, &ul, &bl, &mut h, &mut cache);
+            Forward { h, cache }
+        })
+        .collect();
+    let mut h = vec![0.0; batch * steps * hidden];
+    for (g, f) in groups.iter().enumerate() {
+        scatter(&f.h, &mut h, batch, steps * hidden, g);
+    }
+    LaneForward { h, groups }
+}
+
+/// As [`backward`] for a [`forward_lanes`] pass. Gradient sums run over lanes, then groups,
+/// in a fixed order.
+pub fn backward_lanes(cell: Cell, dims: Dims, u: &[f32], fwd: &LaneForward, dh: &[f32]) -> Gradients<f32> {
+    let Dims { batch, steps, hidden } = dims;
+    let width = cell.gates() * hidden;
+    assert_eq!(dh.len(), batch * steps * hidden, "hidden-state gradient");
+    let utl: Vec<Lane> = transpose(u, hidden, width).into_iter().map(Lane::splat).collect();
+    let parts: Vec<(Vec<Lane>, Vec<Lane>, Vec<Lane>)> = fwd
+        .groups
+        .par_iter()
+        .enumerate()
+        .map(|(g, f)| {
+            let dhl = gather(dh, batch, steps * hidden, g);
+            let mut da = vec![Lane::ZERO; steps * width];
+            let (du, db) = backward_fast(cell, hidden, steps, &utl, &f.h, &f.cache, &dhl, &mut da);
+            (da, du, db)
+        })
+        .collect();
+    let mut da = vec![0.0; batch * steps * width];
+    let mut du = vec![0.0; hidden * width];
+    let mut dbias = vec![0.0; width];
+    for (g, (dal, dul, dbl)) in parts.iter().enumerate() {
+        scatter(dal, &mut da, batch, steps * width, g);
+        for (o, v) in du.iter_mut().zip(dul) {
+            *o += v.0.iter().sum::<f32>();
+        }
+        for (o, v) in dbias.iter_mut().zip(dbl) {
+            *o += v.0.iter().sum::<f32>();
+        }
+    }
+    Gradients { a: da, u: du, bias: dbias }
+}
+
+/// Weights of a whole surrogate, row-major, for [`infer`].
+#[derive(Clone, Copy, Debug)]
+pub struct Net<'w> {
+    /// Recurrent cell.
+    pub cell: Cell,
+    /// Hidden units H.
+    pub hidden: usize,
+    /// Inputs I.
+    pub inputs: usize,
+    /// Outputs O.
+    pub outputs: usize,
+    /// `[I, G·H]`.
+    pub kernel: &'w [f32],
+    /// `[H, G·H]`.
+    pub recurrent: &'w [f32],
+    /// `[G·H]`.
+    pub bias: &'w [f32],
+    /// `[G·H]` (zeros where the cell has none).
+    pub recurrent_bias: &'w [f32],
+    /// `[H, O]`.
+    pub dense: &'w [f32],
+    /// `[O]`.
+    pub dense_bias: &'w [f32],
+}
+
+/// Time steps per block of [`infer`]: the block's gates and states stay in the L1/L2 cache.
+const BLOCK: usize = 64;
+
+/// Outputs `[B, T, O]` of a surrogate for inputs `[B, T, I]` (network units), fused on the
+/// host: input projection, recurrence and read-out block by block, nothing kept for a
+/// backward pass. Batches run [`LANES`] sequences at a time in vector lanes (groups in
+/// parallel); a single sequence runs alone.
+pub fn infer(net: &Net, x: &[f32], steps: usize) -> Vec<f32> {
+    let (ni, no) = (net.inputs, net.outputs);
+    let batch = x.len() / (steps * ni).max(1);
+    if batch <= 1 {
+        let plain = Weighted { net: *net, w: net.kernel, u: net.recurrent, b: net.bias, rb: net.recurrent_bias, d: net.dense, db: net.dense_bias };
+        return infer_fast(&plain, x, steps);
+    }
+    let lane = |v: &[f32]| v.iter().map(|&x| Lane::splat(x)).collect::<Vec<Lane>>();
+    let (w, u, b, rb, d, db) =
+        (lane(net.kernel), lane(net.recurrent), lane(net.bias), lane(net.recurrent_bias), lane(net.dense), lane(net.dense_bias));
+    let lanes = Weighted { net: *net, w: &w, u: &u, b: &b, rb: &rb, d: &d, db: &db };
+    let groups: Vec<Vec<Lane>> = (0..batch.div_ceil(LANES))
+        .into_par_iter()
+        .map(|g| {
+            let xl = gather(x, batch, steps * ni, g);
+            infer_fast(&lanes, &xl, steps)
+        })
+        .collect();
+    let mut y = vec![0.0; batch * steps * no];
+    for (g, yl) in groups.iter().enumerate() {
+        scatter(yl, &mut y, batch, steps * no, g);
+    }
+    y
+}
+
+/// [`Net`]'s weights as values of the kernels' type (f32, or splatted to lanes).
+struct Weighted<'a, R> {
+    net: Net<'a>,
+    w: &'a [R],
+    u: &'a [R],
+    b: &'a [R],
+    rb: &'a [R],
+    d: &'a [R],
+    db: &'a [R],
+}
+
+#[inline(always)]
+fn infer_group<R: Real>(n: &Weighted<R>, x: &[R], steps: usize) -> Vec<R> {
+    let Net { cell, hidden: hd, inputs: ni, outputs: no, .. } = n.net;
+    let width = cell.gates() * hd;
+    let cw = cell.cache_width() * hd;
+    let mut y = vec![R::ZERO; steps * no];
+    let mut a = vec![R::ZERO; BLOCK * width];
+    let mut h = vec![R::ZERO; BLOCK * hd];
+    let mut cache = vec![R::ZERO; BLOCK * cw];
+    let mut state = (vec![R::ZERO; hd], vec![R::ZERO; hd]);
+    let mut start = 0;
+    while start < steps {
+        let k = BLOCK.min(steps - start);
+        for t in 0..k {
+            let at = &mut a[t * width..(t + 1) * width];
+            at.copy_from_slice(n.b);
+            add_vec_mat(&x[(start + t) * ni..(start + t + 1) * ni], n.w, width, 0, at);
+        }
+        forward_block(cell, hd, k, &a[..k * width], n.u, n.rb, &mut h[..k * hd], &mut cache[..k * cw], &mut state);
+        for t in 0..k {
+            let yt = &mut y[(start + t) * no..(start + t + 1) * no];
+            yt.copy_from_slice(n.db);
+            add_vec_mat(&h[t * hd..(t + 1) * hd], n.d, no, 0, yt);
+        }
+        start += k;
+    }
+    y
+}
+
+fn infer_fast<R: Real>(n: &Weighted<R>, x: &[R], steps: usize) -> Vec<R> {
+    #[cfg(target_arch = "x86_64")]
+    if avx2() {
+        #[target_feature(enable = "avx2")]
+        unsafe fn wide<R: Real>(n: &Weighted<R>, x: &[R], steps: usize) -> Vec<R> {
+            infer_group(n, x, steps)
+        }
+        // SAFETY: the processor supports AVX2.
+        return unsafe { wide(n, x, steps) };
+    }
+    infer_group(n, x, steps)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -607,6 +1005,30 @@ mod tests {
             close(&g64.a, &g32.a, "da");
             close(&g64.u, &g32.u, "du");
             close(&g64.bias, &g32.bias, "dbias");
+        }
+    }
+
+    /// The lane kernels give the per-sequence f32 results (up to the order of gradient sums).
+    #[test]
+    fn lanes_follow_single_sequences() {
+        for cell in [Cell::Rnn, Cell::Lstm, Cell::Gru, Cell::GruResetAfter] {
+            let mut rng = ChaCha8Rng::seed_from_u64(4);
+            let dims = Dims { batch: 11, steps: 30, hidden: 3 };
+            let width = cell.gates() * dims.hidden;
+            let f32s = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect::<Vec<f32>>();
+            let a = f32s(random(dims.batch * dims.steps * width, 1.5, &mut rng));
+            let u = f32s(random(dims.hidden * width, 0.6, &mut rng));
+            let b = f32s(random(width, 0.5, &mut rng));
+            let dh = f32s(random(dims.batch * dims.steps * dims.hidden, 1.0, &mut rng));
+            let single = forward::<f32>(cell, dims, &a, &u, &b);
+            let lanes = forward_lanes(cell, dims, &a, &u, &b);
+            assert_eq!(single.h, lanes.h, "{cell:?}");
+            let g1 = backward(cell, dims, &u, &single, &dh);
+            let g2 = backward_lanes(cell, dims, &u, &lanes, &dh);
+            assert_eq!(g1.a, g2.a, "{cell:?}");
+            for (x, y) in g1.u.iter().zip(&g2.u).chain(g1.bias.iter().zip(&g2.bias)) {
+                assert!((x - y).abs() <= 1e-5 * (1.0 + x.abs()), "{cell:?}: {x} vs {y}");
+            }
         }
     }
 }

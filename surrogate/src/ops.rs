@@ -36,12 +36,27 @@ pub trait RecurrentOps: Backend {
         let (dims, a) = host_sequence::<Self>(cell, a, &u);
         let u = host::<Self>(u);
         let bias = host::<Self>(bias);
-        let fwd = cell::forward(cell, dims, &a, &u, &bias);
-        device_tensor::<Self, 3>(fwd.h, [dims.batch, dims.steps, dims.hidden], dtype, &device)
+        let h = if dims.batch >= LANE_BATCH {
+            cell::forward_lanes(cell, dims, &a, &u, &bias).h
+        } else {
+            cell::forward(cell, dims, &a, &u, &bias).h
+        };
+        device_tensor::<Self, 3>(h, [dims.batch, dims.steps, dims.hidden], dtype, &device)
     }
 }
 
 impl RecurrentOps for burn::backend::Flex {}
+
+/// From this many sequences on, the recurrence runs them in vector lanes
+/// ([`cell::forward_lanes`]); fewer run one by one.
+const LANE_BATCH: usize = 4;
+
+/// The forward state the backward pass needs, in the layout of the path that made it.
+#[derive(Debug)]
+enum Pass {
+    Single(cell::Forward<f32>),
+    Lanes(cell::LaneForward),
+}
 
 /// The kernels run in f32 whatever the tensors' float type (Keras trains in f32 too).
 fn host<B: Backend>(tensor: FloatTensor<B>) -> Vec<f32> {
@@ -79,7 +94,7 @@ struct Saved {
     cell: Cell,
     dims: Dims,
     u: Vec<f32>,
-    forward: cell::Forward<f32>,
+    forward: Pass,
     dtype: DType,
 }
 
@@ -94,7 +109,10 @@ impl<B: Backend> Backward<B, 3> for RecurrenceBackward {
         let device = grad.device();
         let saved = ops.state;
         let dh = host::<B>(grad);
-        let g = cell::backward(saved.cell, saved.dims, &saved.u, &saved.forward, &dh);
+        let g = match &saved.forward {
+            Pass::Single(f) => cell::backward(saved.cell, saved.dims, &saved.u, f, &dh),
+            Pass::Lanes(f) => cell::backward_lanes(saved.cell, saved.dims, &saved.u, f, &dh),
+        };
         let Dims { batch, steps, hidden } = saved.dims;
         let width = saved.cell.gates() * hidden;
         let [node_a, node_u, node_bias] = ops.parents;
@@ -125,14 +143,20 @@ impl<B: Backend, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
         let (dims, a_host) = host_sequence::<B>(cell, a, &u);
         let u_host = host::<B>(u);
         let bias_host = host::<B>(bias);
-        let forward = cell::forward(cell, dims, &a_host, &u_host, &bias_host);
+        let (h, forward) = if dims.batch >= LANE_BATCH {
+            let f = cell::forward_lanes(cell, dims, &a_host, &u_host, &bias_host);
+            (f.h.clone(), Pass::Lanes(f))
+        } else {
+            let f = cell::forward(cell, dims, &a_host, &u_host, &bias_host);
+            (f.h.clone(), Pass::Single(f))
+        };
         let shape = [dims.batch, dims.steps, dims.hidden];
         match RecurrenceBackward.prepare::<C>([a_node, u_node, bias_node]).compute_bound().stateful() {
             OpsKind::Tracked(prep) => {
-                let h = device_tensor::<B, 3>(forward.h.clone(), shape, dtype, &device);
+                let h = device_tensor::<B, 3>(h, shape, dtype, &device);
                 prep.finish(Arc::new(Saved { cell, dims, u: u_host, forward, dtype }), h)
             }
-            OpsKind::UnTracked(prep) => prep.finish(device_tensor::<B, 3>(forward.h, shape, dtype, &device)),
+            OpsKind::UnTracked(prep) => prep.finish(device_tensor::<B, 3>(h, shape, dtype, &device)),
         }
     }
 }

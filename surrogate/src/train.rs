@@ -264,8 +264,37 @@ pub fn architecture(settings: &Settings, splits: &Splits) -> Architecture {
     }
 }
 
-/// Predicted outputs `[n, T, O]` in data units for inputs `[n, T, I]` in data units.
+/// Predicted outputs `[n, T, O]` in data units for inputs `[n, T, I]` in data units (the
+/// fused host path, [`crate::cell::infer`]).
 pub fn predict(arch: &Architecture, weights: &Weights, scaling: &Scaling, x: &[f32], steps: usize) -> Vec<f32> {
+    let zeros = vec![0.0; arch.cell.gates() * arch.hidden];
+    let net = crate::cell::Net {
+        cell: arch.cell,
+        hidden: arch.hidden,
+        inputs: arch.inputs,
+        outputs: arch.outputs,
+        kernel: &weights.kernel,
+        recurrent: &weights.recurrent,
+        bias: &weights.bias,
+        recurrent_bias: if arch.cell.has_recurrent_bias() { &weights.recurrent_bias } else { &zeros },
+        dense: &weights.dense,
+        dense_bias: &weights.dense_bias,
+    };
+    let y = if scaling.is_identity() {
+        crate::cell::infer(&net, x, steps)
+    } else {
+        crate::cell::infer(&net, &scaling.inputs(x), steps)
+    };
+    if scaling.is_identity() {
+        y
+    } else {
+        scaling.unscale_outputs(&y)
+    }
+}
+
+/// Outputs `[n, T, O]` for inputs `[n, T, I]` (data units) through burn's operations (the
+/// path training differentiates); [`predict`] gives the same values faster.
+pub fn predict_burn(arch: &Architecture, weights: &Weights, scaling: &Scaling, x: &[f32], steps: usize) -> Vec<f32> {
     let n = x.len() / (steps * arch.inputs).max(1);
     if n == 0 {
         return Vec::new();
@@ -506,6 +535,34 @@ mod tests {
                 let numeric = (sum(&plus, o) - sum(&minus, o)) / (2.0 * eps as f64);
                 let a = s[o * steps * 2 + k] as f64;
                 assert!((numeric - a).abs() <= 2e-3 + 2e-2 * a.abs(), "output {o}, input value {k}: {a} vs {numeric}");
+            }
+        }
+    }
+
+    /// The fused inference path gives what burn's operations give, for every cell.
+    #[test]
+    fn fused_prediction_equals_burns() {
+        for cell in [Cell::Rnn, Cell::Lstm, Cell::Gru, Cell::GruResetAfter] {
+            let arch = Architecture { cell, hidden: 5, inputs: 3, outputs: 2 };
+            let mut weights = Weights::initial(&arch, 2);
+            weights.bias.iter_mut().enumerate().for_each(|(k, b)| *b = 0.1 * (k % 3) as f32);
+            weights.recurrent_bias.iter_mut().for_each(|b| *b = -0.05);
+            let scaling = Scaling {
+                input_offset: vec![1.0, 0.0, -1.0],
+                input_scale: vec![2.0, 1.0, 0.5],
+                output_offset: vec![-60.0, 0.0],
+                output_scale: vec![5.0, 1.0],
+            };
+            // One sequence runs alone, eleven in vector lanes (a full group and a partial one).
+            for n in [1, 11] {
+                let steps = 150;
+                let x: Vec<f32> = (0..n * steps * 3).map(|k| (k * 13 % 17) as f32 / 8.0 - 1.0).collect();
+                let fused = predict(&arch, &weights, &scaling, &x, steps);
+                let reference = predict_burn(&arch, &weights, &scaling, &x, steps);
+                assert_eq!(fused.len(), reference.len());
+                for (a, b) in fused.iter().zip(&reference) {
+                    assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{cell:?}, {n} sequences: {a} vs {b}");
+                }
             }
         }
     }
