@@ -12,9 +12,14 @@ use crate::bundled;
 /// Arguments of `dataset generate`.
 #[derive(clap::Args)]
 pub struct GenerateArgs {
-    /// fcm, fcm16, nictation, fcm+nictation, fcm-no-avb or fcm-no-ava.
+    /// fcm, fcm16, nictation, fcm+nictation, fcm-no-avb, fcm-no-ava, or a scenario file
+    /// (.toml: name, outputs, ablate, [[group]] name/neurons/amplitude, [[behaviour]]).
     #[arg(long)]
     pub scenario: String,
+    /// Use this split instead of the automatic one: {"train": [..], "valid": [..], "test":
+    /// [..]} with 1-based sequence numbers covering every sequence.
+    #[arg(long)]
+    pub split: Option<PathBuf>,
     /// Time step [ms] (the paper used 0.5 and 0.1).
     #[arg(long, default_value_t = 0.5)]
     pub dt: f64,
@@ -55,9 +60,20 @@ pub fn model_sha256(model: &neuroml::Model, bundled_model: bool) -> anyhow::Resu
 }
 
 pub fn generate(a: GenerateArgs) -> anyhow::Result<()> {
-    let scenario = Scenario::builtin(&a.scenario).with_context(|| {
-        format!("--scenario: unknown scenario '{}' (one of {})", a.scenario, Scenario::BUILTIN.join(", "))
-    })?;
+    let scenario = if a.scenario.ends_with(".toml") {
+        Scenario::from_toml(Path::new(&a.scenario))?
+    } else {
+        Scenario::builtin(&a.scenario).with_context(|| {
+            format!(
+                "--scenario: unknown scenario '{}' (one of {}, or a .toml file)",
+                a.scenario,
+                Scenario::BUILTIN.join(", ")
+            )
+        })?
+    };
+    if a.split.is_some() && a.shard.is_some() {
+        bail!("--split applies to a whole dataset: give it to `dataset merge` instead of each shard");
+    }
     if a.out.extension().and_then(|e| e.to_str()) != Some("h5") {
         bail!("--out {}: the dataset file must end in .h5", a.out.display());
     }
@@ -87,16 +103,22 @@ pub fn generate(a: GenerateArgs) -> anyhow::Result<()> {
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sequences, {elapsed} elapsed, ETA {eta}")
             .expect("valid template"),
     );
-    let dataset = datasets::generate(&model, &g, &|done| bar.set_position(done as u64))?;
+    let mut dataset = datasets::generate(&model, &g, &|done| bar.set_position(done as u64))?;
     bar.finish_and_clear();
+    if let Some(path) = &a.split {
+        dataset.split = datasets::dat::SplitFile::read(path, dataset.sequences)?;
+    }
     dataset.write(&a.out)?;
     eprintln!("wrote {} ({} sequences) in {:.1} s", a.out.display(), dataset.sequences, t0.elapsed().as_secs_f64());
     Ok(())
 }
 
-pub fn merge(shards: &[PathBuf], out: &Path) -> anyhow::Result<()> {
+pub fn merge(shards: &[PathBuf], out: &Path, split: Option<&Path>) -> anyhow::Result<()> {
     let parts = shards.iter().map(|p| Dataset::read(p)).collect::<Result<Vec<_>, _>>()?;
-    let merged = datasets::merge(&parts)?;
+    let mut merged = datasets::merge(&parts)?;
+    if let Some(path) = split {
+        merged.split = datasets::dat::SplitFile::read(path, merged.sequences)?;
+    }
     merged.write(out)?;
     eprintln!("wrote {} ({} sequences from {} shards)", out.display(), merged.sequences, parts.len());
     Ok(())
@@ -212,5 +234,42 @@ pub fn export_dat(file: &Path, out: &Path) -> anyhow::Result<()> {
     let d = Dataset::read(file)?;
     let written = datasets::dat::export_dat(&d, out)?;
     eprintln!("wrote {} files to {}", written.len(), out.display());
+    Ok(())
+}
+
+/// `dataset plot`: inputs and outputs of chosen sequences as PNG figures (like the paper's
+/// Fig. 4), `DIR/seq_NN_inputs.png` and `DIR/seq_NN_outputs.png`.
+pub fn plot(file: &Path, out: &Path, sequences: &[usize]) -> anyhow::Result<()> {
+    let d = Dataset::read(file)?;
+    let chosen: Vec<usize> = if sequences.is_empty() { (1..=d.sequences).collect() } else { sequences.to_vec() };
+    if let Some(&bad) = chosen.iter().find(|&&n| n == 0 || n > d.sequences) {
+        bail!("--sequences: {bad} is not a sequence of {} (1..={})", file.display(), d.sequences);
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("{}", out.display()))?;
+    let t = d.steps();
+    let split_name = |k: usize| ["train", "valid", "test"].get(d.split[k] as usize).copied().unwrap_or("?");
+    for &n in &chosen {
+        let k = n - 1;
+        let family = d.stimuli.get(k).and_then(|s| s.get("family")).and_then(|f| f.as_str()).unwrap_or("");
+        for (what, values, names, unit) in [
+            ("inputs", &d.inputs, &d.input_names, &d.input_unit),
+            ("outputs", &d.outputs, &d.output_names, &d.output_unit),
+        ] {
+            let c = names.len();
+            let series: Vec<crate::figures::Series> = names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| crate::figures::Series {
+                    name: name.clone(),
+                    points: (0..t).map(|s| (d.time[s], values[(k * t + s) * c + i] as f64)).collect(),
+                    color: None,
+                })
+                .collect();
+            let title = format!("sequence {n} ({} split, {family} stimulus): {what}", split_name(k));
+            let path = out.join(format!("seq_{n:02}_{what}.png"));
+            crate::figures::line_chart(&path, &title, "time [ms]", &format!("{what} [{unit}]"), &series)?;
+        }
+    }
+    eprintln!("wrote {} figures to {}", 2 * chosen.len(), out.display());
     Ok(())
 }

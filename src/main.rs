@@ -147,6 +147,9 @@ enum DatasetCommand {
         /// The merged file (.h5).
         #[arg(long)]
         out: PathBuf,
+        /// Use this split instead of the automatic one (1-based sequence numbers).
+        #[arg(long)]
+        split: Option<PathBuf>,
     },
     /// Read the authors' published format (a folder of .dat files) into a dataset file.
     ImportDat(dataset::ImportArgs),
@@ -157,6 +160,17 @@ enum DatasetCommand {
         /// Folder to write.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// PNG figures of chosen sequences' inputs and outputs.
+    Plot {
+        /// The dataset file.
+        file: PathBuf,
+        /// Folder for the figures.
+        #[arg(long)]
+        out: PathBuf,
+        /// 1-based sequence numbers (default: all).
+        #[arg(long, value_delimiter = ',')]
+        sequences: Vec<usize>,
     },
     /// Shapes, names, units, split and stimulus summary of a dataset file.
     Info {
@@ -191,9 +205,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Dataset { command } => match command {
             DatasetCommand::Generate(args) => dataset::generate(args),
-            DatasetCommand::Merge { shards, out } => dataset::merge(&shards, &out),
+            DatasetCommand::Merge { shards, out, split } => dataset::merge(&shards, &out, split.as_deref()),
             DatasetCommand::Info { file, json } => dataset::info(&file, json),
             DatasetCommand::ImportDat(args) => dataset::import_dat(args),
+            DatasetCommand::Plot { file, out, sequences } => dataset::plot(&file, &out, &sequences),
             DatasetCommand::ExportDat { file, out } => dataset::export_dat(&file, &out),
         },
         Command::Train(args) => learn::train(args),

@@ -134,3 +134,53 @@ fn bad_requests_exit_2_with_one_line_and_no_file() {
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A custom scenario from TOML, an explicit split file, and the figures of `dataset plot`.
+#[test]
+fn custom_scenario_split_file_and_plots() {
+    let dir = scratch("custom");
+    let toml = dir.join("touch.toml");
+    std::fs::write(
+        &toml,
+        "name = \"touch\"\noutputs = [\"DB1\", \"VB1\", \"AVAL\"]\nablate = [\"AVBL\"]\n\n[[group]]\nname = \"PLM\"\nneurons = [\"PLML\", \"PLMR\"]\namplitude = [100.0, 200.0]\n",
+    )
+    .unwrap();
+    let split = dir.join("split.json");
+    std::fs::write(&split, r#"{"train": [1, 2, 3], "valid": [4], "test": [5, 6]}"#).unwrap();
+    let file = dir.join("touch.h5");
+    let args = ["dataset", "generate", "--scenario", p(&toml), "--count", "6", "--duration", "40", "--settle", "20", "--split", p(&split), "--out", p(&file)];
+    ok(&celegans(&args));
+    let s = h5py_summary(&file);
+    assert_eq!(s["inputs"], serde_json::json!([6, 80, 2]), "{s}");
+    assert_eq!(s["outputs"], serde_json::json!([6, 80, 3]), "{s}");
+    assert_eq!(s["split"], serde_json::json!([3, 1, 2]));
+    assert_eq!(s["output_names"], serde_json::json!(["DB1", "VB1", "AVAL"]));
+
+    let figures = dir.join("figures");
+    ok(&celegans(&["dataset", "plot", p(&file), "--out", p(&figures), "--sequences", "1,6"]));
+    for f in ["seq_01_inputs.png", "seq_01_outputs.png", "seq_06_inputs.png", "seq_06_outputs.png"] {
+        let bytes = std::fs::read(figures.join(f)).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "{f}");
+    }
+
+    // Errors: a bad amplitude range names the file and line; an ablated input neuron and a
+    // split file that misses a sequence are refused; nothing is written.
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, std::fs::read_to_string(&toml).unwrap().replace("[100.0, 200.0]", "[200.0, 100.0]")).unwrap();
+    let ablated = dir.join("ablated.toml");
+    std::fs::write(&ablated, std::fs::read_to_string(&toml).unwrap().replace("\"AVBL\"]", "\"PLMR\"]")).unwrap();
+    let short = dir.join("short.json");
+    std::fs::write(&short, r#"{"train": [1, 2, 3], "valid": [4], "test": [5]}"#).unwrap();
+    let out = dir.join("never.h5");
+    for (scenario, split_file, needle) in [
+        (p(&bad), p(&split), "bad.toml:8: group PLM: amplitude"),
+        (p(&ablated), p(&split), "no neuron 'PLMR' in the network (it is ablated)"),
+        (p(&toml), p(&short), "short.json: sequence 6 is in no split"),
+    ] {
+        let o = celegans(&["dataset", "generate", "--scenario", scenario, "--count", "6", "--duration", "40", "--settle", "20", "--split", split_file, "--out", p(&out)]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(needle), "{err}");
+        assert!(!out.exists());
+    }
+}

@@ -114,6 +114,125 @@ impl Scenario {
     }
 }
 
+/// A custom scenario file (TOML):
+///
+/// ```toml
+/// name = "touch"
+/// outputs = ["DB1", "VB1"]
+/// ablate = ["AVAL", "AVAR"]        # optional
+///
+/// [[group]]                        # one or more; inputs in this order
+/// name = "PLM"
+/// neurons = ["PLML", "PLMR"]
+/// amplitude = [50.0, 250.0]        # pA range
+///
+/// [[behaviour]]                    # optional; default: one behaviour driving every group
+/// name = "touch"
+/// groups = ["PLM"]
+/// ```
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    name: String,
+    outputs: Vec<String>,
+    #[serde(default)]
+    ablate: Vec<String>,
+    group: Vec<GroupFile>,
+    #[serde(default)]
+    behaviour: Vec<BehaviourFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupFile {
+    name: String,
+    neurons: toml::Spanned<Vec<String>>,
+    amplitude: toml::Spanned<(f64, f64)>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BehaviourFile {
+    name: String,
+    groups: Vec<String>,
+}
+
+impl Scenario {
+    /// Reads a custom scenario from a TOML file (see [`ScenarioFile`] for the format).
+    /// Errors name the file and line.
+    pub fn from_toml(path: &std::path::Path) -> crate::Result<Scenario> {
+        let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Io { path: path.to_path_buf(), source })?;
+        Scenario::parse_toml(&text).map_err(|(line, message)| {
+            let at = line.map(|l| format!(":{l}")).unwrap_or_default();
+            crate::Error::Invalid(format!("{}{at}: {message}", path.display()))
+        })
+    }
+
+    /// Parses a scenario file's text; errors carry the 1-based line where known.
+    pub fn parse_toml(text: &str) -> Result<Scenario, (Option<usize>, String)> {
+        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+        let file: ScenarioFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(s.start));
+            (line, e.message().trim().to_string())
+        })?;
+        let find = |needle: &str| text.find(needle).map(line_of);
+        let err = |needle: &str, message: String| Err((find(needle), message));
+        if file.name.trim().is_empty() {
+            return err("name", "the scenario needs a name".into());
+        }
+        if file.outputs.is_empty() {
+            return err("outputs", "the scenario needs at least one output neuron".into());
+        }
+        if file.group.is_empty() {
+            return Err((None, "the scenario needs at least one [[group]] of input neurons".into()));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for g in &file.group {
+            let (lo, hi) = *g.amplitude.get_ref();
+            if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+                let message = format!("group {}: amplitude [{lo}, {hi}] must be a finite range (low <= high, pA)", g.name);
+                return Err((Some(line_of(g.amplitude.span().start)), message));
+            }
+            if g.neurons.get_ref().is_empty() {
+                return Err((Some(line_of(g.neurons.span().start)), format!("group {} has no neurons", g.name)));
+            }
+            for n in g.neurons.get_ref() {
+                if !seen.insert(n.clone()) {
+                    return Err((Some(line_of(g.neurons.span().start)), format!("neuron {n} is an input twice")));
+                }
+            }
+        }
+        let index = |name: &str| file.group.iter().position(|g| g.name == name);
+        let behaviours = if file.behaviour.is_empty() {
+            vec![Behaviour { name: file.name.clone(), groups: (0..file.group.len()).collect() }]
+        } else {
+            let mut out = Vec::new();
+            for b in &file.behaviour {
+                let mut groups = Vec::new();
+                for g in &b.groups {
+                    match index(g) {
+                        Some(i) => groups.push(i),
+                        None => return err(&format!("\"{g}\""), format!("behaviour {}: no group named {g}", b.name)),
+                    }
+                }
+                out.push(Behaviour { name: b.name.clone(), groups });
+            }
+            out
+        };
+        Ok(Scenario {
+            name: file.name,
+            groups: file
+                .group
+                .into_iter()
+                .map(|g| InputGroup { name: g.name, neurons: g.neurons.into_inner(), amplitude: g.amplitude.into_inner() })
+                .collect(),
+            outputs: file.outputs,
+            ablate: file.ablate,
+            behaviours,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +250,21 @@ mod tests {
         for name in Scenario::BUILTIN {
             assert!(Scenario::builtin(name).is_some(), "{name}");
         }
+    }
+
+    #[test]
+    fn custom_scenarios_from_toml() {
+        let text = "name = \"touch\"\noutputs = [\"DB1\", \"VB1\"]\nablate = [\"AVAL\"]\n\n[[group]]\nname = \"PLM\"\nneurons = [\"PLML\", \"PLMR\"]\namplitude = [50.0, 250.0]\n";
+        let s = Scenario::parse_toml(text).unwrap();
+        assert_eq!((s.inputs(), s.outputs.len(), s.ablate.len(), s.behaviours.len()), (vec!["PLML".to_string(), "PLMR".into()], 2, 1, 1));
+        let bad_range = text.replace("[50.0, 250.0]", "[250.0, 50.0]");
+        let (line, message) = Scenario::parse_toml(&bad_range).unwrap_err();
+        assert!(message.contains("amplitude"), "{message}");
+        assert_eq!(line, Some(8));
+        let (line, message) = Scenario::parse_toml(&text.replace("ablate", "ablation")).unwrap_err();
+        assert!(message.contains("unknown field"), "{message}");
+        assert_eq!(line, Some(3));
+        let (_, message) = Scenario::parse_toml(&(text.to_string() + "[[behaviour]]\nname = \"b\"\ngroups = [\"AVB\"]\n")).unwrap_err();
+        assert!(message.contains("no group named AVB"), "{message}");
     }
 }
