@@ -53,9 +53,9 @@ pub struct TrainArgs {
     /// Leave these inputs out (input-importance experiment).
     #[arg(long, value_delimiter = ',')]
     pub drop_inputs: Vec<String>,
-    /// Compute backend: cpu (burn Flex). wgpu needs a build with the `wgpu` feature.
-    #[arg(long, default_value = "cpu", value_parser = ["cpu", "wgpu"])]
-    pub backend: String,
+    /// Compute backend: cpu (burn Flex) or wgpu (GPU; needs a build with `--features wgpu`).
+    #[arg(long, default_value = "cpu")]
+    pub backend: surrogate::train::Compute,
     /// Model directory to write.
     #[arg(long)]
     pub out: PathBuf,
@@ -115,9 +115,6 @@ fn split_json(e: &Errors) -> serde_json::Value {
 }
 
 pub fn train(a: TrainArgs) -> anyhow::Result<()> {
-    if a.backend == "wgpu" {
-        bail!("--backend wgpu: this build has no GPU backend (rebuild with `--features wgpu`)");
-    }
     let cell = cell_of(&a.arch, a.reset_after)?;
     let data = Dataset::read(&a.data)?;
     let mut settings = Settings::paper(cell, a.hidden);
@@ -128,6 +125,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
     settings.seed = a.seed;
     settings.loss = a.loss;
     settings.scale = a.scale;
+    settings.compute = a.backend;
     settings.check()?;
     let splits = Splits::new(&data, &a.drop_inputs)?;
     let arch = train::architecture(&settings, &splits);

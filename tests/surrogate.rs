@@ -150,15 +150,18 @@ fn bad_requests_exit_2_and_leave_no_model() {
     let dir = scratch("bad");
     let file = import(&dir);
     let model = dir.join("m");
-    let cases: [(&[&str], &str); 5] = [
-        (&["train", "--data", "/nonexistent.h5", "--arch", "gru", "--hidden", "4"], "nonexistent.h5"),
-        (&["train", "--data", p(&file), "--arch", "gru", "--hidden", "4", "--drop-inputs", "AVBL"], "unknown input 'AVBL'"),
-        (&["train", "--data", p(&file), "--arch", "gru", "--hidden", "0"], "--hidden"),
-        (&["train", "--data", p(&file), "--arch", "rnn", "--hidden", "2", "--reset-after"], "--reset-after"),
-        (&["evaluate", "--model", "/nonexistent-model", "--data", p(&file)], "nonexistent-model"),
+    let mut cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["train", "--data", "/nonexistent.h5", "--arch", "gru", "--hidden", "4"], "nonexistent.h5"),
+        (vec!["train", "--data", p(&file), "--arch", "gru", "--hidden", "4", "--drop-inputs", "AVBL"], "unknown input 'AVBL'"),
+        (vec!["train", "--data", p(&file), "--arch", "gru", "--hidden", "0"], "--hidden"),
+        (vec!["train", "--data", p(&file), "--arch", "rnn", "--hidden", "2", "--reset-after"], "--reset-after"),
+        (vec!["evaluate", "--model", "/nonexistent-model", "--data", p(&file)], "nonexistent-model"),
     ];
-    for (args, needle) in cases {
-        let mut args = args.to_vec();
+    let wgpu_args = ["train", "--data", p(&file), "--arch", "gru", "--hidden", "4", "--backend", "wgpu"];
+    if !cfg!(feature = "wgpu") {
+        cases.push((wgpu_args.to_vec(), "--backend wgpu: this build has no GPU backend"));
+    }
+    for (mut args, needle) in cases {
         if args[0] == "train" {
             args.extend(["--epochs", "2", "--runs", "1", "--out", p(&model)]);
         }

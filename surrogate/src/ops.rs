@@ -21,7 +21,7 @@ use burn_autodiff::Autodiff;
 use crate::cell::{self, Cell, Dims};
 
 /// Recurrent layers as single operations over whole sequences.
-#[backend_extension(Flex, Autodiff)]
+#[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
 pub trait RecurrentOps: Backend {
     /// Hidden states `[B, T, H]` of `cell` driven by the projected inputs `a` `[B, T, G·H]`,
     /// with recurrent kernel `u` `[H, G·H]` and recurrent bias `bias` `[G·H]`.
@@ -46,6 +46,10 @@ pub trait RecurrentOps: Backend {
 }
 
 impl RecurrentOps for burn::backend::Flex {}
+
+/// GPU backends use the host kernels too (a round trip per call; no GPU kernel yet).
+#[cfg(feature = "wgpu")]
+impl RecurrentOps for burn::backend::wgpu::CubeBackend {}
 
 /// From this many sequences on, and up to [`LANE_HIDDEN`] hidden units of an RNN or GRU,
 /// training runs sequences in vector lanes ([`cell::forward_lanes`]); otherwise one by one,

@@ -37,6 +37,44 @@ impl std::str::FromStr for Loss {
     }
 }
 
+/// Where burn's tensor operations run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compute {
+    /// burn's Flex CPU backend.
+    #[default]
+    Cpu,
+    /// burn's wgpu backend (GPU through Vulkan/Metal/DX12; needs the `wgpu` cargo feature).
+    /// The recurrence itself still runs on the host (no GPU kernel yet).
+    Wgpu,
+}
+
+impl std::str::FromStr for Compute {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "cpu" => Ok(Compute::Cpu),
+            "wgpu" => Ok(Compute::Wgpu),
+            _ => Err(format!("unknown backend '{s}' (cpu or wgpu)")),
+        }
+    }
+}
+
+impl Compute {
+    /// The burn device (without autodiff).
+    pub fn device(self) -> Result<Device, Error> {
+        match self {
+            Compute::Cpu => Ok(Device::flex()),
+            #[cfg(feature = "wgpu")]
+            Compute::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+            #[cfg(not(feature = "wgpu"))]
+            Compute::Wgpu => Err(Error::Invalid(
+                "--backend wgpu: this build has no GPU backend (build with `cargo build --release --features wgpu`)".into(),
+            )),
+        }
+    }
+}
+
 /// Settings of a training.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -58,6 +96,9 @@ pub struct Settings {
     pub runs: usize,
     /// Scaling of inputs and outputs.
     pub scale: ScaleMode,
+    /// Backend of the tensor operations.
+    #[serde(default)]
+    pub compute: Compute,
 }
 
 impl Settings {
@@ -74,6 +115,7 @@ impl Settings {
             seed: 0,
             runs: 10,
             scale: ScaleMode::Auto,
+            compute: Compute::Cpu,
         }
     }
 
@@ -95,7 +137,7 @@ impl Settings {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return bad("--lr must be a positive number");
         }
-        Ok(())
+        self.compute.device().map(|_| ())
     }
 }
 
@@ -209,8 +251,8 @@ pub fn train_run(
 ) -> Result<Run, Error> {
     let start = Instant::now();
     let arch = architecture(settings, splits);
-    let device = Device::flex().autodiff();
-    let plain = Device::flex();
+    let plain = settings.compute.device()?;
+    let device = plain.clone().autodiff();
     let train = Scaled::new(&splits.train, scaling);
     let valid = Scaled::new(&splits.valid, scaling);
     let mut network: Network = Weights::initial(&arch, seed).to_network(&arch, &device);
