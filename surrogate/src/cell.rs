@@ -905,6 +905,17 @@ mod tests {
         (0..n).map(|_| rng.random_range(-scale..scale)).collect()
     }
 
+    /// Random projected inputs, recurrent kernel, recurrent bias and hidden-state weights.
+    fn case(cell: Cell, dims: Dims, seed: u64, scale: f64) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let width = cell.gates() * dims.hidden;
+        let a = random(dims.batch * dims.steps * width, scale, &mut rng);
+        let u = random(dims.hidden * width, 0.6, &mut rng);
+        let b = random(width, 0.5, &mut rng);
+        let w = random(dims.batch * dims.steps * dims.hidden, 1.0, &mut rng);
+        (a, u, b, w)
+    }
+
     /// Loss Σ w ∘ h for fixed random weights w: its gradient with respect to h is w.
     fn loss(cell: Cell, dims: Dims, a: &[f64], u: &[f64], b: &[f64], w: &[f64]) -> f64 {
         let f = forward::<f64>(cell, dims, a, u, b);
@@ -915,13 +926,8 @@ mod tests {
     #[test]
     fn gradients_match_finite_differences() {
         for cell in [Cell::Rnn, Cell::Lstm, Cell::Gru, Cell::GruResetAfter] {
-            let mut rng = ChaCha8Rng::seed_from_u64(7);
             let dims = Dims { batch: 2, steps: 6, hidden: 3 };
-            let width = cell.gates() * dims.hidden;
-            let a = random(dims.batch * dims.steps * width, 1.0, &mut rng);
-            let u = random(dims.hidden * width, 0.8, &mut rng);
-            let b = random(width, 0.5, &mut rng);
-            let w = random(dims.batch * dims.steps * dims.hidden, 1.0, &mut rng);
+            let (a, u, b, w) = case(cell, dims, 7, 1.0);
             let fwd = forward(cell, dims, &a, &u, &b);
             let g = backward(cell, dims, &u, &fwd, &w);
             let eps = 1e-6;
@@ -983,13 +989,8 @@ mod tests {
     #[test]
     fn f32_kernels_follow_f64() {
         for cell in [Cell::Rnn, Cell::Lstm, Cell::Gru, Cell::GruResetAfter] {
-            let mut rng = ChaCha8Rng::seed_from_u64(9);
             let dims = Dims { batch: 3, steps: 50, hidden: 5 };
-            let width = cell.gates() * dims.hidden;
-            let a = random(dims.batch * dims.steps * width, 1.5, &mut rng);
-            let u = random(dims.hidden * width, 0.6, &mut rng);
-            let b = random(width, 0.5, &mut rng);
-            let dh = random(dims.batch * dims.steps * dims.hidden, 1.0, &mut rng);
+            let (a, u, b, dh) = case(cell, dims, 9, 1.5);
             let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
             let f64s = forward::<f64>(cell, dims, &a, &u, &b);
             let f32f = forward::<f32>(cell, dims, &f32s(&a), &f32s(&u), &f32s(&b));
@@ -1012,14 +1013,10 @@ mod tests {
     #[test]
     fn lanes_follow_single_sequences() {
         for cell in [Cell::Rnn, Cell::Lstm, Cell::Gru, Cell::GruResetAfter] {
-            let mut rng = ChaCha8Rng::seed_from_u64(4);
             let dims = Dims { batch: 11, steps: 30, hidden: 3 };
-            let width = cell.gates() * dims.hidden;
             let f32s = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect::<Vec<f32>>();
-            let a = f32s(random(dims.batch * dims.steps * width, 1.5, &mut rng));
-            let u = f32s(random(dims.hidden * width, 0.6, &mut rng));
-            let b = f32s(random(width, 0.5, &mut rng));
-            let dh = f32s(random(dims.batch * dims.steps * dims.hidden, 1.0, &mut rng));
+            let (a, u, b, dh) = case(cell, dims, 4, 1.5);
+            let (a, u, b, dh) = (f32s(a), f32s(u), f32s(b), f32s(dh));
             let single = forward::<f32>(cell, dims, &a, &u, &b);
             let lanes = forward_lanes(cell, dims, &a, &u, &b);
             assert_eq!(single.h, lanes.h, "{cell:?}");

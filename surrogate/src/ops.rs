@@ -33,14 +33,7 @@ pub trait RecurrentOps: Backend {
     ) -> FloatTensor<Self> {
         let device = a.device();
         let dtype = a.dtype();
-        let (dims, a) = host_sequence::<Self>(cell, a, &u);
-        let u = host::<Self>(u);
-        let bias = host::<Self>(bias);
-        let h = if use_lanes(cell, dims) {
-            cell::forward_lanes(cell, dims, &a, &u, &bias).h
-        } else {
-            cell::forward(cell, dims, &a, &u, &bias).h
-        };
+        let (dims, h, _, _) = run_forward::<Self>(cell, a, u, bias);
         device_tensor::<Self, 3>(h, [dims.batch, dims.steps, dims.hidden], dtype, &device)
     }
 }
@@ -80,6 +73,27 @@ fn host<B: Backend>(tensor: FloatTensor<B>) -> Vec<f32> {
         DType::F32 => data.try_into_vec::<f32>().expect("f32 data"),
         _ => data.iter::<f32>().collect(),
     }
+}
+
+/// Reads the inputs to the host and runs the forward pass: the shapes, the hidden states
+/// `[B, T, H]`, the pass kept for backward, and `u` on the host.
+fn run_forward<B: Backend>(
+    cell: Cell,
+    a: FloatTensor<B>,
+    u: FloatTensor<B>,
+    bias: FloatTensor<B>,
+) -> (Dims, Vec<f32>, Pass, Vec<f32>) {
+    let (dims, a) = host_sequence::<B>(cell, a, &u);
+    let u = host::<B>(u);
+    let bias = host::<B>(bias);
+    let (h, pass) = if use_lanes(cell, dims) {
+        let f = cell::forward_lanes(cell, dims, &a, &u, &bias);
+        (f.h.clone(), Pass::Lanes(f))
+    } else {
+        let f = cell::forward(cell, dims, &a, &u, &bias);
+        (f.h.clone(), Pass::Single(f))
+    };
+    (dims, h, pass, u)
 }
 
 fn host_sequence<B: Backend>(cell: Cell, a: FloatTensor<B>, u: &FloatTensor<B>) -> (Dims, Vec<f32>) {
@@ -153,16 +167,7 @@ impl<B: Backend, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
         let (bias, bias_node) = bias.into_parts();
         let device = a.device();
         let dtype = a.dtype();
-        let (dims, a_host) = host_sequence::<B>(cell, a, &u);
-        let u_host = host::<B>(u);
-        let bias_host = host::<B>(bias);
-        let (h, forward) = if use_lanes(cell, dims) {
-            let f = cell::forward_lanes(cell, dims, &a_host, &u_host, &bias_host);
-            (f.h.clone(), Pass::Lanes(f))
-        } else {
-            let f = cell::forward(cell, dims, &a_host, &u_host, &bias_host);
-            (f.h.clone(), Pass::Single(f))
-        };
+        let (dims, h, forward, u_host) = run_forward::<B>(cell, a, u, bias);
         let shape = [dims.batch, dims.steps, dims.hidden];
         match RecurrenceBackward.prepare::<C>([a_node, u_node, bias_node]).compute_bound().stateful() {
             OpsKind::Tracked(prep) => {
