@@ -338,23 +338,8 @@ pub fn predict(model_dir: &Path, data_file: &Path, out: &Path) -> anyhow::Result
     let start = Instant::now();
     let y = train::predict(&model.architecture, &weights, &model.scaling, &x, set.steps);
     let seconds = start.elapsed().as_secs_f64();
+    write_predictions(out, &model.output_names, &data.time, &y, set.sequences)?;
     let o = model.output_names.len();
-    let mut csv = String::from("sequence,time_ms");
-    for n in &model.output_names {
-        let _ = write!(csv, ",{n}");
-    }
-    csv.push('\n');
-    for s in 0..set.sequences {
-        for t in 0..set.steps {
-            let _ = write!(csv, "{},{}", s + 1, data.time[t]);
-            for v in &y[(s * set.steps + t) * o..(s * set.steps + t + 1) * o] {
-                let _ = write!(csv, ",{v}");
-            }
-            csv.push('\n');
-        }
-    }
-    let tmp = datasets::file::temporary_path(out);
-    std::fs::write(&tmp, csv).and_then(|_| std::fs::rename(&tmp, out)).with_context(|| format!("{}", out.display()))?;
     eprintln!(
         "wrote {} ({} sequences x {} steps, {} outputs [{}]) in {:.1} ms",
         out.display(),
@@ -364,5 +349,45 @@ pub fn predict(model_dir: &Path, data_file: &Path, out: &Path) -> anyhow::Result
         model.output_unit,
         seconds * 1e3
     );
+    Ok(())
+}
+
+/// Writes predictions `[n, T, O]` as CSV (sequence, time_ms, one column per output), atomically.
+fn write_predictions(out: &Path, names: &[String], time: &[f64], y: &[f32], sequences: usize) -> anyhow::Result<()> {
+    let (o, steps) = (names.len(), time.len());
+    let mut csv = String::from("sequence,time_ms");
+    for n in names {
+        let _ = write!(csv, ",{n}");
+    }
+    csv.push('\n');
+    for s in 0..sequences {
+        for (t, time) in time.iter().enumerate() {
+            let _ = write!(csv, "{},{}", s + 1, time);
+            for v in &y[(s * steps + t) * o..(s * steps + t + 1) * o] {
+                let _ = write!(csv, ",{v}");
+            }
+            csv.push('\n');
+        }
+    }
+    let tmp = datasets::file::temporary_path(out);
+    std::fs::write(&tmp, csv).and_then(|_| std::fs::rename(&tmp, out)).with_context(|| format!("{}", out.display()))
+}
+
+pub fn predict_stimulus(model_dir: &Path, stimulus: &Path, out: &Path) -> anyhow::Result<()> {
+    let (model, weights) = store::load(model_dir)?;
+    let file = datasets::StimulusFile::read(stimulus)?;
+    let dt = file.dt.unwrap_or(model.dt_ms);
+    if (dt - model.dt_ms).abs() > 1e-9 {
+        eprintln!("warning: the model was trained at dt {} ms; predicting at dt {dt} ms", model.dt_ms);
+    }
+    let rows = file.sample(&model.input_names, dt).map_err(|neuron| {
+        anyhow::anyhow!("{}: '{neuron}' is not an input of the model ({})", stimulus.display(), model.input_names.join(", "))
+    })?;
+    let steps = rows.len();
+    let x: Vec<f32> = rows.iter().flatten().map(|&v| v as f32).collect();
+    let y = train::predict(&model.architecture, &weights, &model.scaling, &x, steps);
+    let time: Vec<f64> = (0..steps).map(|k| k as f64 * dt).collect();
+    write_predictions(out, &model.output_names, &time, &y, 1)?;
+    eprintln!("wrote {} ({} steps, {} outputs [{}])", out.display(), steps, model.output_names.len(), model.output_unit);
     Ok(())
 }

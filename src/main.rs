@@ -57,14 +57,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Predict a dataset's outputs from its inputs with a trained surrogate (CSV).
+    /// Predict outputs from a dataset's inputs or a stimulus file with a trained surrogate (CSV).
     Predict {
         /// Model directory written by `train`.
         #[arg(long)]
         model: PathBuf,
         /// The dataset file (.h5) whose inputs drive the surrogate.
+        #[arg(long, required_unless_present = "stimulus", conflicts_with = "stimulus")]
+        data: Option<PathBuf>,
+        /// A stimulus file (.toml): duration, optional dt, [[input]] neuron/amplitude [pA]/shape.
         #[arg(long)]
-        data: PathBuf,
+        stimulus: Option<PathBuf>,
         /// CSV file to write: sequence, time_ms, one column per output.
         #[arg(long)]
         out: PathBuf,
@@ -215,7 +218,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Experiment(args) => experiment::run(args),
         Command::Evaluate { model, data, json } => learn::evaluate(&model, &data, json),
-        Command::Predict { model, data, out } => learn::predict(&model, &data, &out),
+        Command::Predict { model, data, stimulus, out } => match (data, stimulus) {
+            (Some(data), _) => learn::predict(&model, &data, &out),
+            (None, Some(stimulus)) => learn::predict_stimulus(&model, &stimulus, &out),
+            (None, None) => unreachable!("clap requires --data or --stimulus"),
+        },
         Command::Run { lems_file, dt, duration, out_dir, numerics } => simulate::run_lems(
             &lems_file,
             duration,

@@ -124,6 +124,21 @@ fn train_evaluate_predict() {
     assert_eq!(text.lines().next(), Some("sequence,time_ms,Y1,Y2"));
     assert_eq!(text.lines().count(), 1 + 12 * 200);
 
+    // A stimulus file drives the surrogate directly; an input the model lacks is an error.
+    let stim = dir.join("pulse.toml");
+    std::fs::write(&stim, "duration = 100.0\n[[input]]\nneuron = \"U1\"\namplitude = 1.4\nshape = { kind = \"pulse\", onset = 20.0, width = 30.0 }\n").unwrap();
+    let csv = dir.join("pulse.csv");
+    ok(&celegans(&["predict", "--model", p(&model), "--stimulus", p(&stim), "--out", p(&csv)]));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 1 + 200);
+    let y1: Vec<f64> = text.lines().skip(1).map(|l| l.split(',').nth(2).unwrap().parse().unwrap()).collect();
+    assert!(y1[100] > y1[30] + 0.01, "Y1 does not rise during the pulse: {} vs {}", y1[100], y1[30]);
+    std::fs::write(&stim, "duration = 100.0\n[[input]]\nneuron = \"AVBL\"\namplitude = 1.0\nshape = { kind = \"off\" }\n").unwrap();
+    let bad = celegans(&["predict", "--model", p(&model), "--stimulus", p(&stim), "--out", p(&dir.join("bad.csv"))]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("'AVBL' is not an input of the model"));
+    assert!(!dir.join("bad.csv").exists());
+
     // Same seed, same model.
     let again = dir.join("gru-again");
     ok(&celegans(&[

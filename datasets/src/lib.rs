@@ -27,4 +27,4 @@ pub use error::{Error, Result};
 pub use file::Dataset;
 pub use generate::{generate, merge, Generation, Prepared, Shard};
 pub use scenario::Scenario;
-pub use stimulus::{SequenceSpec, Shape};
+pub use stimulus::{SequenceSpec, Shape, StimulusFile};

@@ -181,6 +181,63 @@ impl SequenceSpec {
     }
 }
 
+/// A stimulus file (TOML) for one sequence, e.g. for `celegans predict --stimulus`:
+///
+/// ```toml
+/// duration = 500.0                   # ms
+/// dt = 0.5                           # ms (optional: the model's)
+/// [[input]]
+/// neuron = "PLML"
+/// amplitude = 150.0                  # pA
+/// shape = { kind = "pulse", onset = 100.0, width = 50.0 }
+/// ```
+/// Shapes are those of [`Shape`] (`kind` = off, pulse, train, trapezoid, sine, chirp, noise,
+/// mix), times in ms; inputs not listed stay at zero.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StimulusFile {
+    /// Length [ms].
+    pub duration: f64,
+    /// Time step [ms].
+    #[serde(default)]
+    pub dt: Option<f64>,
+    /// The driven inputs.
+    pub input: Vec<InputStimulus>,
+}
+
+impl StimulusFile {
+    /// Reads a stimulus file; errors name the file and line.
+    pub fn read(path: &std::path::Path) -> crate::Result<StimulusFile> {
+        let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Io { path: path.to_path_buf(), source })?;
+        let file: StimulusFile = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map(|s| format!(":{}", text[..s.start.min(text.len())].matches('\n').count() + 1)).unwrap_or_default();
+            crate::Error::Invalid(format!("{}{line}: {}", path.display(), e.message().trim()))
+        })?;
+        if !(file.duration.is_finite() && file.duration > 0.0) || file.dt.is_some_and(|dt| !(dt.is_finite() && dt > 0.0)) {
+            return Err(crate::Error::Invalid(format!("{}: duration and dt must be positive numbers of ms", path.display())));
+        }
+        Ok(file)
+    }
+
+    /// Input currents [pA] `[steps][names]` for the inputs `names`, or the first listed
+    /// neuron that is not among them.
+    pub fn sample(&self, names: &[String], dt: f64) -> Result<Vec<Vec<f64>>, String> {
+        if let Some(i) = self.input.iter().find(|i| !names.contains(&i.neuron)) {
+            return Err(i.neuron.clone());
+        }
+        let steps = (self.duration / dt).round() as usize;
+        Ok((0..steps)
+            .map(|k| {
+                let t = k as f64 * dt;
+                names
+                    .iter()
+                    .map(|n| self.input.iter().filter(|i| &i.neuron == n).map(|i| i.amplitude * i.shape.at(t)).sum())
+                    .collect()
+            })
+            .collect())
+    }
+}
+
 /// The families the library cycles through, so that any 40 consecutive sequences hold
 /// each several times.
 pub const FAMILIES: [&str; 10] =
