@@ -103,12 +103,17 @@ pub fn generate(a: GenerateArgs) -> anyhow::Result<()> {
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sequences, {elapsed} elapsed, ETA {eta}")
             .expect("valid template"),
     );
-    let mut dataset = datasets::generate(&model, &g, &|done| bar.set_position(done as u64))?;
+    // Finished sequences are kept beside the output until the file is written, so that the
+    // same command resumes an interrupted generation.
+    let name = a.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let checkpoint = a.out.with_file_name(format!(".{name}.sequences"));
+    let mut dataset = datasets::generate_resumable(&model, &g, Some(&checkpoint), &|done| bar.set_position(done as u64))?;
     bar.finish_and_clear();
     if let Some(path) = &a.split {
         dataset.split = datasets::dat::SplitFile::read(path, dataset.sequences)?;
     }
     dataset.write(&a.out)?;
+    let _ = std::fs::remove_dir_all(&checkpoint);
     eprintln!("wrote {} ({} sequences) in {:.1} s", a.out.display(), dataset.sequences, t0.elapsed().as_secs_f64());
     Ok(())
 }

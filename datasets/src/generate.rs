@@ -11,6 +11,8 @@
 use rand::Rng;
 use rayon::prelude::*;
 use simulator::inputs::Waveform;
+use std::path::Path;
+
 use simulator::{build, Method, Options, Simulation};
 
 use crate::error::{Error, Result};
@@ -210,18 +212,98 @@ impl<'g> Prepared<'g> {
 /// Generates the dataset (or the shard) of `generation` on `model`. `progress` is called
 /// with the number of sequences finished so far.
 pub fn generate(model: &neuroml::Model, generation: &Generation, progress: &(dyn Fn(usize) + Sync)) -> Result<Dataset> {
+    generate_resumable(model, generation, None, progress)
+}
+
+/// What identifies a generation's results: everything that changes a sequence.
+fn request(g: &Generation) -> serde_json::Value {
+    serde_json::json!({
+        "scenario": g.scenario, "dt": g.dt, "duration": g.duration, "count": g.count, "seed": g.seed,
+        "record_all": g.record_all, "settle": g.settle, "method": format!("{:?}", g.method),
+        "model_sha256": g.model_sha256, "generator": g.generator,
+    })
+}
+
+/// One finished sequence's traces in a checkpoint folder: little-endian f64 rows.
+fn save_traces(dir: &Path, index: usize, t: &Traces) -> Result<()> {
+    let mut bytes = Vec::new();
+    for part in [&t.0, &t.1, &t.2] {
+        let cols = part.first().map_or(0, |r| r.len());
+        bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&(cols as u64).to_le_bytes());
+        for v in part.iter().flatten() {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    let path = dir.join(format!("{index:06}.bin"));
+    let tmp = dir.join(format!(".{index:06}.bin.partial"));
+    std::fs::write(&tmp, bytes)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .map_err(|source| Error::Io { path, source })
+}
+
+fn load_traces(dir: &Path, index: usize) -> Option<Traces> {
+    let bytes = std::fs::read(dir.join(format!("{index:06}.bin"))).ok()?;
+    let mut at = 0;
+    let mut word = || -> Option<[u8; 8]> {
+        let w = bytes.get(at..at + 8)?.try_into().ok()?;
+        at += 8;
+        Some(w)
+    };
+    let mut part = || -> Option<Vec<Vec<f64>>> {
+        let rows = u64::from_le_bytes(word()?) as usize;
+        let cols = u64::from_le_bytes(word()?) as usize;
+        (0..rows).map(|_| (0..cols).map(|_| word().map(f64::from_le_bytes)).collect()).collect()
+    };
+    let t = (part()?, part()?, part()?);
+    Some(t)
+}
+
+/// As [`generate`], keeping every finished sequence in `checkpoint` (a folder) so that an
+/// interrupted generation with the same settings resumes without simulating them again.
+/// A folder holding another generation's sequences is emptied first.
+pub fn generate_resumable(
+    model: &neuroml::Model,
+    generation: &Generation,
+    checkpoint: Option<&Path>,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Dataset> {
     let g = generation;
     let prepared = Prepared::new(model, g)?;
     let indices = match g.shard {
         Some(s) => s.indices(g.count),
         None => (0..g.count).collect(),
     };
+    if let Some(dir) = checkpoint {
+        let io = |source| Error::Io { path: dir.to_path_buf(), source };
+        let request_path = dir.join("request.json");
+        let wanted = request(g);
+        let same = std::fs::read_to_string(&request_path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|r| r == wanted);
+        if !same {
+            if dir.exists() {
+                std::fs::remove_dir_all(dir).map_err(io)?;
+            }
+            std::fs::create_dir_all(dir).map_err(io)?;
+            std::fs::write(&request_path, wanted.to_string()).map_err(io)?;
+        }
+    }
     let done = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<Result<Recorded>> = indices
         .par_iter()
         .map(|&index| {
             let spec = g.spec(index);
-            let r = prepared.simulate(index);
+            let r = match checkpoint.and_then(|dir| load_traces(dir, index)) {
+                Some(t) => Ok(t),
+                None => prepared.simulate(index).and_then(|t| {
+                    if let Some(dir) = checkpoint {
+                        save_traces(dir, index, &t)?;
+                    }
+                    Ok(t)
+                }),
+            };
             progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
             r.map(|(inputs, outputs, voltages)| Recorded { spec, inputs, outputs, voltages })
         })

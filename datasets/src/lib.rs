@@ -25,6 +25,6 @@ pub mod stimulus;
 
 pub use error::{Error, Result};
 pub use file::Dataset;
-pub use generate::{generate, merge, Generation, Prepared, Shard};
+pub use generate::{generate, generate_resumable, merge, Generation, Prepared, Shard};
 pub use scenario::Scenario;
 pub use stimulus::{SequenceSpec, Shape, StimulusFile};
