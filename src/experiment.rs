@@ -148,6 +148,15 @@ impl Trained {
         mean_std(&per_run).0
     }
 
+    /// " †" when some run diverged (see the report's note).
+    fn dagger(&self) -> &'static str {
+        if self.runs.iter().any(|r| r.diverged_at.is_some()) {
+            " †"
+        } else {
+            ""
+        }
+    }
+
     fn seconds_per_epoch(&self) -> f64 {
         self.seconds / (self.runs.len() * self.epochs).max(1) as f64
     }
@@ -172,6 +181,8 @@ impl Plan {
         let mut s = Settings::paper(cell, hidden);
         s.runs = self.runs;
         s.epochs = self.epochs;
+        // As the paper's Keras set-up: a run whose loss blows up keeps its best epoch.
+        s.keep_best_on_divergence = true;
         s
     }
 
@@ -184,8 +195,9 @@ impl Plan {
         let start = Instant::now();
         let (scaling, runs) = train::train(&settings, splits, &mut progress)?;
         progress.0.finish_and_clear();
+        let diverged = runs.iter().filter(|r| r.diverged_at.is_some()).count();
         let t = Trained {
-            label: label.to_string(),
+            label: if diverged > 0 { format!("{label} (†{diverged})") } else { label.to_string() },
             arch: train::architecture(&settings, splits),
             scaling,
             runs,
@@ -381,7 +393,7 @@ fn experiment3(plan: &Plan) -> anyhow::Result<Section> {
             let t = plan.train(&splits, Cell::Gru, hidden, &format!("{label} dt {dt}"))?;
             let mut row = vec![dt.to_string(), data.steps().to_string()];
             row.extend(standard_row(&t));
-            row[2] = label.clone();
+            row[2] = label.clone() + t.dagger();
             table.rows.push(row);
             if hidden == 8 {
                 let prefix = format!("trace_gru-8_dt{dt}");
@@ -417,7 +429,7 @@ fn experiment4(plan: &Plan) -> anyhow::Result<Section> {
                 let splits = Splits::new(&data, drop)?;
                 let label = name(cell, hidden);
                 let t = plan.train(&splits, cell, hidden, &format!("{label} {what}"))?;
-                let mut row = vec![label.clone(), what.to_string(), t.arch.parameters().to_string(), t.rmse(|e| &e.test)];
+                let mut row = vec![label.clone() + t.dagger(), what.to_string(), t.arch.parameters().to_string(), t.rmse(|e| &e.test)];
                 row.extend((0..data.output_names.len()).map(|o| sci(t.test_output(o))));
                 table.rows.push(row);
                 if cell == Cell::Gru && hidden == 8 && drop.is_empty() {
@@ -542,13 +554,18 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
     let start = Instant::now();
     let mut sections = Vec::new();
     for k in which {
-        let section = match k {
+        let mut section = match k {
             1 => experiment1(&plan)?,
             2 => experiment2(&plan)?,
             3 => experiment3(&plan)?,
             4 => experiment4(&plan)?,
             _ => experiment5(&plan)?,
         };
+        if section.table.rows.iter().flatten().any(|c| c.contains('†')) {
+            section.lines.push(
+                "† (k): k runs ended early with a NaN loss; each keeps its best epoch before that, as the paper's Keras ModelCheckpoint does.".into(),
+            );
+        }
         let dir = plan.folder(k)?;
         write_atomic(&dir.join("table.md"), &section.table.markdown())?;
         write_atomic(&dir.join("table.csv"), &section.table.csv())?;

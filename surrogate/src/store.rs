@@ -80,6 +80,9 @@ pub struct RunFile {
     /// Learning curve.
     #[serde(default)]
     pub curve: Vec<crate::train::Epoch>,
+    /// Epoch with a NaN or infinite loss that ended the run, if any.
+    #[serde(default)]
+    pub diverged_at: Option<usize>,
 }
 
 impl RunFile {
@@ -91,6 +94,7 @@ impl RunFile {
             seconds: run.seconds,
             weights: run.weights.clone(),
             curve: run.curve.clone(),
+            diverged_at: run.diverged_at,
         }
     }
 
@@ -102,6 +106,7 @@ impl RunFile {
             curve: self.curve,
             weights: self.weights,
             seconds: self.seconds,
+            diverged_at: self.diverged_at,
         }
     }
 }

@@ -99,6 +99,11 @@ pub struct Settings {
     /// Backend of the tensor operations.
     #[serde(default)]
     pub compute: Compute,
+    /// When the loss becomes NaN or infinite after some epochs, end the run with its best
+    /// epoch so far (as Keras with `ModelCheckpoint(save_best_only)` keeps it) instead of
+    /// failing. Off for `celegans train` (a NaN loss is an error there).
+    #[serde(default)]
+    pub keep_best_on_divergence: bool,
 }
 
 impl Settings {
@@ -116,6 +121,7 @@ impl Settings {
             runs: 10,
             scale: ScaleMode::Auto,
             compute: Compute::Cpu,
+            keep_best_on_divergence: false,
         }
     }
 
@@ -187,6 +193,10 @@ pub struct Run {
     pub weights: Weights,
     /// Wall time of the run [s].
     pub seconds: f64,
+    /// The epoch whose loss was NaN or infinite, when the run ended there
+    /// ([`Settings::keep_best_on_divergence`]).
+    #[serde(default)]
+    pub diverged_at: Option<usize>,
 }
 
 /// Progress reports from a training.
@@ -263,6 +273,7 @@ pub fn train_run(
     let valid_batch = (!all_valid.is_empty()).then(|| valid.batch(&all_valid, &plain));
     let mut best: Option<(f64, usize, Weights)> = None;
     let mut curve = Vec::with_capacity(settings.epochs);
+    let mut diverged_at = None;
     for epoch in 1..=settings.epochs {
         order.shuffle(&mut rng);
         let mut total = 0.0;
@@ -276,6 +287,10 @@ pub fn train_run(
         }
         let train_loss = total / order.len() as f64;
         if !train_loss.is_finite() {
+            if settings.keep_best_on_divergence && best.is_some() {
+                diverged_at = Some(epoch);
+                break;
+            }
             return Err(Error::Diverged { run: run + 1, epoch });
         }
         let valid_loss = valid_batch.as_ref().map(|(x, y)| {
@@ -293,7 +308,7 @@ pub fn train_run(
     }
     let (_, best_epoch, weights) = best.ok_or(Error::Diverged { run: run + 1, epoch: settings.epochs })?;
     let errors = evaluate(&arch, &weights, scaling, splits);
-    Ok(Run { seed, best_epoch, errors, curve, weights, seconds: start.elapsed().as_secs_f64() })
+    Ok(Run { seed, best_epoch, errors, curve, weights, seconds: start.elapsed().as_secs_f64(), diverged_at })
 }
 
 /// The architecture a training of `settings` on `splits` builds.
@@ -549,6 +564,9 @@ mod tests {
         settings.loss = Loss::Mse;
         let e = train(&settings, &data, &mut ()).unwrap_err();
         assert!(matches!(e, Error::Diverged { run: 1, .. }), "{e}");
+        // Diverging from the first epoch leaves nothing to keep, even when asked to.
+        settings.keep_best_on_divergence = true;
+        assert!(train(&settings, &data, &mut ()).is_err());
     }
 
     /// Saliency equals finite differences of each output's sum with respect to each input,
