@@ -63,7 +63,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             if m.architecture.inputs != 4 {
                 bail!("--model {}: the benchmark drives the 4 FCM inputs, the model has {}", dir.display(), m.architecture.inputs);
             }
-            let label = format!("{:?}-{}", m.architecture.cell, m.architecture.hidden).to_uppercase();
+            let label = format!("{}-{}", m.architecture.cell.layer(), m.architecture.hidden).to_uppercase();
             (m.architecture, w, m.scaling, label)
         }
         None => {

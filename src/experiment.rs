@@ -82,28 +82,15 @@ impl Table {
 }
 
 fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    let tmp = datasets::file::temporary_path(path);
-    std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path)).with_context(|| format!("{}", path.display()))
+    crate::simulate::write_atomically(path, |w| w.write_all(text.as_bytes()))
 }
 
 fn sci(v: f64) -> String {
     format!("{v:.3e}")
 }
 
-fn mean_std(values: &[f64]) -> (f64, f64) {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = if values.len() > 1 { values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
-    (mean, var.sqrt())
-}
-
 fn name(cell: Cell, hidden: usize) -> String {
-    let arch = match cell {
-        Cell::Rnn => "RNN",
-        Cell::Lstm => "LSTM",
-        Cell::Gru | Cell::GruResetAfter => "GRU",
-    };
-    format!("{arch}-{hidden}")
+    format!("{}-{hidden}", cell.layer().to_uppercase())
 }
 
 /// A trained model: all its runs.
@@ -119,7 +106,7 @@ struct Trained {
 impl Trained {
     fn stat(&self, pick: impl Fn(&Run) -> Option<f64>) -> Option<(f64, f64)> {
         let v: Vec<f64> = self.runs.iter().filter_map(pick).collect();
-        (!v.is_empty()).then(|| mean_std(&v))
+        (!v.is_empty()).then(|| train::mean_std(&v))
     }
 
     fn cell(&self, pick: impl Fn(&Run) -> Option<f64>) -> String {
@@ -132,7 +119,7 @@ impl Trained {
 
     /// Mean over runs of the test RMSE of output `o`.
     fn test_output(&self, o: usize) -> f64 {
-        mean_std(&self.runs.iter().map(|r| r.errors.test.per_output.get(o).copied().unwrap_or(f64::NAN)).collect::<Vec<_>>()).0
+        train::mean_std(&self.runs.iter().map(|r| r.errors.test.per_output.get(o).copied().unwrap_or(f64::NAN)).collect::<Vec<_>>()).0
     }
 
     /// Mean over runs of the test RMSE over a group of outputs.
@@ -145,7 +132,7 @@ impl Trained {
                 (sq / outputs.len() as f64).sqrt()
             })
             .collect();
-        mean_std(&per_run).0
+        train::mean_std(&per_run).0
     }
 
     /// " †" when some run diverged (see the report's note).
@@ -366,7 +353,7 @@ fn experiment2(plan: &Plan) -> anyhow::Result<Section> {
                 points.push(((hidden as f64).log2(), m));
             }
         }
-        series.push(Series { name: name(cell, 0).trim_end_matches("-0").to_string(), points, color: None });
+        series.push(Series { name: cell.layer().to_uppercase(), points, color: None });
     }
     let file = "rmse_vs_size.png".to_string();
     figures::line_chart(&dir.join(&file), "test RMSE vs hidden units", "log2(hidden units)", &format!("test RMSE [{}]", data.output_unit), &series)?;

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use datasets::Dataset;
 use serde_json::json;
 use surrogate::data::ScaleMode;
@@ -75,14 +75,6 @@ fn cell_of(arch: &str, reset_after: bool) -> anyhow::Result<Cell> {
     })
 }
 
-fn arch_name(cell: Cell) -> &'static str {
-    match cell {
-        Cell::Rnn => "rnn",
-        Cell::Lstm => "lstm",
-        Cell::Gru | Cell::GruResetAfter => "gru",
-    }
-}
-
 struct Bar {
     bar: indicatif::ProgressBar,
     epochs: usize,
@@ -101,13 +93,6 @@ impl Progress for Bar {
         let best = self.best.map(|b| format!(", best valid {b:.3e}")).unwrap_or_default();
         self.bar.set_message(format!("run {} epoch {}: train {:.3e}{best}", run + 1, e.epoch, e.train_loss));
     }
-}
-
-fn mean_std(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = if values.len() > 1 { values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
-    (mean, var.sqrt())
 }
 
 fn split_json(e: &Errors) -> serde_json::Value {
@@ -197,13 +182,13 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
     })?;
     let stat = |f: &dyn Fn(&Errors) -> Option<f64>| {
         let v: Vec<f64> = runs.iter().filter_map(|r| f(&r.errors)).collect();
-        (!v.is_empty()).then(|| mean_std(&v))
+        (!v.is_empty()).then(|| train::mean_std(&v))
     };
     let (tr, va, te) = (stat(&|e| e.train.rmse), stat(&|e| e.valid.rmse), stat(&|e| e.test.rmse));
     let seconds_per_epoch = seconds / (a.runs * a.epochs) as f64;
     if a.json {
         let value = json!({
-            "arch": arch_name(cell),
+            "arch": cell.layer(),
             "hidden": a.hidden,
             "reset_after": cell == Cell::GruResetAfter,
             "params": arch.parameters(),
@@ -237,12 +222,23 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The dataset's columns in the model's order, or an error naming what is missing.
-fn select(data: &Dataset, model: &ModelFile, file: &Path) -> anyhow::Result<Splits> {
+/// `data` with exactly the model's input columns, in the model's order, or an error naming
+/// the inputs the dataset lacks.
+fn model_inputs(data: &Dataset, model: &ModelFile, file: &Path) -> anyhow::Result<Dataset> {
     let missing: Vec<&String> = model.input_names.iter().filter(|n| !data.input_names.contains(n)).collect();
     if !missing.is_empty() {
         bail!("{}: the model's inputs {missing:?} are not in the dataset", file.display());
     }
+    let columns: Vec<usize> =
+        model.input_names.iter().map(|n| data.input_names.iter().position(|m| m == n).expect("present")).collect();
+    let width = data.input_names.len();
+    let inputs = data.inputs.chunks(width).flat_map(|row| columns.iter().map(|&k| row[k]).collect::<Vec<_>>()).collect();
+    Ok(Dataset { inputs, input_names: model.input_names.clone(), ..data.clone() })
+}
+
+/// The dataset's splits with the model's inputs, or an error naming what does not match.
+fn select(data: &Dataset, model: &ModelFile, file: &Path) -> anyhow::Result<Splits> {
+    let data = model_inputs(data, model, file)?;
     if data.output_names != model.output_names {
         bail!(
             "{}: outputs {:?} differ from the model's {:?}",
@@ -251,31 +247,18 @@ fn select(data: &Dataset, model: &ModelFile, file: &Path) -> anyhow::Result<Spli
             model.output_names
         );
     }
-    let drop: Vec<String> = data.input_names.iter().filter(|n| !model.input_names.contains(n)).cloned().collect();
-    let mut splits = Splits::new(data, &drop).or_else(|e| {
+    Splits::new(&data, &[]).or_else(|e| {
         // A file with no training split can still be evaluated: treat every sequence as test.
         if data.split.iter().all(|&s| s != 0) {
-            let mut all = data.clone();
-            all.split = vec![0; data.sequences];
-            Splits::new(&all, &drop).map(|mut s| {
+            let all = Dataset { split: vec![0; data.sequences], ..data.clone() };
+            Splits::new(&all, &[]).map(|mut s| {
                 s.test = std::mem::take(&mut s.train);
                 s
             })
         } else {
             Err(e)
         }
-    })?;
-    if splits.input_names != model.input_names {
-        // Reorder input columns to the model's order.
-        let order: Vec<usize> =
-            model.input_names.iter().map(|n| splits.input_names.iter().position(|m| m == n).expect("present")).collect();
-        for set in [&mut splits.train, &mut splits.valid, &mut splits.test] {
-            let i = set.inputs;
-            set.x = set.x.chunks(i).flat_map(|row| order.iter().map(|&k| row[k]).collect::<Vec<_>>()).collect();
-        }
-        splits.input_names = model.input_names.clone();
-    }
-    Ok(splits)
+    }).map_err(Into::into)
 }
 
 pub fn evaluate(model_dir: &Path, data_file: &Path, as_json: bool) -> anyhow::Result<()> {
@@ -321,20 +304,9 @@ pub fn evaluate(model_dir: &Path, data_file: &Path, as_json: bool) -> anyhow::Re
 pub fn predict(model_dir: &Path, data_file: &Path, out: &Path) -> anyhow::Result<()> {
     let (model, weights) = store::load(model_dir)?;
     let data = Dataset::read(data_file)?;
-    let drop: Vec<String> = data.input_names.iter().filter(|n| !model.input_names.contains(n)).cloned().collect();
-    let missing: Vec<&String> = model.input_names.iter().filter(|n| !data.input_names.contains(n)).collect();
-    if !missing.is_empty() {
-        bail!("{}: the model's inputs {missing:?} are not in the dataset", data_file.display());
-    }
-    let mut all = data.clone();
-    all.split = vec![0; data.sequences];
-    let set = Splits::new(&all, &drop)?.train;
-    let order: Vec<usize> = model
-        .input_names
-        .iter()
-        .map(|n| data.input_names.iter().filter(|m| !drop.contains(m)).position(|m| m == n).expect("present"))
-        .collect();
-    let x: Vec<f32> = set.x.chunks(set.inputs).flat_map(|row| order.iter().map(|&k| row[k]).collect::<Vec<_>>()).collect();
+    let all = Dataset { split: vec![0; data.sequences], ..model_inputs(&data, &model, data_file)? };
+    let set = Splits::new(&all, &[])?.train;
+    let x = set.x;
     let start = Instant::now();
     let y = train::predict(&model.architecture, &weights, &model.scaling, &x, set.steps);
     let seconds = start.elapsed().as_secs_f64();
@@ -369,8 +341,7 @@ fn write_predictions(out: &Path, names: &[String], time: &[f64], y: &[f32], sequ
             csv.push('\n');
         }
     }
-    let tmp = datasets::file::temporary_path(out);
-    std::fs::write(&tmp, csv).and_then(|_| std::fs::rename(&tmp, out)).with_context(|| format!("{}", out.display()))
+    crate::simulate::write_atomically(out, |w| w.write_all(csv.as_bytes()))
 }
 
 pub fn predict_stimulus(model_dir: &Path, stimulus: &Path, out: &Path) -> anyhow::Result<()> {

@@ -201,12 +201,6 @@ pub fn export_dat(d: &Dataset, dir: &Path) -> Result<Vec<PathBuf>> {
     let (t, ni, no) = (d.steps(), d.input_names.len(), d.output_names.len());
     let digits = d.sequences.to_string().len().max(2);
     let mut written = Vec::new();
-    let write = |path: &Path, text: &str| -> Result<()> {
-        let tmp = crate::file::temporary_path(path);
-        std::fs::write(&tmp, text)
-            .and_then(|_| std::fs::rename(&tmp, path))
-            .map_err(|source| Error::Io { path: path.to_path_buf(), source })
-    };
     for n in 0..d.sequences {
         let mut text = String::with_capacity(t * 80);
         for k in 0..t {
@@ -220,12 +214,12 @@ pub fn export_dat(d: &Dataset, dir: &Path) -> Result<Vec<PathBuf>> {
             text.push('\n');
         }
         let path = dir.join(format!("Sequence_{:0digits$}.dat", n + 1));
-        write(&path, &text)?;
+        crate::file::write_atomic(&path, text.as_bytes())?;
         written.push(path);
     }
     let path = dir.join("split.json");
     let text = serde_json::to_string(&SplitFile::from_split(&d.split)).expect("serializable") + "\n";
-    write(&path, &text)?;
+    crate::file::write_atomic(&path, text.as_bytes())?;
     written.push(path);
     Ok(written)
 }

@@ -235,11 +235,7 @@ fn save_traces(dir: &Path, index: usize, t: &Traces) -> Result<()> {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
     }
-    let path = dir.join(format!("{index:06}.bin"));
-    let tmp = dir.join(format!(".{index:06}.bin.partial"));
-    std::fs::write(&tmp, bytes)
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|source| Error::Io { path, source })
+    crate::file::write_atomic(&dir.join(format!("{index:06}.bin")), &bytes)
 }
 
 fn load_traces(dir: &Path, index: usize) -> Option<Traces> {
@@ -275,20 +271,7 @@ pub fn generate_resumable(
         None => (0..g.count).collect(),
     };
     if let Some(dir) = checkpoint {
-        let io = |source| Error::Io { path: dir.to_path_buf(), source };
-        let request_path = dir.join("request.json");
-        let wanted = request(g);
-        let same = std::fs::read_to_string(&request_path)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .is_some_and(|r| r == wanted);
-        if !same {
-            if dir.exists() {
-                std::fs::remove_dir_all(dir).map_err(io)?;
-            }
-            std::fs::create_dir_all(dir).map_err(io)?;
-            std::fs::write(&request_path, wanted.to_string()).map_err(io)?;
-        }
+        crate::file::open_checkpoint(dir, &request(g))?;
     }
     let done = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<Result<Recorded>> = indices

@@ -44,7 +44,7 @@ fn main() {
     let data = import_dat(&dir, &import).unwrap_or_else(|e| panic!("{}: {e} (pass the authors' data folder)", dir.display()));
     let splits = Splits::new(&data, &[]).expect("splits");
     let models = [(Cell::Gru, 4), (Cell::Gru, 8), (Cell::Gru, 32), (Cell::Lstm, 8), (Cell::Lstm, 32), (Cell::Rnn, 16), (Cell::Rnn, 64)];
-    let spec = |c: Cell, h: usize| format!("{}-{h}", match c { Cell::Rnn => "rnn", Cell::Lstm => "lstm", _ => "gru" });
+    let spec = |c: Cell, h: usize| format!("{}-{h}", c.layer());
     let keras_epochs = 8.min(epochs).to_string();
     let mut keras_args = vec![repo.join("tools/keras_epoch.py").display().to_string(), dir.display().to_string(), keras_epochs];
     keras_args.extend(models.iter().map(|&(c, h)| spec(c, h)));

@@ -52,6 +52,15 @@ impl Cell {
         }
     }
 
+    /// The layer's name on the command line: `rnn`, `lstm` or `gru` (both GRU variants).
+    pub fn layer(self) -> &'static str {
+        match self {
+            Cell::Rnn => "rnn",
+            Cell::Lstm => "lstm",
+            Cell::Gru | Cell::GruResetAfter => "gru",
+        }
+    }
+
     /// Whether the cell has a recurrent bias `[G·H]` besides the input bias.
     pub fn has_recurrent_bias(self) -> bool {
         self == Cell::GruResetAfter

@@ -46,6 +46,9 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A dataset file or checkpoint folder that cannot be read or written.
+    #[error(transparent)]
+    Data(#[from] datasets::Error),
     /// A file system error.
     #[error("{path}: {source}")]
     Io {

@@ -122,20 +122,12 @@ pub fn partial_dir(dir: &Path) -> PathBuf {
 /// `request` (any JSON value identifying the training: settings, data, inputs), in order.
 pub fn begin(dir: &Path, request: &serde_json::Value) -> Result<Vec<Run>, Error> {
     let tmp = partial_dir(dir);
-    let request_path = tmp.join("request.json");
-    let same = std::fs::read_to_string(&request_path)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|r| &r == request);
-    if !same {
-        if tmp.exists() {
-            std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
-        }
-        std::fs::create_dir_all(tmp.join("runs")).map_err(io(&tmp))?;
-        write_json(&request_path, request)?;
-        return Ok(Vec::new());
-    }
+    let kept = datasets::file::open_checkpoint(&tmp, request)?;
+    std::fs::create_dir_all(tmp.join("runs")).map_err(io(&tmp))?;
     let mut runs = Vec::new();
+    if !kept {
+        return Ok(runs);
+    }
     loop {
         let path = tmp.join("runs").join(format!("{:02}.json", runs.len() + 1));
         let Ok(text) = std::fs::read_to_string(&path) else { break };
@@ -183,13 +175,8 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
     std::fs::write(path, text + "\n").map_err(io(path))
 }
 
-/// Writes a model directory atomically: `model` describes the kept run `runs[kept]`.
-pub fn save(dir: &Path, model: &ModelFile, runs: &[Run]) -> Result<(), Error> {
-    save_with(dir, model, runs, |_| Ok(()))
-}
-
-/// As [`save`], with `extra` writing more files (figures) into the directory before it is
-/// renamed into place.
+/// Writes a model directory atomically: `model` describes the kept run ([`kept_run`]);
+/// `extra` writes more files (figures) into the directory before it is renamed into place.
 pub fn save_with(
     dir: &Path,
     model: &ModelFile,
@@ -227,7 +214,7 @@ fn write_all(tmp: &Path, model: &ModelFile, runs: &[Run]) -> Result<(), Error> {
     std::fs::write(&path, csv).map_err(io(&path))
 }
 
-/// Reads a model directory written by [`save`].
+/// Reads a model directory written by [`save_with`].
 pub fn load(dir: &Path) -> Result<(ModelFile, Weights), Error> {
     let read = |file: &str| -> Result<(PathBuf, String), Error> {
         let path = dir.join(file);

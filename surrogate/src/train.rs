@@ -225,29 +225,15 @@ fn loss_of(loss: Loss, prediction: Tensor<3>, target: Tensor<3>) -> Tensor<1> {
     }
 }
 
-/// A set in network units, ready for batching.
-struct Scaled {
-    x: Vec<f32>,
-    y: Vec<f32>,
-    set: Set,
+/// `set` in network units.
+fn scaled(set: &Set, scaling: &Scaling) -> Set {
+    Set { x: scaling.inputs(&set.x), y: scaling.outputs(&set.y), ..set.clone() }
 }
 
-impl Scaled {
-    fn new(set: &Set, scaling: &Scaling) -> Self {
-        Scaled { x: scaling.inputs(&set.x), y: scaling.outputs(&set.y), set: set.clone() }
-    }
-
-    fn batch(&self, rows: &[usize], device: &Device) -> (Tensor<3>, Tensor<3>) {
-        let s = &self.set;
-        let (xs, ys) = (s.steps * s.inputs, s.steps * s.outputs);
-        let mut x = Vec::with_capacity(rows.len() * xs);
-        let mut y = Vec::with_capacity(rows.len() * ys);
-        for &r in rows {
-            x.extend_from_slice(&self.x[r * xs..(r + 1) * xs]);
-            y.extend_from_slice(&self.y[r * ys..(r + 1) * ys]);
-        }
-        (tensor3(x, [rows.len(), s.steps, s.inputs], device), tensor3(y, [rows.len(), s.steps, s.outputs], device))
-    }
+/// The sequences at `rows` of `set` as input and target tensors.
+fn batch(set: &Set, rows: &[usize], device: &Device) -> (Tensor<3>, Tensor<3>) {
+    let (x, y) = set.rows(rows);
+    (tensor3(x, [rows.len(), set.steps, set.inputs], device), tensor3(y, [rows.len(), set.steps, set.outputs], device))
 }
 
 /// Trains one run from `seed`.
@@ -263,14 +249,14 @@ pub fn train_run(
     let arch = architecture(settings, splits);
     let plain = settings.compute.device()?;
     let device = plain.clone().autodiff();
-    let train = Scaled::new(&splits.train, scaling);
-    let valid = Scaled::new(&splits.valid, scaling);
+    let train = scaled(&splits.train, scaling);
+    let valid = scaled(&splits.valid, scaling);
     let mut network: Network = Weights::initial(&arch, seed).to_network(&arch, &device);
     let mut optimizer = AdamConfig::new().with_epsilon(1e-7).init();
-    let mut order: Vec<usize> = (0..train.set.sequences).collect();
+    let mut order: Vec<usize> = (0..train.sequences).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x05ee_d0fb_a7c4);
-    let all_valid: Vec<usize> = (0..valid.set.sequences).collect();
-    let valid_batch = (!all_valid.is_empty()).then(|| valid.batch(&all_valid, &plain));
+    let all_valid: Vec<usize> = (0..valid.sequences).collect();
+    let valid_batch = (!all_valid.is_empty()).then(|| batch(&valid, &all_valid, &plain));
     let mut best: Option<(f64, usize, Weights)> = None;
     let mut curve = Vec::with_capacity(settings.epochs);
     let mut diverged_at = None;
@@ -278,7 +264,7 @@ pub fn train_run(
         order.shuffle(&mut rng);
         let mut total = 0.0;
         for rows in order.chunks(settings.batch) {
-            let (x, y) = train.batch(rows, &device);
+            let (x, y) = batch(&train, rows, &device);
             let loss = loss_of(settings.loss, network.forward(settings.cell, x), y);
             let grads = loss.backward();
             total += scalar(loss) * rows.len() as f64;
@@ -381,6 +367,14 @@ pub fn saliency(arch: &Architecture, weights: &Weights, scaling: &Scaling, x: &[
         out.extend(g.chunks(ni).flat_map(|row| row.iter().enumerate().map(move |(i, v)| v * factor(i)).collect::<Vec<_>>()));
     }
     out
+}
+
+/// Mean and sample standard deviation (0 for one value) of per-run figures.
+pub fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = if values.len() > 1 { values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
+    (mean, var.sqrt())
 }
 
 /// RMSE of `prediction` against `target`, both `[.., O]`: overall and per output.
