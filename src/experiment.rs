@@ -5,6 +5,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
 use anyhow::{bail, Context};
 use datasets::{Dataset, Generation, Scenario};
 use surrogate::train::{self, Epoch, Progress, Run, Settings, SplitError};
@@ -93,6 +96,14 @@ fn name(cell: Cell, hidden: usize) -> String {
     format!("{}-{hidden}", cell.layer().to_uppercase())
 }
 
+/// An experiment dataset and what identifies its file.
+struct Data {
+    d: Dataset,
+    /// File stem in OUT/data, e.g. `fcm_0.5ms`.
+    stem: String,
+    sha256: String,
+}
+
 /// A trained model: all its runs.
 struct Trained {
     label: String,
@@ -154,12 +165,12 @@ impl Trained {
     }
 }
 
-struct Bar(indicatif::ProgressBar, usize, String);
+/// Counts epochs of runs trained side by side.
+struct Bar(indicatif::ProgressBar);
 
 impl Progress for Bar {
-    fn epoch(&mut self, run: usize, e: &Epoch) {
-        self.0.set_position((run * self.1 + e.epoch) as u64);
-        self.0.set_message(format!("{} run {} epoch {}", self.2, run + 1, e.epoch));
+    fn epoch(&mut self, _: usize, _: &Epoch) {
+        self.0.inc(1);
     }
 }
 
@@ -173,22 +184,50 @@ impl Plan {
         s
     }
 
-    fn train(&self, splits: &Splits, cell: Cell, hidden: usize, label: &str) -> anyhow::Result<Trained> {
+    /// Trains `cell`-`hidden` on `splits` of the dataset `data` (its file stem), or reuses the
+    /// runs an earlier experiment or an interrupted invocation finished: each run is kept in
+    /// OUT/runs/KEY/runs/NN.json as soon as it ends. Missing runs train side by side on
+    /// the rayon pool; run k is the same whichever thread trains it.
+    fn train(&self, data: &Data, dropped: &[String], splits: &Splits, cell: Cell, hidden: usize, label: &str) -> anyhow::Result<Trained> {
         let settings = self.settings(cell, hidden);
+        let arch = train::architecture(&settings, splits);
+        let key = format!("{}_{}-{hidden}{}{}", data.stem, cell.layer(), if dropped.is_empty() { "" } else { "_no-" }, dropped.join("-"));
+        let dir = self.out.join("runs").join(key);
+        // Run k depends on the seed and settings, not on how many runs are asked for.
+        let request = serde_json::json!({
+            "settings": Settings { runs: 0, ..settings.clone() },
+            "data": data.stem,
+            "data_sha256": data.sha256,
+            "dropped": dropped,
+            "generator": env!("CARGO_PKG_VERSION"),
+        });
+        let mut done = surrogate::store::open_runs(&dir, &request)?;
+        done.truncate(self.runs);
+        let scaling = surrogate::Scaling::fit(settings.scale, &splits.train);
         let bar = indicatif::ProgressBar::new((self.runs * self.epochs) as u64).with_style(
             indicatif::ProgressStyle::with_template("  {bar:30} {pos}/{len} epochs, ETA {eta}  {msg}").expect("template"),
         );
-        let mut progress = Bar(bar, self.epochs, label.to_string());
-        let start = Instant::now();
-        let (scaling, runs) = train::train(&settings, splits, &mut progress)?;
-        progress.0.finish_and_clear();
+        bar.set_message(label.to_string());
+        bar.set_position((done.len() * self.epochs) as u64);
+        let missing: Vec<usize> = (done.len()..self.runs).collect();
+        let trained: Vec<Run> = missing
+            .par_iter()
+            .map(|&k| {
+                let run = train::train_run(&settings, splits, &scaling, settings.seed + k as u64, k, &mut Bar(bar.clone()))?;
+                surrogate::store::record_run(&dir, k, &run)?;
+                Ok(run)
+            })
+            .collect::<Result<_, surrogate::Error>>()?;
+        bar.finish_and_clear();
+        let mut runs = done;
+        runs.extend(trained);
         let diverged = runs.iter().filter(|r| r.diverged_at.is_some()).count();
         let t = Trained {
             label: if diverged > 0 { format!("{label} (†{diverged})") } else { label.to_string() },
-            arch: train::architecture(&settings, splits),
+            arch,
             scaling,
+            seconds: runs.iter().map(|r| r.seconds).sum(),
             runs,
-            seconds: start.elapsed().as_secs_f64(),
             epochs: self.epochs,
         };
         eprintln!(
@@ -202,7 +241,7 @@ impl Plan {
     }
 
     /// The scenario's dataset at `dt`, generated once and kept in OUT/data.
-    fn dataset(&self, scenario: &str, dt: f64) -> anyhow::Result<Dataset> {
+    fn dataset(&self, scenario: &str, dt: f64) -> anyhow::Result<Data> {
         let sc = Scenario::builtin(scenario).with_context(|| format!("unknown scenario {scenario}"))?;
         let mut g = Generation::new(sc, dt);
         g.duration = self.duration;
@@ -212,11 +251,17 @@ impl Plan {
         let steps = g.steps()?;
         let dir = self.out.join("data");
         std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
-        let path = dir.join(format!("{}_{}ms{}.h5", scenario, dt, if self.quick { "_quick" } else { "" }));
+        let stem = format!("{}_{}ms{}", scenario, dt, if self.quick { "_quick" } else { "" });
+        let path = dir.join(format!("{stem}.h5"));
+        let data = |d| -> anyhow::Result<Data> {
+            let bytes = std::fs::read(&path).with_context(|| format!("{}", path.display()))?;
+            let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+            Ok(Data { d, stem: stem.clone(), sha256 })
+        };
         if let Ok(d) = Dataset::read(&path) {
             if d.scenario == g.scenario.name && d.dt == dt && d.sequences == g.count && d.steps() == steps && d.seed == SEED {
                 eprintln!("  reusing {}", path.display());
-                return Ok(d);
+                return data(d);
             }
         }
         let model = crate::bundled::load_model(None)?;
@@ -230,7 +275,7 @@ impl Plan {
         bar.finish_and_clear();
         d.write(&path)?;
         eprintln!("  generated {} ({} sequences) in {:.1} s", path.display(), d.sequences, start.elapsed().as_secs_f64());
-        Ok(d)
+        data(d)
     }
 
     fn folder(&self, n: usize) -> anyhow::Result<PathBuf> {
@@ -294,7 +339,8 @@ const STANDARD: [&str; 7] = ["model", "params", "train RMSE", "valid RMSE", "tes
 fn experiment1(plan: &Plan) -> anyhow::Result<Section> {
     eprintln!("experiment 1: layer types on FCM at 0.5 ms");
     let dir = plan.folder(1)?;
-    let data = plan.dataset("fcm", 0.5)?;
+    let src = plan.dataset("fcm", 0.5)?;
+    let data = &src.d;
     let splits = Splits::new(&data, &[])?;
     let mut header: Vec<&str> = STANDARD.to_vec();
     let outs: Vec<String> = splits.output_names.iter().map(|o| format!("test {o}")).collect();
@@ -305,7 +351,7 @@ fn experiment1(plan: &Plan) -> anyhow::Result<Section> {
     let mut gru8 = None;
     for (cell, hidden) in [(Cell::Rnn, 16), (Cell::Lstm, 8), (Cell::Gru, 8), (Cell::Rnn, 64), (Cell::Lstm, 32), (Cell::Gru, 32)] {
         let label = name(cell, hidden);
-        let t = plan.train(&splits, cell, hidden, &label)?;
+        let t = plan.train(&src, &[], &splits, cell, hidden, &label)?;
         let mut row = standard_row(&t);
         row.extend((0..splits.output_names.len()).map(|o| sci(t.test_output(o))));
         row.push(paper_test(&label).into());
@@ -334,7 +380,8 @@ fn experiment1(plan: &Plan) -> anyhow::Result<Section> {
 fn experiment2(plan: &Plan) -> anyhow::Result<Section> {
     eprintln!("experiment 2: hidden size on FCM at 0.5 ms");
     let dir = plan.folder(2)?;
-    let data = plan.dataset("fcm", 0.5)?;
+    let src = plan.dataset("fcm", 0.5)?;
+    let data = &src.d;
     let splits = Splits::new(&data, &[])?;
     let mut header = STANDARD.to_vec();
     header.push("paper test (their data)");
@@ -345,7 +392,7 @@ fn experiment2(plan: &Plan) -> anyhow::Result<Section> {
         let mut points = Vec::new();
         for hidden in sizes {
             let label = name(cell, hidden);
-            let t = plan.train(&splits, cell, hidden, &label)?;
+            let t = plan.train(&src, &[], &splits, cell, hidden, &label)?;
             let mut row = standard_row(&t);
             row.push(paper_test(&label).into());
             table.rows.push(row);
@@ -373,11 +420,12 @@ fn experiment3(plan: &Plan) -> anyhow::Result<Section> {
     let mut table = Table::new(&header);
     let mut figs = Vec::new();
     for dt in [0.5, 0.1] {
-        let data = plan.dataset("fcm", dt)?;
+        let src = plan.dataset("fcm", dt)?;
+    let data = &src.d;
         let splits = Splits::new(&data, &[])?;
         for hidden in [4, 8] {
             let label = name(Cell::Gru, hidden);
-            let t = plan.train(&splits, Cell::Gru, hidden, &format!("{label} dt {dt}"))?;
+            let t = plan.train(&src, &[], &splits, Cell::Gru, hidden, &format!("{label} dt {dt}"))?;
             let mut row = vec![dt.to_string(), data.steps().to_string()];
             row.extend(standard_row(&t));
             row[2] = label.clone() + t.dagger();
@@ -399,7 +447,8 @@ fn experiment3(plan: &Plan) -> anyhow::Result<Section> {
 fn experiment4(plan: &Plan) -> anyhow::Result<Section> {
     eprintln!("experiment 4: input importance");
     let dir = plan.folder(4)?;
-    let data = plan.dataset("fcm", 0.5)?;
+    let src = plan.dataset("fcm", 0.5)?;
+    let data = &src.d;
     let variants: [(&str, Vec<String>); 3] = [
         ("all", vec![]),
         ("no AVB", vec!["AVBL".into(), "AVBR".into()]),
@@ -415,7 +464,7 @@ fn experiment4(plan: &Plan) -> anyhow::Result<Section> {
             for (what, drop) in &variants {
                 let splits = Splits::new(&data, drop)?;
                 let label = name(cell, hidden);
-                let t = plan.train(&splits, cell, hidden, &format!("{label} {what}"))?;
+                let t = plan.train(&src, drop, &splits, cell, hidden, &format!("{label} {what}"))?;
                 let mut row = vec![label.clone() + t.dagger(), what.to_string(), t.arch.parameters().to_string(), t.rmse(|e| &e.test)];
                 row.extend((0..data.output_names.len()).map(|o| sci(t.test_output(o))));
                 table.rows.push(row);
@@ -464,7 +513,8 @@ fn saliency_figures(dir: &Path, t: &Trained, data: &Dataset, splits: &Splits) ->
 fn experiment5(plan: &Plan) -> anyhow::Result<Section> {
     eprintln!("experiment 5: FCM + nictation");
     let dir = plan.folder(5)?;
-    let data = plan.dataset("fcm+nictation", 0.5)?;
+    let src = plan.dataset("fcm+nictation", 0.5)?;
+    let data = &src.d;
     let splits = Splits::new(&data, &[])?;
     let fcm16 = Scenario::builtin("fcm16").expect("built in").outputs;
     let (fcm, nict): (Vec<usize>, Vec<usize>) = (0..data.output_names.len()).partition(|&o| fcm16.contains(&data.output_names[o]));
@@ -475,7 +525,7 @@ fn experiment5(plan: &Plan) -> anyhow::Result<Section> {
     for cell in [Cell::Lstm, Cell::Gru] {
         for hidden in [8, 16, 32] {
             let label = name(cell, hidden);
-            let t = plan.train(&splits, cell, hidden, &label)?;
+            let t = plan.train(&src, &[], &splits, cell, hidden, &label)?;
             let mut row = standard_row(&t);
             row.push(sci(t.test_group(&fcm)));
             row.push(sci(t.test_group(&nict)));
@@ -559,7 +609,7 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
         sections.push((k, section));
     }
     let mut report = format!(
-        "# Experiments\n\n`celegans experiment {}{}`: {} runs x {} epochs per model, {} sequences per behaviour x {} ms; celegans {}, {} (UTC), {:.0} s.\n\n",
+        "# Experiments\n\n`celegans experiment {}{}`: {} runs x {} epochs per model, {} sequences per behaviour x {} ms; celegans {}, {} (UTC), {:.0} s.\n\nA model's runs train side by side ({} threads); \"training [s]\" is the sum of its runs' wall times. Runs finished earlier (in OUT/runs, by an earlier experiment or an interrupted invocation) are reused.\n\n",
         a.which,
         if a.quick { " --quick" } else { "" },
         plan.runs,
@@ -568,7 +618,8 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
         plan.duration,
         env!("CARGO_PKG_VERSION"),
         today(),
-        start.elapsed().as_secs_f64()
+        start.elapsed().as_secs_f64(),
+        rayon::current_num_threads()
     );
     for (k, s) in &sections {
         let _ = writeln!(report, "## {}\n", s.title);

@@ -41,5 +41,26 @@ fn all_experiments_quick() {
     }
     // Learning curves (7), traces (6), RMSE vs size (1), saliency (4).
     assert!(figures >= 18, "{figures} figures");
+
+    // Finished runs are kept per model and reused: a second invocation asking for the same
+    // runs trains nothing and writes the same RMSE columns; asking for two runs trains only
+    // the second (run 1 is the same whatever the number of runs).
+    let rmse_columns = |csv: &str| -> Vec<String> {
+        csv.lines().map(|l| l.split(',').take(5).collect::<Vec<_>>().join(",")).collect()
+    };
+    let table2 = |runs: &str| {
+        let again = Command::new(env!("CARGO_BIN_EXE_celegans"))
+            .args(["experiment", "2", "--quick", "--runs", runs, "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+        std::fs::read_to_string(out.join("exp2/table.csv")).unwrap()
+    };
+    let first = std::fs::read_to_string(out.join("exp2/table.csv")).unwrap();
+    assert_eq!(rmse_columns(&table2("1")), rmse_columns(&first));
+    let two = table2("2");
+    assert!(two.contains(" ± ") && !two.contains("± 0.0e0"), "two runs give a spread: {two}");
+    let gru4 = out.join("runs/fcm_0.5ms_quick_gru-4/runs");
+    assert!(gru4.join("01.json").is_file() && gru4.join("02.json").is_file());
     let _ = std::fs::remove_dir_all(&out);
 }

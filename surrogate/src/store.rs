@@ -121,15 +121,20 @@ pub fn partial_dir(dir: &Path) -> PathBuf {
 /// Starts (or resumes) building `dir`: returns the runs already finished under the same
 /// `request` (any JSON value identifying the training: settings, data, inputs), in order.
 pub fn begin(dir: &Path, request: &serde_json::Value) -> Result<Vec<Run>, Error> {
-    let tmp = partial_dir(dir);
-    let kept = datasets::file::open_checkpoint(&tmp, request)?;
-    std::fs::create_dir_all(tmp.join("runs")).map_err(io(&tmp))?;
+    open_runs(&partial_dir(dir), request)
+}
+
+/// Opens `folder` as a checkpoint of runs for `request` (emptied when it held another
+/// request's runs) and returns the runs finished there, in order.
+pub fn open_runs(folder: &Path, request: &serde_json::Value) -> Result<Vec<Run>, Error> {
+    let kept = datasets::file::open_checkpoint(folder, request)?;
+    std::fs::create_dir_all(folder.join("runs")).map_err(io(folder))?;
     let mut runs = Vec::new();
     if !kept {
         return Ok(runs);
     }
     loop {
-        let path = tmp.join("runs").join(format!("{:02}.json", runs.len() + 1));
+        let path = folder.join("runs").join(format!("{:02}.json", runs.len() + 1));
         let Ok(text) = std::fs::read_to_string(&path) else { break };
         match serde_json::from_str::<RunFile>(&text) {
             Ok(file) => runs.push(file.into_run()),
@@ -141,7 +146,12 @@ pub fn begin(dir: &Path, request: &serde_json::Value) -> Result<Vec<Run>, Error>
 
 /// Records finished run `k` (0-based) in the partial directory of `dir`.
 pub fn save_run(dir: &Path, k: usize, run: &Run) -> Result<(), Error> {
-    let runs = partial_dir(dir).join("runs");
+    record_run(&partial_dir(dir), k, run)
+}
+
+/// Records finished run `k` (0-based) in a checkpoint folder opened by [`open_runs`].
+pub fn record_run(folder: &Path, k: usize, run: &Run) -> Result<(), Error> {
+    let runs = folder.join("runs");
     let path = runs.join(format!("{:02}.json", k + 1));
     let tmp = runs.join(format!(".{:02}.json.partial", k + 1));
     write_json(&tmp, &RunFile::of(run))?;
