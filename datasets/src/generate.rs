@@ -1,15 +1,17 @@
-//! Generation: the scenario's network is built once and settled with no input; every
-//! sequence then starts from that settled state at t = 0, receives its stimuli and is
-//! recorded at every step. Sequences are independent, so they run in parallel (rayon),
-//! and each one's stimulus comes from its own random stream: a shard computes exactly
-//! what a single run computes for the same sequences.
+//! Generation: the scenario's network is built once and settled with no input (at a
+//! 0.5 ms step but for the last 100 ms, when dt is finer: the resting state is a fixed
+//! point of the step whatever dt); every sequence then starts from that settled state at
+//! t = 0, receives its stimuli and is recorded at every step. Sequences are independent, so
+//! they run in parallel (rayon), and each one's stimulus comes from its own random stream: a
+//! shard computes exactly what a single run computes for the same sequences. Up to its
+//! first non-zero input a sequence follows the settled network's own trajectory, which is
+//! simulated once and shared ([`run_from_onsets`]).
 //!
 //! Sample k of a sequence is at t = k·dt, k = 0..T with T = duration/dt. The input at
 //! row k is the current held during the step from t_k to t_{k+1}, so outputs respond
 //! from row k + 1 on (as in the authors' files).
 
 use rand::Rng;
-use rayon::prelude::*;
 use simulator::inputs::Waveform;
 use std::path::Path;
 
@@ -196,7 +198,7 @@ impl<'g> Prepared<'g> {
             Vec::new()
         };
         // Settle with no input.
-        sim.run(g.settle, &[], usize::MAX)?;
+        settle(&mut sim, g.settle)?;
         sim.restart_clock();
         Ok(Prepared { g, steps, settled: sim, probes, all_probes, input_names, cell_names })
     }
@@ -205,7 +207,40 @@ impl<'g> Prepared<'g> {
     /// outputs `[T][O]` (mV), and every neuron's voltage when recording all.
     pub fn simulate(&self, index: usize) -> Result<Traces> {
         let spec = self.g.spec(index);
-        simulate(&self.settled, &spec, self.g, self.steps, &self.probes, &self.all_probes)
+        let inputs = spec.sample(self.g.dt, self.steps);
+        let (outputs, voltages) = self.simulate_from(&self.settled, 0, &spec, &inputs)?;
+        Ok((inputs, outputs, voltages))
+    }
+
+    /// Rows `from..T` of the outputs and voltages of a sequence whose state at row `from`
+    /// is `start` (its inputs are zero before `from`).
+    fn simulate_from(&self, start: &Simulation, from: usize, spec: &SequenceSpec, inputs: &[Vec<f64>]) -> Result<(Vec<Vec<f64>>, Vec<Vec<f64>>)> {
+        let (g, steps) = (self.g, self.steps);
+        let mut sim = start.clone();
+        for (i, stim) in spec.inputs.iter().enumerate() {
+            if stim.amplitude == 0.0 || stim.shape == Shape::Off {
+                continue;
+            }
+            let values = inputs.iter().map(|row| row[i] * 1e-3).collect();
+            sim.add_input(&stim.neuron, 0, 0.5, 1.0, Waveform::Sampled { dt: g.dt, values })?;
+        }
+        let probes = self.all_probes_in_order();
+        let traces = sim.run((steps - 1 - from) as f64 * g.dt, &probes, 1)?;
+        Ok(self.split_rows(&traces.values, traces.time.len()))
+    }
+
+    /// Outputs first, then (with `record_all`) every cell.
+    fn all_probes_in_order(&self) -> Vec<simulator::Probe> {
+        self.probes.iter().chain(&self.all_probes).cloned().collect()
+    }
+
+    /// Per-probe series → (output rows, voltage rows).
+    fn split_rows(&self, series: &[Vec<f64>], rows: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+        let o = self.probes.len();
+        let row = |k: usize, range: std::ops::Range<usize>| -> Vec<f64> { range.map(|p| series[p][k]).collect() };
+        let outputs = (0..rows).map(|k| row(k, 0..o)).collect();
+        let voltages = if self.all_probes.is_empty() { Vec::new() } else { (0..rows).map(|k| row(k, o..series.len())).collect() };
+        (outputs, voltages)
     }
 }
 
@@ -274,28 +309,123 @@ pub fn generate_resumable(
         crate::file::open_checkpoint(dir, &request(g))?;
     }
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<Result<Recorded>> = indices
-        .par_iter()
-        .map(|&index| {
-            let spec = g.spec(index);
-            let r = match checkpoint.and_then(|dir| load_traces(dir, index)) {
-                Some(t) => Ok(t),
-                None => prepared.simulate(index).and_then(|t| {
-                    if let Some(dir) = checkpoint {
-                        save_traces(dir, index, &t)?;
-                    }
-                    Ok(t)
-                }),
-            };
-            progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
-            r.map(|(inputs, outputs, voltages)| Recorded { spec, inputs, outputs, voltages })
-        })
-        .collect();
+    let report = || progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+    let mut results: Vec<Option<Result<Recorded>>> = Vec::with_capacity(indices.len());
+    let mut todo = Vec::new();
+    for (slot, &index) in indices.iter().enumerate() {
+        let spec = g.spec(index);
+        match checkpoint.and_then(|dir| load_traces(dir, index)) {
+            Some((inputs, outputs, voltages)) => {
+                results.push(Some(Ok(Recorded { spec, inputs, outputs, voltages })));
+                report();
+            }
+            None => {
+                results.push(None);
+                let inputs = spec.sample(g.dt, prepared.steps);
+                todo.push(Todo { slot, onset: onset(&inputs), spec, inputs });
+            }
+        }
+    }
+    let results = std::sync::Mutex::new(results);
+    let finished = |t: &Todo, r: Result<Recorded>| {
+        let r = r.and_then(|rec| {
+            if let Some(dir) = checkpoint {
+                save_traces(dir, indices[t.slot], &(rec.inputs.clone(), rec.outputs.clone(), rec.voltages.clone()))?;
+            }
+            Ok(rec)
+        });
+        results.lock().expect("no panics while holding the lock")[t.slot] = Some(r);
+        report();
+    };
+    run_from_onsets(&prepared, todo, &finished)?;
+    let results = results.into_inner().expect("no panics while holding the lock");
+    let results: Vec<Result<Recorded>> = results.into_iter().map(|r| r.expect("every sequence finished")).collect();
     let recorded = results.into_iter().collect::<Result<Vec<_>>>()?;
     let mut dataset = assemble(g, prepared.steps, &prepared.input_names, prepared.cell_names, recorded);
     dataset.shard = g.shard.map(|s| (format!("{}/{}", s.part, s.of), indices));
     Ok(dataset)
 }
+
+/// A sequence still to simulate.
+struct Todo {
+    slot: usize,
+    onset: usize,
+    spec: SequenceSpec,
+    inputs: Vec<Vec<f64>>,
+}
+
+/// Row of the first non-zero input (the last row when there is none).
+fn onset(inputs: &[Vec<f64>]) -> usize {
+    let first = inputs.iter().position(|row| row.iter().any(|&x| x != 0.0));
+    first.unwrap_or(inputs.len()).min(inputs.len().saturating_sub(1))
+}
+
+/// Simulates the sequences in parallel. Until its first non-zero input a sequence is the
+/// settled network with no input, the same for all: one *baseline* run walks that common
+/// trajectory once, and each sequence starts from the baseline's state at its onset row
+/// (a copy; the results are bit-identical to simulating it from t = 0). The baseline runs on
+/// one thread and hands sequences to the others as it reaches their onsets.
+fn run_from_onsets(prepared: &Prepared, mut todo: Vec<Todo>, finished: &(dyn Fn(&Todo, Result<Recorded>) + Sync)) -> Result<()> {
+    todo.sort_by_key(|t| t.onset);
+    let probes = prepared.all_probes_in_order();
+    let mut baseline_error = None;
+    rayon::scope(|scope| {
+        let mut sim = prepared.settled.clone();
+        let mut baseline: Vec<Vec<f64>> = vec![Vec::new(); probes.len()];
+        let mut next = todo.iter().peekable();
+        for k in 0..prepared.steps {
+            for (series, p) in baseline.iter_mut().zip(&probes) {
+                series.push(sim.read(p));
+            }
+            let start = next.peek().is_some_and(|t| t.onset == k).then(|| std::sync::Arc::new(sim.clone()));
+            while let Some(t) = next.next_if(|t| t.onset == k) {
+                let (start, before) = (start.clone().expect("cloned above"), prepared.split_rows(&baseline, k));
+                scope.spawn(move |_| {
+                    let r = prepared.simulate_from(&start, k, &t.spec, &t.inputs).map(|(outputs, voltages)| {
+                        let (mut o, mut v) = before;
+                        o.extend(outputs);
+                        v.extend(voltages);
+                        Recorded { spec: t.spec.clone(), inputs: t.inputs.clone(), outputs: o, voltages: v }
+                    });
+                    finished(t, r);
+                });
+            }
+            if next.peek().is_none() {
+                break;
+            }
+            if let Err(e) = sim.step() {
+                baseline_error = Some(e);
+                break;
+            }
+        }
+    });
+    match baseline_error {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
+/// Runs the network with no input for `duration` ms towards its resting state: a fixed point
+/// of the step whatever dt, so all but the last [`FINE_SETTLE`] ms run at [`SETTLE_DT`]
+/// when dt is finer.
+fn settle(sim: &mut Simulation, duration: f64) -> Result<()> {
+    let dt = sim.dt;
+    let coarse = duration - FINE_SETTLE;
+    if dt < SETTLE_DT && coarse >= SETTLE_DT {
+        sim.set_dt(SETTLE_DT);
+        sim.run(coarse, &[], usize::MAX)?;
+        sim.set_dt(dt);
+        sim.run(FINE_SETTLE, &[], usize::MAX)?;
+    } else {
+        sim.run(duration, &[], usize::MAX)?;
+    }
+    Ok(())
+}
+
+/// Time step of the first part of the settling [ms].
+const SETTLE_DT: f64 = 0.5;
+/// Settling at the generation's own dt at the end [ms].
+const FINE_SETTLE: f64 = 100.0;
 
 struct Recorded {
     spec: SequenceSpec,
@@ -306,34 +436,6 @@ struct Recorded {
 
 /// Inputs `[T][I]`, outputs `[T][O]` and all voltages `[T][C]` (empty unless recorded) of a sequence.
 pub type Traces = (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<Vec<f64>>);
-
-fn simulate(
-    settled: &Simulation,
-    spec: &SequenceSpec,
-    g: &Generation,
-    steps: usize,
-    probes: &[simulator::Probe],
-    all: &[simulator::Probe],
-) -> Result<Traces> {
-    let mut sim = settled.clone();
-    let inputs = spec.sample(g.dt, steps);
-    for (i, stim) in spec.inputs.iter().enumerate() {
-        if stim.amplitude == 0.0 || stim.shape == Shape::Off {
-            continue;
-        }
-        // pA → nA.
-        let values = inputs.iter().map(|row| row[i] * 1e-3).collect();
-        sim.add_input(&stim.neuron, 0, 0.5, 1.0, Waveform::Sampled { dt: g.dt, values })?;
-    }
-    let mut probes_all = probes.to_vec();
-    probes_all.extend_from_slice(all);
-    let traces = sim.run((steps - 1) as f64 * g.dt, &probes_all, 1)?;
-    let row = |k: usize, range: std::ops::Range<usize>| -> Vec<f64> { range.map(|p| traces.values[p][k]).collect() };
-    let o = probes.len();
-    let outputs = (0..steps).map(|k| row(k, 0..o)).collect();
-    let voltages = if all.is_empty() { Vec::new() } else { (0..steps).map(|k| row(k, o..probes_all.len())).collect() };
-    Ok((inputs, outputs, voltages))
-}
 
 fn assemble(g: &Generation, steps: usize, input_names: &[String], cell_names: Vec<String>, recorded: Vec<Recorded>) -> Dataset {
     let flat = |rows: &[Vec<f64>]| rows.iter().flatten().map(|&x| x as f32).collect::<Vec<f32>>();
@@ -421,4 +523,31 @@ pub fn merge(shards: &[Dataset]) -> Result<Dataset> {
     }
     out.split = diverse_split_of(&out);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sequences started from the baseline at their onset equal sequences simulated from
+    /// t = 0, bit for bit.
+    #[test]
+    fn starting_at_the_onset_changes_nothing() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let model = neuroml::load(root.join("models/c302_D1/LEMS_c302_D1.xml")).unwrap();
+        let mut g = Generation::new(Scenario::builtin("fcm").unwrap(), 0.5);
+        (g.count, g.duration, g.settle) = (10, 100.0, 20.0);
+        let d = generate(&model, &g, &|_| {}).unwrap();
+        let prepared = Prepared::new(&model, &g).unwrap();
+        let (steps, o, i) = (d.steps(), d.output_names.len(), d.input_names.len());
+        let mut late = 0;
+        for index in 0..g.count {
+            let (inputs, outputs, _) = prepared.simulate(index).unwrap();
+            late += usize::from(onset(&inputs) > 0);
+            let flat = |rows: Vec<Vec<f64>>| rows.into_iter().flatten().map(|x| x as f32).collect::<Vec<_>>();
+            assert_eq!(flat(outputs), d.outputs[index * steps * o..(index + 1) * steps * o], "sequence {index}");
+            assert_eq!(flat(inputs), d.inputs[index * steps * i..(index + 1) * steps * i], "sequence {index}");
+        }
+        assert!(late >= 3, "only {late} sequences start after t = 0");
+    }
 }
