@@ -214,7 +214,7 @@ impl<'g> Prepared<'g> {
 
     /// Rows `from..T` of the outputs and voltages of a sequence whose state at row `from`
     /// is `start` (its inputs are zero before `from`).
-    fn simulate_from(&self, start: &Simulation, from: usize, spec: &SequenceSpec, inputs: &[Vec<f64>]) -> Result<(Vec<Vec<f64>>, Vec<Vec<f64>>)> {
+    fn simulate_from(&self, start: &Simulation, from: usize, spec: &SequenceSpec, inputs: &[Vec<f64>]) -> Result<(Rows, Rows)> {
         let (g, steps) = (self.g, self.steps);
         let mut sim = start.clone();
         for (i, stim) in spec.inputs.iter().enumerate() {
@@ -235,7 +235,7 @@ impl<'g> Prepared<'g> {
     }
 
     /// Per-probe series → (output rows, voltage rows).
-    fn split_rows(&self, series: &[Vec<f64>], rows: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
+    fn split_rows(&self, series: &[Vec<f64>], rows: usize) -> (Rows, Rows) {
         let o = self.probes.len();
         let row = |k: usize, range: std::ops::Range<usize>| -> Vec<f64> { range.map(|p| series[p][k]).collect() };
         let outputs = (0..rows).map(|k| row(k, 0..o)).collect();
@@ -434,8 +434,11 @@ struct Recorded {
     voltages: Vec<Vec<f64>>,
 }
 
+/// One row per sample.
+type Rows = Vec<Vec<f64>>;
+
 /// Inputs `[T][I]`, outputs `[T][O]` and all voltages `[T][C]` (empty unless recorded) of a sequence.
-pub type Traces = (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<Vec<f64>>);
+pub type Traces = (Rows, Rows, Rows);
 
 fn assemble(g: &Generation, steps: usize, input_names: &[String], cell_names: Vec<String>, recorded: Vec<Recorded>) -> Dataset {
     let flat = |rows: &[Vec<f64>]| rows.iter().flatten().map(|&x| x as f32).collect::<Vec<f32>>();
