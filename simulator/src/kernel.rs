@@ -469,6 +469,47 @@ impl Kernel {
         out
     }
 
+    /// The slots, other than derived variables, that the states' evolution reads: through
+    /// the time derivatives, their Jacobians, `OnStart` and (transitively) the derived
+    /// variables these use. Instances that agree on these slots' values have the same states
+    /// at every step.
+    pub fn state_dependencies(&self) -> Vec<usize> {
+        fn reads(p: &Program) -> impl Iterator<Item = usize> + '_ {
+            p.ops.iter().filter_map(|op| match *op {
+                Op::Load(k) | Op::BinLoad(_, k) => Some(k),
+                _ => None,
+            })
+        }
+        let mut pending: Vec<usize> = Vec::new();
+        for (s, p) in self.derivatives.iter().chain(&self.on_start) {
+            pending.push(*s);
+            pending.extend(reads(p));
+        }
+        for p in self.jacobians.iter().flatten() {
+            pending.extend(reads(p));
+        }
+        let mut seen = vec![false; self.names.len()];
+        while let Some(k) = pending.pop() {
+            if std::mem::replace(&mut seen[k], true) {
+                continue;
+            }
+            if let Some((_, p)) = self.derived.iter().find(|(s, _)| *s == k) {
+                pending.extend(reads(p));
+            }
+        }
+        (0..seen.len()).filter(|&k| seen[k] && self.kinds[k] != SlotKind::Derived).collect()
+    }
+
+    /// Whether `slot` holds a parameter or a constant (fixed per instance).
+    pub fn is_fixed(&self, slot: usize) -> bool {
+        matches!(self.kinds[slot], SlotKind::Parameter(_) | SlotKind::Constant(_))
+    }
+
+    /// Whether `slot` holds a state variable.
+    pub fn is_state(&self, slot: usize) -> bool {
+        self.kinds[slot] == SlotKind::State
+    }
+
     /// The part of a plan that depends on `slot`.
     pub fn depending(&self, plan: &Plan, slot: usize) -> Plan {
         Plan(plan.0.iter().copied().filter(|&i| self.depends[self.derived[i].0].contains(&slot)).collect())

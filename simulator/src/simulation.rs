@@ -389,3 +389,29 @@ pub struct Traces {
     /// One series per probe, in the probe's unit (mV, mM).
     pub values: Vec<Vec<f64>>,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::inputs::Waveform;
+    use crate::{build, Options};
+
+    /// Synapses whose states are advanced once per group (see `synapses::SharedStates`)
+    /// give the same network, bit for bit, as every synapse advancing its own states.
+    #[test]
+    fn shared_synapse_states_change_nothing() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let model = neuroml::load(root.join("models/c302_D1/LEMS_c302_D1.xml")).unwrap();
+        let mut shared = build(&model, &Options::default()).unwrap();
+        for cell in ["PLML", "AVBR"] {
+            shared.add_input(cell, 0, 0.5, 1.0, Waveform::Pulse { delay: 5.0, duration: 30.0, amplitude: 0.05 }).unwrap();
+        }
+        let mut own = shared.clone();
+        assert!(shared.lems_synapses.iter().all(|s| s.groups().is_some_and(|g| g * 4 < s.node.len())));
+        own.lems_synapses.iter_mut().for_each(|s| s.unshare());
+        let a = shared.run(40.0, &[], 1).unwrap();
+        let b = own.run(40.0, &[], 1).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(shared.v, own.v);
+        assert!(shared.v.iter().zip(&shared.layout.initial_v).any(|(v, v0)| (v - v0).abs() > 1.0), "the network moved");
+    }
+}
