@@ -212,9 +212,11 @@ impl Simulation {
         let dt = self.dt;
         // 1. Currents at v(t).
         let span = tracing::trace_span!("currents").entered();
-        for i in 0..self.v.len() {
-            self.inward[i] = self.leak_ge[i] - self.leak_g[i] * self.v[i];
-            self.conductance[i] = self.leak_g[i];
+        for (((inward, g), (&leak_g, &leak_ge)), &v) in
+            self.inward.iter_mut().zip(&mut self.conductance).zip(self.leak_g.iter().zip(&self.leak_ge)).zip(&self.v)
+        {
+            *inward = leak_ge - leak_g * v;
+            *g = leak_g;
         }
         for c in &mut self.ion_currents {
             c.iter_mut().for_each(|x| *x = 0.0);
@@ -246,10 +248,10 @@ impl Simulation {
             Method::CrankNicolson => dt / 2.0,
         };
         let layout = &self.layout;
-        for i in 0..self.v.len() {
-            self.diag[i] = layout.capacitance[i] / h + self.conductance[i];
-            self.rhs[i] = self.inward[i];
+        for ((d, &c), &g) in self.diag.iter_mut().zip(&layout.capacitance).zip(&self.conductance) {
+            *d = c / h + g;
         }
+        self.rhs.copy_from_slice(&self.inward);
         self.solver.add_coupling_currents(&self.v, &mut self.rhs);
         self.last_solve = self.solver.solve(&self.diag, &self.rhs, &mut self.delta, self.t)?;
         self.total_iterations += self.last_solve.iterations;
@@ -283,12 +285,12 @@ impl Simulation {
     }
 
     fn check(&self) -> Result<()> {
-        for (i, &v) in self.v.iter().enumerate() {
-            if !v.is_finite() || v.abs() > RUNAWAY {
-                return Err(Error::Runaway { time: self.t, location: self.layout.node_label(i), value: v });
-            }
+        // A branch-free scan first (NaN fails the comparison), the culprit only on failure.
+        if self.v.iter().fold(true, |ok, &v| ok & (v.abs() <= RUNAWAY)) {
+            return Ok(());
         }
-        Ok(())
+        let i = self.v.iter().position(|v| !(v.abs() <= RUNAWAY)).expect("found above");
+        Err(Error::Runaway { time: self.t, location: self.layout.node_label(i), value: self.v[i] })
     }
 
     /// The value a probe reads now.
