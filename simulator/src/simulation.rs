@@ -416,4 +416,19 @@ mod tests {
         assert_eq!(shared.v, own.v);
         assert!(shared.v.iter().zip(&shared.layout.initial_v).any(|(v, v0)| (v - v0).abs() > 1.0), "the network moved");
     }
+
+    /// A current no cell survives stops the run with an error naming the cell, its
+    /// compartment and the time.
+    #[test]
+    fn runaway_voltage_is_an_error_naming_the_place() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let model = neuroml::load(root.join("models/c302_D1/LEMS_c302_D1.xml")).unwrap();
+        let mut sim = build(&model, &Options::default()).unwrap();
+        sim.add_input("PLML", 0, 0.5, 1.0, Waveform::Pulse { delay: 1.0, duration: 50.0, amplitude: -5.0 }).unwrap();
+        let err = sim.run(50.0, &[], 1).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, crate::Error::Runaway { .. }), "{text}");
+        assert!(text.contains("PLML") && text.contains("t = "), "{text}");
+        assert!(sim.t > 1.0 && sim.t < 50.0, "stopped at {}", sim.t);
+    }
 }
