@@ -4,7 +4,9 @@
 //! of n equal-length pieces; compartment 0 of a child cable connects to the node where
 //! it is attached through the child's first half piece. A child attached at the very end
 //! (x = 1) or start (x = 0) of its parent joins a *zero-area node* there, linked to the
-//! parent's last (first) node through half a piece. Nodes are numbered cell by cell,
+//! parent's last (first) node through half a piece; where a single child joins the end,
+//! the zero-area node is eliminated exactly (the child hangs from the parent's last node
+//! through the two half pieces in series). Nodes are numbered cell by cell,
 //! parents before children, so each cell is a tree that an O(n) (Hines) elimination
 //! solves.
 
@@ -216,6 +218,10 @@ fn add_cell(layout: &mut Layout, population: String, index: u32, cell: &Cell, po
             _ => false,
         })
     };
+    // Cables attached at the very end of cable `ci`.
+    let end_children = |ci: usize| {
+        attach.iter().filter(|a| matches!(**a, Attach::At { parent_cable, x } if parent_cable == ci && x >= 1.0 - END_EPS)).count()
+    };
     // Parents before children: breadth-first from the roots.
     let mut order: Vec<usize> = (0..cables.len()).filter(|&i| matches!(attach[i], Attach::Root)).collect();
     let mut i = 0;
@@ -238,6 +244,10 @@ fn add_cell(layout: &mut Layout, population: String, index: u32, cell: &Cell, po
     let mut cable_nodes: Vec<Vec<usize>> = vec![Vec::new(); cables.len()];
     let mut zero_end: Vec<Option<usize>> = vec![None; cables.len()];
     let mut one_end: Vec<Option<usize>> = vec![None; cables.len()];
+    // An end with a single child gets no zero-area node: its one child hangs from the
+    // parent's last node through both half pieces in series, which is exactly what
+    // eliminating the zero-area node (no membrane, no attachments) gives.
+    let mut one_end_series: Vec<Option<(usize, f64)>> = vec![None; cables.len()];
     let mut segment_areas = Vec::new();
     let push_node = |layout: &mut Layout, parent: usize, g: f64, v: f64| {
         layout.parent.push(parent);
@@ -257,12 +267,20 @@ fn add_cell(layout: &mut Layout, population: String, index: u32, cell: &Cell, po
         let first_segment = cables[ci].segments.first().copied().unwrap_or(0);
         let r = rho.get(&first_segment).copied().unwrap_or(DEFAULT_RESISTIVITY);
         let init = v0.get(&first_segment).copied().unwrap_or(DEFAULT_INITIAL_V);
-        // The node compartment 0 hangs from.
+        // The node compartment 0 hangs from, and the conductance in series with its
+        // first half piece (when the end node it would join is eliminated).
+        let mut series = None;
         let mut parent = match attach[ci] {
             Attach::Root => NO_PARENT,
             Attach::At { parent_cable, x } => {
                 if x >= 1.0 - END_EPS {
-                    one_end[parent_cable].expect("end node made before children")
+                    match one_end_series[parent_cable] {
+                        Some((node, g)) => {
+                            series = Some(g);
+                            node
+                        }
+                        None => one_end[parent_cable].expect("end node made before children"),
+                    }
                 } else if x <= END_EPS {
                     zero_end[parent_cable].expect("start node made before children")
                 } else {
@@ -283,7 +301,11 @@ fn add_cell(layout: &mut Layout, population: String, index: u32, cell: &Cell, po
             let g = if parent == NO_PARENT {
                 0.0
             } else {
-                conductance(r * poly.resistance_integral(a - piece / 2.0, a + piece / 2.0))
+                let g = conductance(r * poly.resistance_integral(a - piece / 2.0, a + piece / 2.0));
+                match series.take() {
+                    Some(g_end) => 1.0 / (1.0 / g_end + 1.0 / g),
+                    None => g,
+                }
             };
             let node = push_node(layout, parent, g, init);
             let areas = poly.areas(a, b);
@@ -302,7 +324,11 @@ fn add_cell(layout: &mut Layout, population: String, index: u32, cell: &Cell, po
         }
         if needs_end(ci, true) {
             let g = conductance(r * poly.resistance_integral(len - piece / 2.0, len));
-            one_end[ci] = Some(push_node(layout, parent, g, layout.initial_v[parent]));
+            if end_children(ci) == 1 {
+                one_end_series[ci] = Some((parent, g));
+            } else {
+                one_end[ci] = Some(push_node(layout, parent, g, layout.initial_v[parent]));
+            }
         }
     }
     let cables_out = cables
@@ -349,6 +375,12 @@ mod tests {
         }
         // One root per cell.
         assert_eq!(layout.parent.iter().filter(|&&p| p == NO_PARENT).count(), 302);
+        // Zero-area nodes are left only where several cables meet or at a root.
+        let mut children = vec![0; layout.len()];
+        layout.parent.iter().filter(|&&p| p != NO_PARENT).for_each(|&p| children[p] += 1);
+        for i in 0..layout.len() {
+            assert!(layout.area[i] > 0.0 || children[i] >= 2 || layout.parent[i] == NO_PARENT, "zero-area node {i}");
+        }
         let fine = discretize(&model, Discretization::PerSegment).unwrap();
         assert_eq!(fine.compartments, 13_869);
         // The same membrane, cut finer.
