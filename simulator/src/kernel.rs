@@ -45,6 +45,14 @@ impl Program {
         Ok(Program { ops, depth })
     }
 
+    /// The slots the program reads.
+    fn reads(&self) -> impl Iterator<Item = usize> + '_ {
+        self.ops.iter().filter_map(|op| match *op {
+            Op::Load(k) | Op::BinLoad(_, k) => Some(k),
+            _ => None,
+        })
+    }
+
     /// Evaluates instances `start..start + len` (len ≤ [`BLOCK`]) into `out[..len]`,
     /// using `stack` (at least `self.depth` lanes) as scratch.
     #[inline]
@@ -474,12 +482,7 @@ impl Kernel {
     /// variables these use. Instances that agree on these slots' values have the same states
     /// at every step.
     pub fn state_dependencies(&self) -> Vec<usize> {
-        fn reads(p: &Program) -> impl Iterator<Item = usize> + '_ {
-            p.ops.iter().filter_map(|op| match *op {
-                Op::Load(k) | Op::BinLoad(_, k) => Some(k),
-                _ => None,
-            })
-        }
+        let reads = Program::reads;
         let mut pending: Vec<usize> = Vec::new();
         for (s, p) in self.derivatives.iter().chain(&self.on_start) {
             pending.push(*s);
@@ -498,6 +501,11 @@ impl Kernel {
             }
         }
         (0..seen.len()).filter(|&k| seen[k] && self.kinds[k] != SlotKind::Derived).collect()
+    }
+
+    /// Whether evaluating `plan` (and `partial`) reads `slot`.
+    pub fn reads(&self, plan: &Plan, partial: Option<&PartialDerivative>, slot: usize) -> bool {
+        plan.0.iter().any(|&i| self.derived[i].1.reads().any(|k| k == slot)) || partial.is_some_and(|p| p.0.reads().any(|k| k == slot))
     }
 
     /// Whether `slot` holds a parameter or a constant (fixed per instance).

@@ -120,6 +120,8 @@ pub struct LemsSynapses {
     slope: Vec<f64>,
     /// Instances whose states evolve identically, advanced once per group.
     shared: Option<SharedStates>,
+    /// Whether the current (or its derivative) reads the peer's voltage.
+    currents_read_peer: bool,
 }
 
 /// Instances of a synapse type grouped by what their states depend on. When the states
@@ -187,23 +189,27 @@ impl LemsSynapses {
         let current_plan = kernel.plan_for(&[i]);
         let current_v_plan = kernel.depending(&current_plan, v);
         let state_plan = kernel.state_plan();
+        let (vpeer, di_dv) = (kernel.slot("peer/v"), kernel.partial("i", "v"));
+        let currents_read_peer = vpeer.is_some_and(|k| kernel.reads(&current_plan, di_dv.as_ref(), k));
         Ok(LemsSynapses {
             columns: kernel.columns(),
             node: Vec::new(),
             peer: Vec::new(),
             v,
-            vpeer: kernel.slot("peer/v"),
+            vpeer,
             temperature: kernel.slot("temperature"),
             i,
             current_plan,
             current_v_plan,
-            di_dv: kernel.partial("i", "v"),
+            di_dv,
             state_plan,
             current: Vec::new(),
             slope: Vec::new(),
             shared: None,
+            currents_read_peer,
             kernel,
         })
+
     }
 
     /// Adds an instance of `component` on `node` with `peer`, scaled by `weight`.
@@ -235,7 +241,15 @@ impl LemsSynapses {
         let n = self.node.len();
         self.current.resize(n, 0.0);
         self.slope.resize(n, 0.0);
-        self.set_inputs(v, temperature);
+        if self.currents_read_peer {
+            self.set_inputs(v, temperature);
+        } else {
+            // c302's synapse currents read v, the states and parameters only.
+            for (x, &n) in self.columns.data[self.v].iter_mut().zip(&self.node) {
+                *x = v[n];
+            }
+            set_peer_inputs(&mut self.columns, &[], None, self.temperature, v, temperature);
+        }
         self.kernel.evaluate(&mut self.columns, &self.current_plan);
         self.current.copy_from_slice(&self.columns.data[self.i]);
         if let Some(di_dv) = &self.di_dv {
@@ -287,7 +301,9 @@ impl LemsSynapses {
         self.shared = None;
     }
 
-    /// Current value of a variable for every instance.
+    /// Current value of a variable for every instance: the states, the current and what
+    /// it reads are up to date; derived variables only the states need (c302's `phi`) are
+    /// evaluated per group when states are shared, and are not kept per instance.
     pub fn variable(&self, name: &str) -> Option<&[f64]> {
         self.kernel.slot(name).map(|k| self.columns.data[k].as_slice())
     }
