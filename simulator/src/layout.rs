@@ -378,8 +378,8 @@ mod tests {
         // Zero-area nodes are left only where several cables meet or at a root.
         let mut children = vec![0; layout.len()];
         layout.parent.iter().filter(|&&p| p != NO_PARENT).for_each(|&p| children[p] += 1);
-        for i in 0..layout.len() {
-            assert!(layout.area[i] > 0.0 || children[i] >= 2 || layout.parent[i] == NO_PARENT, "zero-area node {i}");
+        for (i, &k) in children.iter().enumerate() {
+            assert!(layout.area[i] > 0.0 || k >= 2 || layout.parent[i] == NO_PARENT, "zero-area node {i}");
         }
         let fine = discretize(&model, Discretization::PerSegment).unwrap();
         assert_eq!(fine.compartments, 13_869);

@@ -289,7 +289,7 @@ impl Simulation {
         if self.v.iter().fold(true, |ok, &v| ok & (v.abs() <= RUNAWAY)) {
             return Ok(());
         }
-        let i = self.v.iter().position(|v| !(v.abs() <= RUNAWAY)).expect("found above");
+        let i = self.v.iter().position(|v| v.is_nan() || v.abs() > RUNAWAY).expect("found above");
         Err(Error::Runaway { time: self.t, location: self.layout.node_label(i), value: self.v[i] })
     }
 
