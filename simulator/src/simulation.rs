@@ -94,8 +94,6 @@ pub struct Simulation {
     inward: Vec<f64>,
     conductance: Vec<f64>,
     ion_currents: Vec<Vec<f64>>,
-    diag: Vec<f64>,
-    rhs: Vec<f64>,
     delta: Vec<f64>,
     zeros: Vec<f64>,
 }
@@ -154,8 +152,6 @@ impl Simulation {
             inward: vec![0.0; n],
             conductance: vec![0.0; n],
             ion_currents,
-            diag: vec![0.0; n],
-            rhs: vec![0.0; n],
             delta: vec![0.0; n],
             zeros: vec![0.0; n],
         };
@@ -247,13 +243,15 @@ impl Simulation {
             Method::BackwardEuler => dt,
             Method::CrankNicolson => dt / 2.0,
         };
-        let layout = &self.layout;
-        for ((d, &c), &g) in self.diag.iter_mut().zip(&layout.capacitance).zip(&self.conductance) {
-            *d = c / h + g;
-        }
-        self.rhs.copy_from_slice(&self.inward);
-        self.solver.add_coupling_currents(&self.v, &mut self.rhs);
-        self.last_solve = self.solver.solve(&self.diag, &self.rhs, &mut self.delta, self.t)?;
+        self.last_solve = self.solver.solve_step(
+            &self.layout.capacitance,
+            h,
+            &self.conductance,
+            &self.inward,
+            &self.v,
+            &mut self.delta,
+            self.t,
+        )?;
         self.total_iterations += self.last_solve.iterations;
         let factor = match self.method {
             Method::BackwardEuler => 1.0,

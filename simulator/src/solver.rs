@@ -147,6 +147,73 @@ impl TreeSolver {
         self.solve_pcg(rhs, x, time)
     }
 
+    /// One implicit step's solve in a single pass over the trees: the system
+    /// (C/h + G + L) x = I − L v of [`crate::simulation`] is assembled from the capacitances
+    /// `capacitance`, the membrane conductances `conductance` and inward currents `inward`
+    /// at voltages `v`, and eliminated leaves first as it is assembled. The same arithmetic
+    /// as [`Self::add_coupling_currents`] followed by [`Self::solve`], in fewer passes; falls
+    /// back to them when junctions leave the roots.
+    #[allow(clippy::too_many_arguments)]
+    pub fn solve_step(
+        &mut self,
+        capacitance: &[f64],
+        h: f64,
+        conductance: &[f64],
+        inward: &[f64],
+        v: &[f64],
+        x: &mut [f64],
+        time: f64,
+    ) -> Result<SolveStats, Error> {
+        if !self.gaps.is_empty() && self.reduced.is_none() {
+            let diag: Vec<f64> = capacitance.iter().zip(conductance).map(|(&c, &g)| c / h + g).collect();
+            let mut rhs = inward.to_vec();
+            self.add_coupling_currents(v, &mut rhs);
+            return self.solve(&diag, &rhs, x, time);
+        }
+        for (((d, b), (&c, &g)), ((&i, &a), &j)) in self
+            .d
+            .iter_mut()
+            .zip(&mut self.b)
+            .zip(capacitance.iter().zip(conductance))
+            .zip(inward.iter().zip(&self.axial_diag).zip(&self.gap_diag))
+        {
+            *d = c / h + g + a + j;
+            *b = i;
+        }
+        self.add_gap_currents(v);
+        for i in (0..self.parent.len()).rev() {
+            let inv = 1.0 / self.d[i];
+            self.inv_d[i] = inv;
+            let p = self.parent[i];
+            if p != NO_PARENT {
+                let g = self.axial[i];
+                let flow = g * (v[p] - v[i]);
+                self.b[i] += flow;
+                self.b[p] -= flow;
+                let ratio = g * inv;
+                self.ratio[i] = ratio;
+                self.d[p] -= g * ratio;
+                self.b[p] += ratio * self.b[i];
+            }
+        }
+        if self.gaps.is_empty() {
+            self.back_substitute(x);
+            return Ok(SolveStats::default());
+        }
+        self.solve_reduced(x, time)
+    }
+
+    /// `b += −L_gap v`: the junction currents into each node at voltages `v`.
+    fn add_gap_currents(&mut self, v: &[f64]) {
+        for &k in &self.gaps.nonempty {
+            let mut flow = 0.0;
+            for j in self.gaps.start[k]..self.gaps.start[k + 1] {
+                flow += self.gaps.g[j] * (v[self.gaps.col[j]] - v[k]);
+            }
+            self.b[k] += flow;
+        }
+    }
+
     /// x from the eliminated right-hand side in `self.b`, parents first (roots from b/d).
     fn back_substitute(&self, x: &mut [f64]) {
         for i in 0..self.parent.len() {
@@ -428,6 +495,18 @@ mod tests {
         let stats = solver.solve(&diag, &rhs, &mut x, 0.0).unwrap();
         for (a, b) in x.iter().zip(&expected) {
             assert!((a - b).abs() < 1e-9 * b.abs().max(1.0), "{x:?} vs {expected:?} ({stats:?})");
+        }
+        // The fused step solve assembles the same system: (C/h + G + L) x = I − L v.
+        let (h, v): (f64, Vec<f64>) = (0.05, (0..9).map(|i| -60.0 + 3.0 * i as f64).collect());
+        let capacitance: Vec<f64> = diag.iter().map(|d| d * 0.6 * h).collect();
+        let conductance: Vec<f64> = diag.iter().map(|d| d * 0.4).collect();
+        let mut assembled = rhs.clone();
+        solver.add_coupling_currents(&v, &mut assembled);
+        let expected = dense_solve(&parent, &axial, &gaps, &diag, &assembled);
+        let mut fused = vec![0.0; 9];
+        solver.solve_step(&capacitance, h, &conductance, &rhs, &v, &mut fused, 0.0).unwrap();
+        for (a, b) in fused.iter().zip(&expected) {
+            assert!((a - b).abs() < 1e-9 * b.abs().max(1.0), "{fused:?} vs {expected:?}");
         }
     }
 
