@@ -95,6 +95,15 @@ enum Command {
         /// A LEMS or .net.nml model (default: the bundled c302 D1).
         #[arg(long)]
         model: Option<PathBuf>,
+        /// A dataset scenario (fcm, nictation, ... or a .toml file): its ablations, its
+        /// outputs as the recorded neurons and its inputs as the stimulated ones, unless
+        /// --ablate (added), --record or --stimulate say otherwise.
+        #[arg(long)]
+        scenario: Option<String>,
+        /// A stimulus file (.toml, as for `celegans predict`: duration, dt, [[input]] neuron,
+        /// amplitude in pA, shape) instead of the current step.
+        #[arg(long, conflicts_with = "stimulate")]
+        stimulus: Option<PathBuf>,
         /// Neurons receiving the current step, e.g. PLML,PLMR,AVBL,AVBR.
         #[arg(long, value_delimiter = ',')]
         stimulate: Vec<String>,
@@ -110,16 +119,21 @@ enum Command {
         /// Time step [ms].
         #[arg(long)]
         dt: Option<f64>,
-        /// Duration [ms].
+        /// Duration [ms] (a stimulus file gives its own).
         #[arg(long, default_value_t = 500.0)]
         duration: f64,
+        /// Run this long with no input first, then record from t = 0 [ms] (datasets settle
+        /// 1000 ms; the default 0 starts from the model's initial state, as NEURON does).
+        #[arg(long, default_value_t = 0.0)]
+        settle: f64,
         /// Neurons to remove with their connections.
         #[arg(long, value_delimiter = ',')]
         ablate: Vec<String>,
-        /// Neurons to record (or `all`, the default).
+        /// Neurons to record (or `all`, the default without a scenario).
         #[arg(long, value_delimiter = ',')]
         record: Vec<String>,
-        /// Output file (.csv).
+        /// Output file: .h5 (one sequence in the dataset layout: inputs pA, outputs mV) or
+        /// .csv (time and one column per recorded neuron, mV).
         #[arg(long)]
         out: PathBuf,
         #[command(flatten)]
@@ -231,18 +245,34 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         ),
         Command::Simulate {
             model,
+            scenario,
+            stimulus,
             stimulate,
             amplitude,
             delay,
             width,
             dt,
             duration,
+            settle,
             ablate,
             record,
             out,
             numerics,
         } => simulate::simulate(
-            simulate::SimulateArgs { model, stimulate, amplitude_pa: amplitude, delay, width, duration, ablate, record, out },
+            simulate::SimulateArgs {
+                model,
+                scenario,
+                stimulus,
+                stimulate,
+                amplitude_pa: amplitude,
+                delay,
+                width,
+                duration,
+                settle,
+                ablate,
+                record,
+                out,
+            },
             simulate::Numerics { dt, method: numerics.method, discretization: numerics.discretization },
         ),
     }

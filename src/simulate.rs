@@ -150,42 +150,85 @@ pub fn run_lems(path: &Path, duration: Option<f64>, out_dir: Option<&Path>, nume
 /// What `celegans simulate` does.
 pub struct SimulateArgs {
     pub model: Option<PathBuf>,
+    pub scenario: Option<String>,
+    pub stimulus: Option<PathBuf>,
     pub stimulate: Vec<String>,
     pub amplitude_pa: f64,
     pub delay: f64,
     pub width: f64,
     pub duration: f64,
+    pub settle: f64,
     pub ablate: Vec<String>,
     pub record: Vec<String>,
     pub out: PathBuf,
 }
 
+/// The stimulus of a `simulate` run: neurons, and the current each receives.
+struct Stimulus {
+    neurons: Vec<String>,
+    waveforms: Vec<Waveform>,
+    /// The stimulus as stored in an HDF5 file's `stimuli` attribute.
+    spec: serde_json::Value,
+}
+
 /// `celegans simulate`.
 pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
     let ext = args.out.extension().and_then(|e| e.to_str()).unwrap_or("");
-    if ext != "csv" {
-        bail!(
-            "--out {}: only .csv output is available yet (HDF5 arrives with `celegans dataset`)",
-            args.out.display()
-        );
+    if ext != "csv" && ext != "h5" {
+        bail!("--out {}: the output file must end in .h5 (HDF5, the dataset layout) or .csv", args.out.display());
     }
-    let dt = check_positive("dt", numerics.dt.unwrap_or(0.1))?;
-    let duration = check_positive("duration", args.duration)?;
-    let model = bundled::load_model(args.model.as_deref())?;
-    let options = Options {
-        dt,
-        method: numerics.method,
-        discretization: numerics.discretization,
-        ablate: args.ablate.clone(),
-        ..Options::default()
+    let scenario = match &args.scenario {
+        None => None,
+        Some(s) if s.ends_with(".toml") => Some(datasets::Scenario::from_toml(Path::new(s))?),
+        Some(s) => Some(datasets::Scenario::builtin(s).with_context(|| {
+            format!("--scenario: unknown scenario '{s}' (one of {}, or a .toml file)", datasets::Scenario::BUILTIN.join(", "))
+        })?),
     };
-    let mut sim = build(&model, &options)?;
-    let pulse = Waveform::Pulse { delay: args.delay, duration: args.width, amplitude: args.amplitude_pa * 1e-3 };
-    for cell in &args.stimulate {
-        sim.add_input(cell, 0, 0.5, 1.0, pulse.clone()).with_context(|| format!("--stimulate {cell}"))?;
+    let file = args.stimulus.as_deref().map(datasets::StimulusFile::read).transpose()?;
+    let dt = check_positive("dt", numerics.dt.or(file.as_ref().and_then(|f| f.dt)).unwrap_or(0.1))?;
+    // A stimulus file says how long it lasts.
+    let duration = check_positive("duration", file.as_ref().map_or(args.duration, |f| f.duration))?;
+    if !(args.settle >= 0.0 && args.settle.is_finite()) {
+        bail!("--settle must be a non-negative number of ms, not {}", args.settle);
     }
-    let names: Vec<String> = if args.record.iter().any(|r| r == "all") || args.record.is_empty() {
+    let mut ablate = scenario.as_ref().map(|s| s.ablate.clone()).unwrap_or_default();
+    ablate.extend(args.ablate.iter().filter(|n| !ablate.contains(n)).cloned().collect::<Vec<_>>());
+    let model = bundled::load_model(args.model.as_deref())?;
+    let options = Options { dt, method: numerics.method, discretization: numerics.discretization, ablate, ..Options::default() };
+    let mut sim = build(&model, &options)?;
+    if args.settle > 0.0 {
+        sim.run(args.settle, &[], usize::MAX)?;
+        sim.restart_clock();
+    }
+    let stimulus = match &file {
+        Some(f) => {
+            let mut neurons: Vec<String> = Vec::new();
+            for i in &f.input {
+                if !neurons.contains(&i.neuron) {
+                    neurons.push(i.neuron.clone());
+                }
+            }
+            let rows = f.sample(&neurons, dt).map_err(|n| anyhow!("{}: unknown input {n}", args.out.display()))?;
+            let waveforms = (0..neurons.len())
+                .map(|c| Waveform::Sampled { dt, values: rows.iter().map(|r| r[c] * 1e-3).collect() })
+                .collect();
+            Stimulus { neurons, waveforms, spec: serde_json::to_value(f).expect("serializable") }
+        }
+        None => {
+            let neurons = if args.stimulate.is_empty() { scenario.as_ref().map(|s| s.inputs()).unwrap_or_default() } else { args.stimulate.clone() };
+            let pulse = Waveform::Pulse { delay: args.delay, duration: args.width, amplitude: args.amplitude_pa * 1e-3 };
+            let spec = serde_json::json!({"pulse": {"delay_ms": args.delay, "width_ms": args.width, "amplitude_pA": args.amplitude_pa}, "neurons": neurons});
+            Stimulus { waveforms: vec![pulse; neurons.len()], neurons, spec }
+        }
+    };
+    for (cell, w) in stimulus.neurons.iter().zip(&stimulus.waveforms) {
+        let what = if file.is_some() { "--stimulus" } else { "--stimulate" };
+        sim.add_input(cell, 0, 0.5, 1.0, w.clone()).with_context(|| format!("{what} {cell}"))?;
+    }
+    let names: Vec<String> = if args.record.iter().any(|r| r == "all") || (args.record.is_empty() && scenario.is_none()) {
         sim.layout.cells.iter().map(|c| c.name().trim_end_matches("[0]").to_string()).collect()
+    } else if args.record.is_empty() {
+        scenario.as_ref().map(|s| s.outputs.clone()).unwrap_or_default()
     } else {
         args.record.clone()
     };
@@ -196,21 +239,52 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
     let start = Instant::now();
     let traces = sim.run(duration, &probes, 1)?;
     eprintln!("simulated {duration} ms at dt {dt} ms in {:.3} s", start.elapsed().as_secs_f64());
-    write_atomically(&args.out, |w| {
-        write!(w, "time_ms")?;
-        for n in &names {
-            write!(w, ",{n}_mV")?;
-        }
-        writeln!(w)?;
-        for (k, t) in traces.time.iter().enumerate() {
-            write!(w, "{t}")?;
-            for series in &traces.values {
-                write!(w, ",{:.6}", series[k])?;
+    if ext == "h5" {
+        let steps = (duration / dt).round() as usize;
+        // As in datasets: T = duration/dt samples from t = 0; input row k is the current
+        // during the step from t_k to t_k+1 (the middle of the step, as the simulator reads it).
+        let inputs = (0..steps)
+            .flat_map(|k| stimulus.waveforms.iter().map(move |w| (w.at((k as f64 + 0.5) * dt) * 1e3) as f32))
+            .collect();
+        let outputs = (0..steps).flat_map(|k| traces.values.iter().map(move |s| s[k] as f32)).collect();
+        let d = datasets::Dataset {
+            time: (0..steps).map(|k| k as f64 * dt).collect(),
+            dt,
+            sequences: 1,
+            inputs,
+            outputs,
+            voltages: None,
+            split: vec![0],
+            input_names: stimulus.neurons.clone(),
+            output_names: names.clone(),
+            cell_names: Vec::new(),
+            input_unit: "pA".into(),
+            output_unit: "mV".into(),
+            scenario: scenario.as_ref().map_or("simulate".into(), |s| s.name.clone()),
+            model_sha256: crate::dataset::model_sha256(&model, args.model.is_none())?,
+            seed: 0,
+            stimuli: vec![stimulus.spec],
+            generator: format!("celegans {}", env!("CARGO_PKG_VERSION")),
+            shard: None,
+        };
+        d.write(&args.out)?;
+    } else {
+        write_atomically(&args.out, |w| {
+            write!(w, "time_ms")?;
+            for n in &names {
+                write!(w, ",{n}_mV")?;
             }
             writeln!(w)?;
-        }
-        Ok(())
-    })?;
+            for (k, t) in traces.time.iter().enumerate() {
+                write!(w, "{t}")?;
+                for series in &traces.values {
+                    write!(w, ",{:.6}", series[k])?;
+                }
+                writeln!(w)?;
+            }
+            Ok(())
+        })?;
+    }
     eprintln!("wrote {}", args.out.display());
     Ok(())
 }

@@ -138,3 +138,45 @@ fn simulate_records_chosen_neurons_and_rejects_unknown_ones() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!bad.exists());
 }
+
+#[test]
+fn simulate_a_scenario_with_a_stimulus_file_into_hdf5() {
+    let out = temp_dir("simulate-h5");
+    let stim = out.join("stim.toml");
+    std::fs::write(
+        &stim,
+        "duration = 200.0\ndt = 0.5\n[[input]]\nneuron = \"PLML\"\namplitude = 150.0\nshape = { kind = \"pulse\", onset = 50.0, width = 80.0 }\n\
+         [[input]]\nneuron = \"AVBL\"\namplitude = 100.0\nshape = { kind = \"pulse\", onset = 20.0, width = 100.0 }\n",
+    )
+    .unwrap();
+    let (h5, csv) = (out.join("sim.h5"), out.join("sim.csv"));
+    for file in [&h5, &csv] {
+        let o = celegans(&["simulate", "--scenario", "fcm", "--stimulus", stim.to_str().unwrap(), "--out", file.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let d = datasets::Dataset::read(&h5).unwrap();
+    assert_eq!((d.sequences, d.steps(), d.dt), (1, 400, 0.5));
+    assert_eq!(d.input_names, ["PLML", "AVBL"]);
+    assert_eq!(d.output_names, ["DB1", "LUAL", "PVR", "VB1"]);
+    // Row k is the current during step k: PLML from 50 ms to 130 ms, AVBL from 20 to 120.
+    let plml: Vec<f32> = d.inputs.iter().step_by(2).copied().collect();
+    assert_eq!((plml[99], plml[100], plml[259], plml[260]), (0.0, 150.0, 150.0, 0.0));
+    assert_eq!((d.inputs[2 * 39 + 1], d.inputs[2 * 40 + 1]), (0.0, 100.0));
+    // The same voltages as the CSV (which has one more row, t = 200 ms).
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<Vec<f64>> = text.lines().skip(1).map(|l| l.split(',').map(|x| x.parse().unwrap()).collect()).collect();
+    assert_eq!(rows.len(), 401);
+    for (k, row) in rows.iter().take(400).enumerate() {
+        for o in 0..4 {
+            assert!((row[o + 1] - d.outputs[k * 4 + o] as f64).abs() < 1e-4, "row {k}");
+        }
+    }
+    let moved = (0..4).all(|o| {
+        let v: Vec<f32> = d.outputs.iter().skip(o).step_by(4).copied().collect();
+        v.iter().cloned().fold(f32::MIN, f32::max) - v.iter().cloned().fold(f32::MAX, f32::min) > 0.5
+    });
+    assert!(moved, "every FCM output responds to the stimulus");
+    let o = celegans(&["simulate", "--scenario", "nope", "--out", out.join("x.h5").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!out.join("x.h5").exists());
+}
