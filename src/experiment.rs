@@ -341,7 +341,7 @@ fn experiment1(plan: &Plan) -> anyhow::Result<Section> {
     let dir = plan.folder(1)?;
     let src = plan.dataset("fcm", 0.5)?;
     let data = &src.d;
-    let splits = Splits::new(&data, &[])?;
+    let splits = Splits::new(data, &[])?;
     let mut header: Vec<&str> = STANDARD.to_vec();
     let outs: Vec<String> = splits.output_names.iter().map(|o| format!("test {o}")).collect();
     header.extend(outs.iter().map(|s| s.as_str()));
@@ -364,7 +364,7 @@ fn experiment1(plan: &Plan) -> anyhow::Result<Section> {
         }
     }
     if let Some(t) = &gru8 {
-        figs.extend(traces(&dir, "trace_gru-8", t, &data, &splits)?);
+        figs.extend(traces(&dir, "trace_gru-8", t, data, &splits)?);
     }
     Ok(Section {
         title: "Experiment 1: RNN, LSTM and GRU (paper Table 1, Figs. 5-6)".into(),
@@ -382,7 +382,7 @@ fn experiment2(plan: &Plan) -> anyhow::Result<Section> {
     let dir = plan.folder(2)?;
     let src = plan.dataset("fcm", 0.5)?;
     let data = &src.d;
-    let splits = Splits::new(&data, &[])?;
+    let splits = Splits::new(data, &[])?;
     let mut header = STANDARD.to_vec();
     header.push("paper test (their data)");
     let mut table = Table::new(&header);
@@ -422,7 +422,7 @@ fn experiment3(plan: &Plan) -> anyhow::Result<Section> {
     for dt in [0.5, 0.1] {
         let src = plan.dataset("fcm", dt)?;
     let data = &src.d;
-        let splits = Splits::new(&data, &[])?;
+        let splits = Splits::new(data, &[])?;
         for hidden in [4, 8] {
             let label = name(Cell::Gru, hidden);
             let t = plan.train(&src, &[], &splits, Cell::Gru, hidden, &format!("{label} dt {dt}"))?;
@@ -432,7 +432,7 @@ fn experiment3(plan: &Plan) -> anyhow::Result<Section> {
             table.rows.push(row);
             if hidden == 8 {
                 let prefix = format!("trace_gru-8_dt{dt}");
-                figs.extend(traces(&dir, &prefix, &t, &data, &splits)?.into_iter().take(1));
+                figs.extend(traces(&dir, &prefix, &t, data, &splits)?.into_iter().take(1));
             }
         }
     }
@@ -462,14 +462,14 @@ fn experiment4(plan: &Plan) -> anyhow::Result<Section> {
     for cell in [Cell::Lstm, Cell::Gru] {
         for hidden in [8, 16, 32] {
             for (what, drop) in &variants {
-                let splits = Splits::new(&data, drop)?;
+                let splits = Splits::new(data, drop)?;
                 let label = name(cell, hidden);
                 let t = plan.train(&src, drop, &splits, cell, hidden, &format!("{label} {what}"))?;
                 let mut row = vec![label.clone() + t.dagger(), what.to_string(), t.arch.parameters().to_string(), t.rmse(|e| &e.test)];
                 row.extend((0..data.output_names.len()).map(|o| sci(t.test_output(o))));
                 table.rows.push(row);
                 if cell == Cell::Gru && hidden == 8 && drop.is_empty() {
-                    figs.extend(saliency_figures(&dir, &t, &data, &splits)?);
+                    figs.extend(saliency_figures(&dir, &t, data, &splits)?);
                 }
             }
         }
@@ -515,7 +515,7 @@ fn experiment5(plan: &Plan) -> anyhow::Result<Section> {
     let dir = plan.folder(5)?;
     let src = plan.dataset("fcm+nictation", 0.5)?;
     let data = &src.d;
-    let splits = Splits::new(&data, &[])?;
+    let splits = Splits::new(data, &[])?;
     let fcm16 = Scenario::builtin("fcm16").expect("built in").outputs;
     let (fcm, nict): (Vec<usize>, Vec<usize>) = (0..data.output_names.len()).partition(|&o| fcm16.contains(&data.output_names[o]));
     let mut header = STANDARD.to_vec();
