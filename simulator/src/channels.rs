@@ -172,6 +172,9 @@ struct LemsGate {
     current_plan: Plan,
     state_plan: Plan,
     stateless: bool,
+    /// Whether the current plan reads v, caConc and the temperature (a stateless gate
+    /// gathers only those before each evaluation).
+    current_reads: [bool; 3],
 }
 
 /// One gate of a channel type across all its instances.
@@ -353,7 +356,8 @@ impl ChannelArrays {
             }
             if let Some(l) = &mut g.lems {
                 if l.stateless {
-                    l.set_inputs(&self.node, v, ca, temperature);
+                    let which = l.current_reads;
+                    l.set_some_inputs(&self.node, v, ca, temperature, which);
                     l.kernel.evaluate(&mut l.columns, &l.current_plan);
                 }
                 let out = &l.columns.data[l.output];
@@ -473,15 +477,22 @@ fn multiply_powers(open: &mut [f64], q: &[f64], instances: i32) {
 
 impl LemsGate {
     fn set_inputs(&mut self, nodes: &[usize], v: &[f64], ca: &[f64], temperature: f64) {
-        for (x, &n) in self.columns.data[self.v].iter_mut().zip(nodes) {
-            *x = v[n];
+        self.set_some_inputs(nodes, v, ca, temperature, [true; 3]);
+    }
+
+    /// Gathers the inputs marked in `which` (v, caConc, temperature).
+    fn set_some_inputs(&mut self, nodes: &[usize], v: &[f64], ca: &[f64], temperature: f64, which: [bool; 3]) {
+        if which[0] {
+            for (x, &n) in self.columns.data[self.v].iter_mut().zip(nodes) {
+                *x = v[n];
+            }
         }
-        if let Some(c) = self.ca_conc {
+        if let Some(c) = self.ca_conc.filter(|_| which[1]) {
             for (x, &n) in self.columns.data[c].iter_mut().zip(nodes) {
                 *x = ca[n];
             }
         }
-        if let Some(t) = self.temperature {
+        if let Some(t) = self.temperature.filter(|_| which[2]) {
             self.columns.data[t].iter_mut().for_each(|x| *x = temperature);
         }
     }
@@ -496,7 +507,10 @@ fn lems_gate(registry: &TypeRegistry, type_name: &str, channel: &str, gate: &Gat
     let stateless = kernel.state_names().is_empty();
     let current_plan = kernel.plan_for(&[output]);
     let state_plan = kernel.state_plan();
+    let reads = |slot: Option<usize>| slot.is_some_and(|k| kernel.reads(&current_plan, None, k));
+    let current_reads = [reads(kernel.slot("v")), reads(kernel.slot("caConc")), reads(kernel.slot("temperature"))];
     Ok(LemsGate {
+        current_reads,
         columns: kernel.columns(),
         v: kernel.slot("v").unwrap(),
         ca_conc: kernel.slot("caConc"),
