@@ -113,7 +113,6 @@ impl TreeSolver {
     /// Solves (diag + L_axial + L_gap) x = rhs, where `diag` holds only the membrane
     /// terms.
     pub fn solve(&mut self, diag: &[f64], rhs: &[f64], x: &mut [f64], time: f64) -> Result<SolveStats, Error> {
-        let n = self.parent.len();
         let whole_system = !self.gaps.is_empty() && self.reduced.is_none();
         if whole_system {
             self.membrane.copy_from_slice(diag);
@@ -122,21 +121,7 @@ impl TreeSolver {
             *d = m + a + g;
         }
         self.b.copy_from_slice(rhs);
-        // Factor the trees and eliminate the right-hand side in one pass, leaves first:
-        // each node folds into its parent. g/d and 1/d are kept so that solves only
-        // multiply.
-        for i in (0..n).rev() {
-            let inv = 1.0 / self.d[i];
-            self.inv_d[i] = inv;
-            let p = self.parent[i];
-            if p != NO_PARENT {
-                let g = self.axial[i];
-                let ratio = g * inv;
-                self.ratio[i] = ratio;
-                self.d[p] -= g * ratio;
-                self.b[p] += ratio * self.b[i];
-            }
-        }
+        self.eliminate::<false>(&[]);
         if self.gaps.is_empty() {
             self.back_substitute(x);
             return Ok(SolveStats::default());
@@ -181,26 +166,37 @@ impl TreeSolver {
             *b = i;
         }
         self.add_gap_currents(v);
+        self.eliminate::<true>(v);
+        if self.gaps.is_empty() {
+            self.back_substitute(x);
+            return Ok(SolveStats::default());
+        }
+        self.solve_reduced(x, time)
+    }
+
+    /// Factors the trees and eliminates the right-hand side in one pass, leaves first:
+    /// each node folds into its parent; g/d and 1/d are kept so that solves only multiply.
+    /// With `FLOWS`, each node's axial current at voltages `v` (`b −= L_axial v`) is added
+    /// to `b` just before the node is folded (its children are done by then).
+    #[inline(always)]
+    fn eliminate<const FLOWS: bool>(&mut self, v: &[f64]) {
         for i in (0..self.parent.len()).rev() {
             let inv = 1.0 / self.d[i];
             self.inv_d[i] = inv;
             let p = self.parent[i];
             if p != NO_PARENT {
                 let g = self.axial[i];
-                let flow = g * (v[p] - v[i]);
-                self.b[i] += flow;
-                self.b[p] -= flow;
+                if FLOWS {
+                    let flow = g * (v[p] - v[i]);
+                    self.b[i] += flow;
+                    self.b[p] -= flow;
+                }
                 let ratio = g * inv;
                 self.ratio[i] = ratio;
                 self.d[p] -= g * ratio;
                 self.b[p] += ratio * self.b[i];
             }
         }
-        if self.gaps.is_empty() {
-            self.back_substitute(x);
-            return Ok(SolveStats::default());
-        }
-        self.solve_reduced(x, time)
     }
 
     /// `b += −L_gap v`: the junction currents into each node at voltages `v`.
