@@ -46,6 +46,9 @@ struct Plan {
     /// Sequences per behaviour.
     count: usize,
     out: PathBuf,
+    /// Training time [s] (sum of the runs' wall times) of every distinct model trained or
+    /// reused, by its key in OUT/runs.
+    trained: std::cell::RefCell<std::collections::BTreeMap<String, f64>>,
 }
 
 /// One section of the report.
@@ -192,7 +195,7 @@ impl Plan {
         let settings = self.settings(cell, hidden);
         let arch = train::architecture(&settings, splits);
         let key = format!("{}_{}-{hidden}{}{}", data.stem, cell.layer(), if dropped.is_empty() { "" } else { "_no-" }, dropped.join("-"));
-        let dir = self.out.join("runs").join(key);
+        let dir = self.out.join("runs").join(&key);
         // Run k depends on the seed and settings, not on how many runs are asked for.
         let request = serde_json::json!({
             "settings": Settings { runs: 0, ..settings.clone() },
@@ -222,6 +225,7 @@ impl Plan {
         let mut runs = done;
         runs.extend(trained);
         let diverged = runs.iter().filter(|r| r.diverged_at.is_some()).count();
+        self.trained.borrow_mut().insert(key, runs.iter().map(|r| r.seconds).sum());
         let t = Trained {
             label: if diverged > 0 { format!("{label} (†{diverged})") } else { label.to_string() },
             arch,
@@ -455,7 +459,7 @@ fn experiment4(plan: &Plan) -> anyhow::Result<Section> {
         ("no PLM", vec!["PLML".into(), "PLMR".into()]),
     ];
     let outs: Vec<String> = data.output_names.iter().map(|o| format!("test {o}")).collect();
-    let mut header = vec!["model", "inputs", "params", "test RMSE"];
+    let mut header = vec!["model", "inputs", "params", "training [s]", "ms/epoch", "test RMSE"];
     header.extend(outs.iter().map(|s| s.as_str()));
     let mut table = Table::new(&header);
     let mut figs = Vec::new();
@@ -465,7 +469,14 @@ fn experiment4(plan: &Plan) -> anyhow::Result<Section> {
                 let splits = Splits::new(data, drop)?;
                 let label = name(cell, hidden);
                 let t = plan.train(&src, drop, &splits, cell, hidden, &format!("{label} {what}"))?;
-                let mut row = vec![label.clone() + t.dagger(), what.to_string(), t.arch.parameters().to_string(), t.rmse(|e| &e.test)];
+                let mut row = vec![
+                    label.clone() + t.dagger(),
+                    what.to_string(),
+                    t.arch.parameters().to_string(),
+                    format!("{:.1}", t.seconds),
+                    format!("{:.1}", t.seconds_per_epoch() * 1e3),
+                    t.rmse(|e| &e.test),
+                ];
                 row.extend((0..data.output_names.len()).map(|o| sci(t.test_output(o))));
                 table.rows.push(row);
                 if cell == Cell::Gru && hidden == 8 && drop.is_empty() {
@@ -583,6 +594,7 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
         duration: if a.quick { 200.0 } else { 500.0 },
         count: if a.quick { 12 } else { 40 },
         out: a.out.clone(),
+        trained: Default::default(),
     };
     if plan.runs == 0 || plan.epochs == 0 {
         bail!("--runs and --epochs must be at least 1");
@@ -609,7 +621,7 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
         sections.push((k, section));
     }
     let mut report = format!(
-        "# Experiments\n\n`celegans experiment {}{}`: {} runs x {} epochs per model, {} sequences per behaviour x {} ms; celegans {}, {} (UTC), {:.0} s.\n\nA model's runs train side by side ({} threads); \"training [s]\" is the sum of its runs' wall times. Runs finished earlier (in OUT/runs, by an earlier experiment or an interrupted invocation) are reused.\n\n",
+        "# Experiments\n\n`celegans experiment {}{}`: {} runs x {} epochs per model, {} sequences per behaviour x {} ms; celegans {}, {} (UTC).\n\nTraining: {} distinct models, {:.2} h in total (the sum of their runs' wall times; a model's runs train side by side on {} threads, so the wall time is about half). \"training [s]\" is the sum of a model's runs' wall times. Runs finished earlier (in OUT/runs, by an earlier experiment or an interrupted invocation) are reused: this invocation took {:.0} s.\n\n",
         a.which,
         if a.quick { " --quick" } else { "" },
         plan.runs,
@@ -618,8 +630,10 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
         plan.duration,
         env!("CARGO_PKG_VERSION"),
         today(),
-        start.elapsed().as_secs_f64(),
-        rayon::current_num_threads()
+        plan.trained.borrow().len(),
+        plan.trained.borrow().values().sum::<f64>() / 3600.0,
+        rayon::current_num_threads(),
+        start.elapsed().as_secs_f64()
     );
     for (k, s) in &sections {
         let _ = writeln!(report, "## {}\n", s.title);
