@@ -212,12 +212,14 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
             let waveforms = (0..neurons.len())
                 .map(|c| Waveform::Sampled { dt, values: rows.iter().map(|r| r[c] * 1e-3).collect() })
                 .collect();
-            Stimulus { neurons, waveforms, spec: serde_json::to_value(f).expect("serializable") }
+            let mut spec = serde_json::to_value(f).expect("serializable");
+            spec["family"] = "stimulus file".into();
+            Stimulus { neurons, waveforms, spec }
         }
         None => {
             let neurons = if args.stimulate.is_empty() { scenario.as_ref().map(|s| s.inputs()).unwrap_or_default() } else { args.stimulate.clone() };
             let pulse = Waveform::Pulse { delay: args.delay, duration: args.width, amplitude: args.amplitude_pa * 1e-3 };
-            let spec = serde_json::json!({"pulse": {"delay_ms": args.delay, "width_ms": args.width, "amplitude_pA": args.amplitude_pa}, "neurons": neurons});
+            let spec = serde_json::json!({"family": "step", "pulse": {"delay_ms": args.delay, "width_ms": args.width, "amplitude_pA": args.amplitude_pa}, "neurons": neurons});
             Stimulus { waveforms: vec![pulse; neurons.len()], neurons, spec }
         }
     };
