@@ -59,18 +59,18 @@ pub fn model_sha256(model: &neuroml::Model, bundled_model: bool) -> anyhow::Resu
     Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// The scenario `--scenario NAME` names: a built-in one, or a `.toml` file.
+pub fn scenario(name: &str) -> anyhow::Result<Scenario> {
+    if name.ends_with(".toml") {
+        return Ok(Scenario::from_toml(Path::new(name))?);
+    }
+    Scenario::builtin(name).with_context(|| {
+        format!("--scenario: unknown scenario '{name}' (one of {}, or a .toml file)", Scenario::BUILTIN.join(", "))
+    })
+}
+
 pub fn generate(a: GenerateArgs) -> anyhow::Result<()> {
-    let scenario = if a.scenario.ends_with(".toml") {
-        Scenario::from_toml(Path::new(&a.scenario))?
-    } else {
-        Scenario::builtin(&a.scenario).with_context(|| {
-            format!(
-                "--scenario: unknown scenario '{}' (one of {}, or a .toml file)",
-                a.scenario,
-                Scenario::BUILTIN.join(", ")
-            )
-        })?
-    };
+    let scenario = scenario(&a.scenario)?;
     if a.split.is_some() && a.shard.is_some() {
         bail!("--split applies to a whole dataset: give it to `dataset merge` instead of each shard");
     }

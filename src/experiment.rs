@@ -225,12 +225,13 @@ impl Plan {
         let mut runs = done;
         runs.extend(trained);
         let diverged = runs.iter().filter(|r| r.diverged_at.is_some()).count();
-        self.trained.borrow_mut().insert(key, runs.iter().map(|r| r.seconds).sum());
+        let seconds = runs.iter().map(|r| r.seconds).sum();
+        self.trained.borrow_mut().insert(key, seconds);
         let t = Trained {
             label: if diverged > 0 { format!("{label} (†{diverged})") } else { label.to_string() },
             arch,
             scaling,
-            seconds: runs.iter().map(|r| r.seconds).sum(),
+            seconds,
             runs,
             epochs: self.epochs,
         };

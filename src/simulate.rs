@@ -177,13 +177,7 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
     if ext != "csv" && ext != "h5" {
         bail!("--out {}: the output file must end in .h5 (HDF5, the dataset layout) or .csv", args.out.display());
     }
-    let scenario = match &args.scenario {
-        None => None,
-        Some(s) if s.ends_with(".toml") => Some(datasets::Scenario::from_toml(Path::new(s))?),
-        Some(s) => Some(datasets::Scenario::builtin(s).with_context(|| {
-            format!("--scenario: unknown scenario '{s}' (one of {}, or a .toml file)", datasets::Scenario::BUILTIN.join(", "))
-        })?),
-    };
+    let scenario = args.scenario.as_deref().map(crate::dataset::scenario).transpose()?;
     let file = args.stimulus.as_deref().map(datasets::StimulusFile::read).transpose()?;
     let dt = check_positive("dt", numerics.dt.or(file.as_ref().and_then(|f| f.dt)).unwrap_or(0.1))?;
     // A stimulus file says how long it lasts.
@@ -208,7 +202,7 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
                     neurons.push(i.neuron.clone());
                 }
             }
-            let rows = f.sample(&neurons, dt).map_err(|n| anyhow!("{}: unknown input {n}", args.out.display()))?;
+            let rows = f.sample(&neurons, dt).expect("every input is among the file's own neurons");
             let waveforms = (0..neurons.len())
                 .map(|c| Waveform::Sampled { dt, values: rows.iter().map(|r| r[c] * 1e-3).collect() })
                 .collect();

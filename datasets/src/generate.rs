@@ -260,9 +260,9 @@ fn request(g: &Generation) -> serde_json::Value {
 }
 
 /// One finished sequence's traces in a checkpoint folder: little-endian f64 rows.
-fn save_traces(dir: &Path, index: usize, t: &Traces) -> Result<()> {
+fn save_traces(dir: &Path, index: usize, parts: [&Rows; 3]) -> Result<()> {
     let mut bytes = Vec::new();
-    for part in [&t.0, &t.1, &t.2] {
+    for part in parts {
         let cols = part.first().map_or(0, |r| r.len());
         bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
         bytes.extend_from_slice(&(cols as u64).to_le_bytes());
@@ -327,14 +327,14 @@ pub fn generate_resumable(
         }
     }
     let results = std::sync::Mutex::new(results);
-    let finished = |t: &Todo, r: Result<Recorded>| {
+    let finished = |slot: usize, r: Result<Recorded>| {
         let r = r.and_then(|rec| {
             if let Some(dir) = checkpoint {
-                save_traces(dir, indices[t.slot], &(rec.inputs.clone(), rec.outputs.clone(), rec.voltages.clone()))?;
+                save_traces(dir, indices[slot], [&rec.inputs, &rec.outputs, &rec.voltages])?;
             }
             Ok(rec)
         });
-        results.lock().expect("no panics while holding the lock")[t.slot] = Some(r);
+        results.lock().expect("no panics while holding the lock")[slot] = Some(r);
         report();
     };
     run_from_onsets(&prepared, todo, &finished)?;
@@ -365,14 +365,14 @@ fn onset(inputs: &[Vec<f64>]) -> usize {
 /// trajectory once, and each sequence starts from the baseline's state at its onset row
 /// (a copy; the results are bit-identical to simulating it from t = 0). The baseline runs on
 /// one thread and hands sequences to the others as it reaches their onsets.
-fn run_from_onsets(prepared: &Prepared, mut todo: Vec<Todo>, finished: &(dyn Fn(&Todo, Result<Recorded>) + Sync)) -> Result<()> {
+fn run_from_onsets(prepared: &Prepared, mut todo: Vec<Todo>, finished: &(dyn Fn(usize, Result<Recorded>) + Sync)) -> Result<()> {
     todo.sort_by_key(|t| t.onset);
     let probes = prepared.all_probes_in_order();
     let mut baseline_error = None;
     rayon::scope(|scope| {
         let mut sim = prepared.settled.clone();
         let mut baseline: Vec<Vec<f64>> = vec![Vec::new(); probes.len()];
-        let mut next = todo.iter().peekable();
+        let mut next = todo.into_iter().peekable();
         for k in 0..prepared.steps {
             for (series, p) in baseline.iter_mut().zip(&probes) {
                 series.push(sim.read(p));
@@ -385,9 +385,9 @@ fn run_from_onsets(prepared: &Prepared, mut todo: Vec<Todo>, finished: &(dyn Fn(
                         let (mut o, mut v) = before;
                         o.extend(outputs);
                         v.extend(voltages);
-                        Recorded { spec: t.spec.clone(), inputs: t.inputs.clone(), outputs: o, voltages: v }
+                        Recorded { spec: t.spec, inputs: t.inputs, outputs: o, voltages: v }
                     });
-                    finished(t, r);
+                    finished(t.slot, r);
                 });
             }
             if next.peek().is_none() {

@@ -209,7 +209,6 @@ impl LemsSynapses {
             currents_read_peer,
             kernel,
         })
-
     }
 
     /// Adds an instance of `component` on `node` with `peer`, scaled by `weight`.
@@ -221,16 +220,18 @@ impl LemsSynapses {
         Ok(())
     }
 
-    fn set_inputs(&mut self, v: &[f64], temperature: f64) {
+    /// Gathers v and the temperature, and the peers' voltages when `peer`.
+    fn set_inputs(&mut self, v: &[f64], temperature: f64, peer: bool) {
         for (x, &n) in self.columns.data[self.v].iter_mut().zip(&self.node) {
             *x = v[n];
         }
-        set_peer_inputs(&mut self.columns, &self.peer, self.vpeer, self.temperature, v, temperature);
+        let vpeer = self.vpeer.filter(|_| peer);
+        set_peer_inputs(&mut self.columns, &self.peer, vpeer, self.temperature, v, temperature);
     }
 
     /// States from `OnStart` (0 otherwise).
     pub fn initialise(&mut self, v: &[f64], temperature: f64) {
-        self.set_inputs(v, temperature);
+        self.set_inputs(v, temperature, true);
         self.kernel.initialise(&mut self.columns);
         self.shared = SharedStates::new(&self.kernel, &self.columns, &self.peer, self.vpeer, self.temperature);
     }
@@ -241,15 +242,8 @@ impl LemsSynapses {
         let n = self.node.len();
         self.current.resize(n, 0.0);
         self.slope.resize(n, 0.0);
-        if self.currents_read_peer {
-            self.set_inputs(v, temperature);
-        } else {
-            // c302's synapse currents read v, the states and parameters only.
-            for (x, &n) in self.columns.data[self.v].iter_mut().zip(&self.node) {
-                *x = v[n];
-            }
-            set_peer_inputs(&mut self.columns, &[], None, self.temperature, v, temperature);
-        }
+        // c302's synapse currents read v, the states and parameters, not the peer.
+        self.set_inputs(v, temperature, self.currents_read_peer);
         self.kernel.evaluate(&mut self.columns, &self.current_plan);
         self.current.copy_from_slice(&self.columns.data[self.i]);
         if let Some(di_dv) = &self.di_dv {
@@ -275,7 +269,7 @@ impl LemsSynapses {
     /// Advances the states by dt with the new voltages.
     pub fn advance(&mut self, v: &[f64], temperature: f64, dt: f64) {
         let Some(shared) = &mut self.shared else {
-            self.set_inputs(v, temperature);
+            self.set_inputs(v, temperature, true);
             self.kernel.advance(&mut self.columns, &self.state_plan, dt);
             return;
         };
