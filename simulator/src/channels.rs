@@ -186,8 +186,6 @@ struct GateArrays {
     rate_scale: f64,
     /// Gate state per instance.
     q: Vec<f64>,
-    /// e^{−dt/τ} when τ does not depend on v.
-    fixed_decay: Option<f64>,
 }
 
 /// Every instance of one ion channel type.
@@ -265,7 +263,6 @@ impl ChannelArrays {
                 lems,
                 rate_scale: q10_scale(&g.q10, temperature),
                 q: Vec::new(),
-                fixed_decay: None,
             });
         }
         Ok(ChannelArrays {
@@ -426,16 +423,14 @@ impl ChannelArrays {
                 continue;
             }
             let scale = g.rate_scale;
+            // e^{−dt/τ} once for the gate when τ does not depend on v.
             let fixed = match form {
                 Form::TauInf { tau, .. } if tau.is_constant() => Some((-dt * scale / tau.at(0.0)).exp()),
                 Form::Rates { tau: Some(tau), .. } if tau.is_constant() => Some((-dt * scale / tau.at(0.0)).exp()),
                 _ => None,
             };
-            if fixed.is_some() && g.fixed_decay.is_none() {
-                g.fixed_decay = fixed;
-            }
             let [inf, tau, work] = &mut self.work;
-            match g.fixed_decay {
+            match fixed {
                 Some(d) => {
                     form.inf_slice(&self.local_v, inf, work);
                     for (q, &inf) in g.q.iter_mut().zip(inf.iter()) {
@@ -450,13 +445,6 @@ impl ChannelArrays {
                     }
                 }
             }
-        }
-    }
-
-    /// Forgets cached step-size-dependent factors (after dt changes).
-    pub fn reset_cache(&mut self) {
-        for g in &mut self.gates {
-            g.fixed_decay = None;
         }
     }
 }
