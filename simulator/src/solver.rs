@@ -313,10 +313,16 @@ struct Couplings {
 impl Couplings {
     /// From pairs (a[j], b[j]) with conductance g[j], over `n` rows.
     fn new(n: usize, a: &[usize], b: &[usize], g: &[f64]) -> Couplings {
+        // Junctions joining the same two nodes (c302 lists each pair in both directions)
+        // become one entry with their summed conductance.
         let mut rows: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
+        let mut add = |row: usize, col: usize, g: f64| match rows[row].iter_mut().find(|(c, _)| *c == col) {
+            Some(entry) => entry.1 += g,
+            None => rows[row].push((col, g)),
+        };
         for ((&a, &b), &g) in a.iter().zip(b).zip(g) {
-            rows[a].push((b, g));
-            rows[b].push((a, g));
+            add(a, b, g);
+            add(b, a, g);
         }
         let mut c = Couplings { start: vec![0], col: Vec::new(), g: Vec::new(), nonempty: Vec::new() };
         for (k, row) in rows.iter().enumerate() {
