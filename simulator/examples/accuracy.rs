@@ -49,7 +49,12 @@ fn report(label: &str, names: &[String], reference: &[Vec<f64>], other: &[Vec<f6
         (1..names.len()).map(|k| (difference(reference, other, k..k + 1, (0.0, 500.0)).0, names[k].as_str())).collect();
     per.sort_by(|x, y| y.0.total_cmp(&x.0));
     let worst: Vec<String> = per[..8].iter().map(|(e, n)| format!("{n} {e:.3}")).collect();
-    println!("{:>24}  largest: {}", "", worst.join(", "));
+    let mut maxima: Vec<f64> = (1..names.len())
+        .map(|k| reference.iter().zip(other).fold(0.0f64, |m, (r, o)| m.max((o[k] - r[k]).abs())))
+        .collect();
+    maxima.sort_by(f64::total_cmp);
+    println!("{:>24}  per-cell maximum: median {:.3}, largest {:.3}", "", maxima[maxima.len() / 2], maxima[maxima.len() - 1]);
+    println!("{:>24}  largest RMS: {}", "", worst.join(", "));
 }
 
 fn main() {
