@@ -58,6 +58,9 @@ pub struct TreeSolver {
     root_d: Vec<f64>,
     root_b: Vec<f64>,
     root_x: Vec<f64>,
+    /// Diagonal and right-hand side of [`Self::solve_step`] when it falls back to
+    /// [`Self::solve`].
+    step_system: [Vec<f64>; 2],
 }
 
 impl TreeSolver {
@@ -107,6 +110,7 @@ impl TreeSolver {
             root_d: Vec::new(),
             root_b: Vec::new(),
             root_x: Vec::new(),
+            step_system: Default::default(),
         }
     }
 
@@ -150,10 +154,16 @@ impl TreeSolver {
         time: f64,
     ) -> Result<SolveStats, Error> {
         if !self.gaps.is_empty() && self.reduced.is_none() {
-            let diag: Vec<f64> = capacitance.iter().zip(conductance).map(|(&c, &g)| c / h + g).collect();
-            let mut rhs = inward.to_vec();
+            // Buffers kept between steps: solve() needs diag and rhs apart from its own.
+            let [mut diag, mut rhs] = std::mem::take(&mut self.step_system);
+            diag.clear();
+            diag.extend(capacitance.iter().zip(conductance).map(|(&c, &g)| c / h + g));
+            rhs.clear();
+            rhs.extend_from_slice(inward);
             self.add_coupling_currents(v, &mut rhs);
-            return self.solve(&diag, &rhs, x, time);
+            let result = self.solve(&diag, &rhs, x, time);
+            self.step_system = [diag, rhs];
+            return result;
         }
         for (((d, b), (&c, &g)), ((&i, &a), &j)) in self
             .d
