@@ -6,19 +6,17 @@
 
 #[path = "../../tools/neuron_bench.rs"]
 mod neuron_bench;
+#[path = "../tests/common/reference.rs"]
+mod reference;
 
 use std::path::Path;
 use std::time::Instant;
 
-use simulator::inputs::Waveform;
 use simulator::{build, Discretization, Method, Options};
 
 fn stimulated(model: &neuroml::Model, options: &Options) -> simulator::Simulation {
     let mut sim = build(model, options).unwrap();
-    for cell in ["PLML", "PLMR", "AVBL", "AVBR"] {
-        let pulse = Waveform::Pulse { delay: 100.0, duration: 300.0, amplitude: 0.015 };
-        sim.add_input(cell, 0, 0.5, 1.0, pulse).unwrap();
-    }
+    reference::stimulate(&mut sim);
     sim
 }
 

@@ -7,19 +7,12 @@
 //! ours, the cells with the largest difference, and with CELL (e.g. `AVBR/v`) that cell's
 //! three traces every 5 ms.
 
+#[path = "../tests/common/reference.rs"]
+mod reference;
+
 use std::path::Path;
 
-use simulator::inputs::Waveform;
 use simulator::{build, Method, Options};
-
-/// Rows of (time, value per column) and the header.
-fn read_table(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
-    let names = lines.next().unwrap().split_whitespace().map(String::from).collect();
-    let rows = lines.map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect()).collect();
-    (names, rows)
-}
 
 const WINDOWS: [(f64, f64); 7] =
     [(0.0, 5.0), (5.0, 20.0), (20.0, 50.0), (50.0, 100.0), (100.0, 400.0), (400.0, 500.0), (0.0, 500.0)];
@@ -63,14 +56,12 @@ fn main() {
     let method = if args.iter().any(|a| a == "cn") { Method::CrankNicolson } else { Method::BackwardEuler };
     let cell = args.iter().skip(2).find(|a| a.contains('/'));
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("tests/reference/full_D1_PLM_AVB");
-    let (names, reference) = read_table(&dir.join("neuron-9.0.2_dt0.01.txt"));
-    let (_, coarse) = read_table(&dir.join("neuron-9.0.2_dt0.1.txt"));
+    let dir = reference::dir().join("full_D1_PLM_AVB");
+    let reference::Table { names, rows: converged } = reference::read_table(&dir.join("neuron-9.0.2_dt0.01.txt"));
+    let coarse = reference::read_table(&dir.join("neuron-9.0.2_dt0.1.txt")).rows;
     let model = neuroml::load(root.parent().unwrap().join("models/c302_D1/LEMS_c302_D1.xml")).unwrap();
     let mut sim = build(&model, &Options { dt, method, ..Options::default() }).unwrap();
-    for cell in ["PLML", "PLMR", "AVBL", "AVBR"] {
-        sim.add_input(cell, 0, 0.5, 1.0, Waveform::Pulse { delay: 100.0, duration: 300.0, amplitude: 0.015 }).unwrap();
-    }
+    reference::stimulate(&mut sim);
     let probes: Vec<_> = names[1..]
         .iter()
         .map(|n| {
@@ -82,13 +73,13 @@ fn main() {
     let ours: Vec<Vec<f64>> = (0..traces.time.len())
         .map(|i| std::iter::once(traces.time[i]).chain(traces.values.iter().map(|s| s[i])).collect())
         .collect();
-    report("NEURON dt 0.1", &names, &reference, &coarse);
-    report(&format!("ours {method:?} dt {dt}"), &names, &reference, &ours);
+    report("NEURON dt 0.1", &names, &converged, &coarse);
+    report(&format!("ours {method:?} dt {dt}"), &names, &converged, &ours);
     if let Some(cell) = cell {
         let k = names.iter().position(|n| n == cell).unwrap_or_else(|| panic!("no column {cell}"));
         println!("{:>6} {:>9} {:>9} {:>9}", "t", "NEURON.01", "NEURON.1", "ours");
-        for i in (0..reference.len()).step_by(5) {
-            println!("{:6.1} {:9.3} {:9.3} {:9.3}", reference[i][0], reference[i][k], coarse[i][k], ours[i][k]);
+        for i in (0..converged.len()).step_by(5) {
+            println!("{:6.1} {:9.3} {:9.3} {:9.3}", converged[i][0], converged[i][k], coarse[i][k], ours[i][k]);
         }
     }
 }

@@ -3,9 +3,11 @@
 //!
 //! `cargo run --release -p simulator --example full_model [DT] [cn] [per-segment]`
 
+#[path = "../tests/common/reference.rs"]
+mod reference;
+
 use std::path::Path;
 
-use simulator::inputs::Waveform;
 use simulator::{build, Method, Options};
 
 fn main() {
@@ -25,9 +27,7 @@ fn main() {
             },
             ..Options::default()
         }).unwrap();
-    for cell in ["PLML", "PLMR", "AVBL", "AVBR"] {
-        sim.add_input(cell, 0, 0.5, 1.0, Waveform::Pulse { delay: 100.0, duration: 300.0, amplitude: 0.015 }).unwrap();
-    }
+    reference::stimulate(&mut sim);
     let setup = t0.elapsed();
     let probe = sim.probe("AVBR/0/AVBR/v").unwrap();
     let t1 = std::time::Instant::now();

@@ -1,28 +1,13 @@
 //! Agreement with NEURON 9.0.2 on c302 D1 models (traces in `tests/reference/`, made by
 //! `tools/neuron_reference.py`; see `tests/reference/README.md`).
 
-use std::path::{Path, PathBuf};
+#[path = "common/reference.rs"]
+mod reference;
 
-use simulator::inputs::Waveform;
+use std::path::Path;
+
+use reference::{dir, read_table};
 use simulator::{build, Options};
-
-fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference")
-}
-
-/// A reference table: header names and rows (time_ms first).
-struct Table {
-    names: Vec<String>,
-    rows: Vec<Vec<f64>>,
-}
-
-fn read_table(path: &Path) -> Table {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
-    let names = lines.next().unwrap().split_whitespace().map(String::from).collect();
-    let rows = lines.map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect()).collect();
-    Table { names, rows }
-}
 
 /// Simulates the case's model at dt and compares every column with NEURON's at `neuron_dt`.
 /// Returns (column, RMS difference, max difference) per column.
@@ -106,18 +91,12 @@ fn graded_synapse_chain_matches_neuron() {
     assert!(column(&r, "AVL/v").1 < 0.4, "{r:?}");
 }
 
-fn pulse() -> Waveform {
-    Waveform::Pulse { delay: 100.0, duration: 300.0, amplitude: 0.015 }
-}
-
 /// The bundled model with the reference stimulus added.
 fn full_model_sim(dt: f64, method: simulator::Method) -> simulator::Simulation {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let model = neuroml::load(root.join("models/c302_D1/LEMS_c302_D1.xml")).unwrap();
     let mut sim = build(&model, &Options { dt, method, ..Options::default() }).unwrap();
-    for cell in ["PLML", "PLMR", "AVBL", "AVBR"] {
-        sim.add_input(cell, 0, 0.5, 1.0, pulse()).unwrap();
-    }
+    reference::stimulate(&mut sim);
     sim
 }
 
