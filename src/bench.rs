@@ -61,14 +61,29 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         Some(dir) => {
             let (m, w) = surrogate::store::load(dir)?;
             if m.architecture.inputs != 4 {
-                bail!("--model {}: the benchmark drives the 4 FCM inputs, the model has {}", dir.display(), m.architecture.inputs);
+                bail!(
+                    "--model {}: the benchmark drives the 4 FCM inputs, the model has {}",
+                    dir.display(),
+                    m.architecture.inputs
+                );
             }
-            let label = format!("{}-{}", m.architecture.cell.layer(), m.architecture.hidden).to_uppercase();
+            let label =
+                format!("{}-{}", m.architecture.cell.layer(), m.architecture.hidden).to_uppercase();
             (m.architecture, w, m.scaling, label)
         }
         None => {
-            let arch = Architecture { cell: Cell::Gru, hidden: 4, inputs: 4, outputs: 4 };
-            (arch, Weights::initial(&arch, 0), Scaling::identity(4, 4), "GRU-4".to_string())
+            let arch = Architecture {
+                cell: Cell::Gru,
+                hidden: 4,
+                inputs: 4,
+                outputs: 4,
+            };
+            (
+                arch,
+                Weights::initial(&arch, 0),
+                Scaling::identity(4, 4),
+                "GRU-4".to_string(),
+            )
         }
     };
     let model = crate::bundled::load_model(None)?;
@@ -84,15 +99,32 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         let (inputs, _, _) = prepared.simulate(0)?;
         let simulator = start.elapsed().as_secs_f64();
         let x: Vec<f32> = inputs.iter().flatten().map(|&v| v as f32).collect();
-        let batch_x: Vec<f32> =
-            (0..40).flat_map(|k| g.spec(k).sample(dt, steps).into_iter().flatten().map(|v| v as f32)).collect();
+        let batch_x: Vec<f32> = (0..40)
+            .flat_map(|k| {
+                g.spec(k)
+                    .sample(dt, steps)
+                    .into_iter()
+                    .flatten()
+                    .map(|v| v as f32)
+            })
+            .collect();
         let one = time(0.5, || {
-            std::hint::black_box(surrogate::train::predict(&arch, &weights, &scaling, &x, steps));
+            std::hint::black_box(surrogate::train::predict(
+                &arch, &weights, &scaling, &x, steps,
+            ));
         });
         let batch = time(0.5, || {
-            std::hint::black_box(surrogate::train::predict(&arch, &weights, &scaling, &batch_x, steps));
+            std::hint::black_box(surrogate::train::predict(
+                &arch, &weights, &scaling, &batch_x, steps,
+            ));
         }) / 40.0;
-        rows.push(Row { dt, steps, simulator, one, batch });
+        rows.push(Row {
+            dt,
+            steps,
+            simulator,
+            one,
+            batch,
+        });
     }
     let fine = &rows[1];
     if a.json {
@@ -109,8 +141,19 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         println!("{value}");
         return Ok(());
     }
-    println!("one FCM sequence of 500 ms, bundled c302 D1 (settled), simulator on one thread vs {label}");
-    println!("{:>7} {:>6} {:>14} {:>16} {:>10} {:>22} {:>10}", "dt [ms]", "steps", "simulator [s]", "surrogate [ms]", "ratio", "batch of 40 [ms/seq]", "ratio");
+    println!(
+        "one FCM sequence of 500 ms, bundled c302 D1 (settled), simulator on one thread vs {label}"
+    );
+    println!(
+        "{:>7} {:>6} {:>14} {:>16} {:>10} {:>22} {:>10}",
+        "dt [ms]",
+        "steps",
+        "simulator [s]",
+        "surrogate [ms]",
+        "ratio",
+        "batch of 40 [ms/seq]",
+        "ratio"
+    );
     for r in &rows {
         println!(
             "{:>7} {:>6} {:>14.3} {:>16.3} {:>9.0}x {:>22.3} {:>9.0}x",

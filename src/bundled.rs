@@ -16,12 +16,14 @@ pub fn lems_path() -> PathBuf {
     Path::new(ROOT).join("LEMS_c302_D1.xml")
 }
 
-
 /// Reads a bundled file by its virtual path.
 pub fn read(path: &Path) -> io::Result<String> {
-    let rel = path
-        .strip_prefix(ROOT)
-        .map_err(|_| io::Error::new(io::ErrorKind::NotFound, format!("{} is not a bundled file", path.display())))?;
+    let rel = path.strip_prefix(ROOT).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{} is not a bundled file", path.display()),
+        )
+    })?;
     let rel = rel.to_string_lossy().replace('\\', "/");
     files::FILES
         .iter()
@@ -44,6 +46,8 @@ mod tests {
     fn bundled_model_is_complete() {
         // LEMS file, network, cell_C.xml, custom_synapses.xml and 302 cells.
         assert_eq!(super::files::FILES.len(), 306);
-        assert!(super::read(&super::lems_path()).unwrap().contains("<Simulation"));
+        assert!(super::read(&super::lems_path())
+            .unwrap()
+            .contains("<Simulation"));
     }
 }

@@ -53,7 +53,11 @@ pub struct GenerateArgs {
 pub fn model_sha256(model: &neuroml::Model, bundled_model: bool) -> anyhow::Result<String> {
     let mut hash = Sha256::new();
     for f in &model.files {
-        let text = if bundled_model { bundled::read(f) } else { std::fs::read_to_string(f) };
+        let text = if bundled_model {
+            bundled::read(f)
+        } else {
+            std::fs::read_to_string(f)
+        };
         hash.update(text.with_context(|| format!("{}", f.display()))?.as_bytes());
     }
     Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
@@ -65,17 +69,25 @@ pub fn scenario(name: &str) -> anyhow::Result<Scenario> {
         return Ok(Scenario::from_toml(Path::new(name))?);
     }
     Scenario::builtin(name).with_context(|| {
-        format!("--scenario: unknown scenario '{name}' (one of {}, or a .toml file)", Scenario::BUILTIN.join(", "))
+        format!(
+            "--scenario: unknown scenario '{name}' (one of {}, or a .toml file)",
+            Scenario::BUILTIN.join(", ")
+        )
     })
 }
 
 pub fn generate(a: GenerateArgs) -> anyhow::Result<()> {
     let scenario = scenario(&a.scenario)?;
     if a.split.is_some() && a.shard.is_some() {
-        bail!("--split applies to a whole dataset: give it to `dataset merge` instead of each shard");
+        bail!(
+            "--split applies to a whole dataset: give it to `dataset merge` instead of each shard"
+        );
     }
     if a.out.extension().and_then(|e| e.to_str()) != Some("h5") {
-        bail!("--out {}: the dataset file must end in .h5", a.out.display());
+        bail!(
+            "--out {}: the dataset file must end in .h5",
+            a.out.display()
+        );
     }
     let mut g = Generation::new(scenario, a.dt);
     g.duration = a.duration;
@@ -100,32 +112,53 @@ pub fn generate(a: GenerateArgs) -> anyhow::Result<()> {
         g.seed
     );
     let bar = indicatif::ProgressBar::new(todo as u64).with_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} sequences, {elapsed} elapsed, ETA {eta}")
-            .expect("valid template"),
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} sequences, {elapsed} elapsed, ETA {eta}",
+        )
+        .expect("valid template"),
     );
     // Finished sequences are kept beside the output until the file is written, so that the
     // same command resumes an interrupted generation.
-    let name = a.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = a
+        .out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let checkpoint = a.out.with_file_name(format!(".{name}.sequences"));
-    let mut dataset = datasets::generate_resumable(&model, &g, Some(&checkpoint), &|done| bar.set_position(done as u64))?;
+    let mut dataset = datasets::generate_resumable(&model, &g, Some(&checkpoint), &|done| {
+        bar.set_position(done as u64)
+    })?;
     bar.finish_and_clear();
     if let Some(path) = &a.split {
         dataset.split = datasets::dat::SplitFile::read(path, dataset.sequences)?;
     }
     dataset.write(&a.out)?;
     let _ = std::fs::remove_dir_all(&checkpoint);
-    eprintln!("wrote {} ({} sequences) in {:.1} s", a.out.display(), dataset.sequences, t0.elapsed().as_secs_f64());
+    eprintln!(
+        "wrote {} ({} sequences) in {:.1} s",
+        a.out.display(),
+        dataset.sequences,
+        t0.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
 pub fn merge(shards: &[PathBuf], out: &Path, split: Option<&Path>) -> anyhow::Result<()> {
-    let parts = shards.iter().map(|p| Dataset::read(p)).collect::<Result<Vec<_>, _>>()?;
+    let parts = shards
+        .iter()
+        .map(|p| Dataset::read(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut merged = datasets::merge(&parts)?;
     if let Some(path) = split {
         merged.split = datasets::dat::SplitFile::read(path, merged.sequences)?;
     }
     merged.write(out)?;
-    eprintln!("wrote {} ({} sequences from {} shards)", out.display(), merged.sequences, parts.len());
+    eprintln!(
+        "wrote {} ({} sequences from {} shards)",
+        out.display(),
+        merged.sequences,
+        parts.len()
+    );
     Ok(())
 }
 
@@ -134,7 +167,11 @@ pub fn info(file: &Path, json: bool) -> anyhow::Result<()> {
     let count = |l: u8| d.split.iter().filter(|&&x| x == l).count();
     let mut families: Vec<(String, usize)> = Vec::new();
     for s in &d.stimuli {
-        let f = s.get("family").and_then(|f| f.as_str()).unwrap_or("?").to_string();
+        let f = s
+            .get("family")
+            .and_then(|f| f.as_str())
+            .unwrap_or("?")
+            .to_string();
         match families.iter_mut().find(|(n, _)| *n == f) {
             Some((_, c)) => *c += 1,
             None => families.push((f, 1)),
@@ -164,15 +201,48 @@ pub fn info(file: &Path, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     println!("{}", file.display());
-    println!("  scenario     {}  (seed {}, {})", d.scenario, d.seed, d.generator);
+    println!(
+        "  scenario     {}  (seed {}, {})",
+        d.scenario, d.seed, d.generator
+    );
     let last = d.time.last().copied().unwrap_or(0.0);
-    println!("  time         {} samples, dt {} ms, 0 .. {} ms", d.steps(), d.dt, (last * 1e6).round() / 1e6);
-    println!("  inputs       [{}, {}, {}] {}: {}", d.sequences, d.steps(), i, d.input_unit, d.input_names.join(" "));
-    println!("  outputs      [{}, {}, {}] {}: {}", d.sequences, d.steps(), o, d.output_unit, d.output_names.join(" "));
+    println!(
+        "  time         {} samples, dt {} ms, 0 .. {} ms",
+        d.steps(),
+        d.dt,
+        (last * 1e6).round() / 1e6
+    );
+    println!(
+        "  inputs       [{}, {}, {}] {}: {}",
+        d.sequences,
+        d.steps(),
+        i,
+        d.input_unit,
+        d.input_names.join(" ")
+    );
+    println!(
+        "  outputs      [{}, {}, {}] {}: {}",
+        d.sequences,
+        d.steps(),
+        o,
+        d.output_unit,
+        d.output_names.join(" ")
+    );
     if d.voltages.is_some() {
-        println!("  voltages     [{}, {}, {}] {}", d.sequences, d.steps(), d.cell_names.len(), d.output_unit);
+        println!(
+            "  voltages     [{}, {}, {}] {}",
+            d.sequences,
+            d.steps(),
+            d.cell_names.len(),
+            d.output_unit
+        );
     }
-    println!("  split        {} train / {} valid / {} test", count(0), count(1), count(2));
+    println!(
+        "  split        {} train / {} valid / {} test",
+        count(0),
+        count(1),
+        count(2)
+    );
     let fam: Vec<String> = families.iter().map(|(f, c)| format!("{f} {c}")).collect();
     println!("  stimuli      {}", fam.join(", "));
     if let Some((label, _)) = &d.shard {
@@ -209,7 +279,10 @@ pub struct ImportArgs {
 
 pub fn import_dat(a: ImportArgs) -> anyhow::Result<()> {
     if a.out.extension().and_then(|e| e.to_str()) != Some("h5") {
-        bail!("--out {}: the dataset file must end in .h5", a.out.display());
+        bail!(
+            "--out {}: the dataset file must end in .h5",
+            a.out.display()
+        );
     }
     let import = datasets::dat::Import {
         inputs: a.inputs,
@@ -246,16 +319,34 @@ pub fn export_dat(file: &Path, out: &Path) -> anyhow::Result<()> {
 /// Fig. 4), `DIR/seq_NN_inputs.png` and `DIR/seq_NN_outputs.png`.
 pub fn plot(file: &Path, out: &Path, sequences: &[usize]) -> anyhow::Result<()> {
     let d = Dataset::read(file)?;
-    let chosen: Vec<usize> = if sequences.is_empty() { (1..=d.sequences).collect() } else { sequences.to_vec() };
+    let chosen: Vec<usize> = if sequences.is_empty() {
+        (1..=d.sequences).collect()
+    } else {
+        sequences.to_vec()
+    };
     if let Some(&bad) = chosen.iter().find(|&&n| n == 0 || n > d.sequences) {
-        bail!("--sequences: {bad} is not a sequence of {} (1..={})", file.display(), d.sequences);
+        bail!(
+            "--sequences: {bad} is not a sequence of {} (1..={})",
+            file.display(),
+            d.sequences
+        );
     }
     std::fs::create_dir_all(out).with_context(|| format!("{}", out.display()))?;
     let t = d.steps();
-    let split_name = |k: usize| ["train", "valid", "test"].get(d.split[k] as usize).copied().unwrap_or("?");
+    let split_name = |k: usize| {
+        ["train", "valid", "test"]
+            .get(d.split[k] as usize)
+            .copied()
+            .unwrap_or("?")
+    };
     for &n in &chosen {
         let k = n - 1;
-        let family = d.stimuli.get(k).and_then(|s| s.get("family")).and_then(|f| f.as_str()).unwrap_or("");
+        let family = d
+            .stimuli
+            .get(k)
+            .and_then(|s| s.get("family"))
+            .and_then(|f| f.as_str())
+            .unwrap_or("");
         for (what, values, names, unit) in [
             ("inputs", &d.inputs, &d.input_names, &d.input_unit),
             ("outputs", &d.outputs, &d.output_names, &d.output_unit),
@@ -266,13 +357,24 @@ pub fn plot(file: &Path, out: &Path, sequences: &[usize]) -> anyhow::Result<()> 
                 .enumerate()
                 .map(|(i, name)| crate::figures::Series {
                     name: name.clone(),
-                    points: (0..t).map(|s| (d.time[s], values[(k * t + s) * c + i] as f64)).collect(),
+                    points: (0..t)
+                        .map(|s| (d.time[s], values[(k * t + s) * c + i] as f64))
+                        .collect(),
                     color: None,
                 })
                 .collect();
-            let title = format!("sequence {n} ({} split, {family} stimulus): {what}", split_name(k));
+            let title = format!(
+                "sequence {n} ({} split, {family} stimulus): {what}",
+                split_name(k)
+            );
             let path = out.join(format!("seq_{n:02}_{what}.png"));
-            crate::figures::line_chart(&path, &title, "time [ms]", &format!("{what} [{unit}]"), &series)?;
+            crate::figures::line_chart(
+                &path,
+                &title,
+                "time [ms]",
+                &format!("{what} [{unit}]"),
+                &series,
+            )?;
         }
     }
     eprintln!("wrote {} figures to {}", 2 * chosen.len(), out.display());

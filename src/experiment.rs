@@ -66,11 +66,18 @@ struct Table {
 
 impl Table {
     fn new(header: &[&str]) -> Self {
-        Table { header: header.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
+        Table {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     fn markdown(&self) -> String {
-        let mut s = format!("| {} |\n|{}\n", self.header.join(" | "), "---|".repeat(self.header.len()));
+        let mut s = format!(
+            "| {} |\n|{}\n",
+            self.header.join(" | "),
+            "---|".repeat(self.header.len())
+        );
         for r in &self.rows {
             let _ = writeln!(s, "| {} |", r.join(" | "));
         }
@@ -78,7 +85,13 @@ impl Table {
     }
 
     fn csv(&self) -> String {
-        let quote = |c: &String| if c.contains(',') { format!("\"{c}\"") } else { c.clone() };
+        let quote = |c: &String| {
+            if c.contains(',') {
+                format!("\"{c}\"")
+            } else {
+                c.clone()
+            }
+        };
         let mut s = self.header.iter().map(quote).collect::<Vec<_>>().join(",") + "\n";
         for r in &self.rows {
             s += &(r.iter().map(quote).collect::<Vec<_>>().join(",") + "\n");
@@ -124,7 +137,9 @@ impl Trained {
     }
 
     fn cell(&self, pick: impl Fn(&Run) -> Option<f64>) -> String {
-        self.stat(pick).map(|(m, s)| format!("{} ± {:.1e}", sci(m), s)).unwrap_or_else(|| "-".into())
+        self.stat(pick)
+            .map(|(m, s)| format!("{} ± {:.1e}", sci(m), s))
+            .unwrap_or_else(|| "-".into())
     }
 
     fn rmse(&self, split: impl Fn(&train::Errors) -> &SplitError + Copy) -> String {
@@ -133,7 +148,14 @@ impl Trained {
 
     /// Mean over runs of the test RMSE of output `o`.
     fn test_output(&self, o: usize) -> f64 {
-        train::mean_std(&self.runs.iter().map(|r| r.errors.test.per_output.get(o).copied().unwrap_or(f64::NAN)).collect::<Vec<_>>()).0
+        train::mean_std(
+            &self
+                .runs
+                .iter()
+                .map(|r| r.errors.test.per_output.get(o).copied().unwrap_or(f64::NAN))
+                .collect::<Vec<_>>(),
+        )
+        .0
     }
 
     /// Mean over runs of the test RMSE over a group of outputs.
@@ -142,7 +164,10 @@ impl Trained {
             .runs
             .iter()
             .map(|r| {
-                let sq: f64 = outputs.iter().map(|&o| r.errors.test.per_output[o].powi(2)).sum();
+                let sq: f64 = outputs
+                    .iter()
+                    .map(|&o| r.errors.test.per_output[o].powi(2))
+                    .sum();
                 (sq / outputs.len() as f64).sqrt()
             })
             .collect();
@@ -191,10 +216,24 @@ impl Plan {
     /// runs an earlier experiment or an interrupted invocation finished: each run is kept in
     /// OUT/runs/KEY/runs/NN.json as soon as it ends. Missing runs train side by side on
     /// the rayon pool; run k is the same whichever thread trains it.
-    fn train(&self, data: &Data, dropped: &[String], splits: &Splits, cell: Cell, hidden: usize, label: &str) -> anyhow::Result<Trained> {
+    fn train(
+        &self,
+        data: &Data,
+        dropped: &[String],
+        splits: &Splits,
+        cell: Cell,
+        hidden: usize,
+        label: &str,
+    ) -> anyhow::Result<Trained> {
         let settings = self.settings(cell, hidden);
         let arch = train::architecture(&settings, splits);
-        let key = format!("{}_{}-{hidden}{}{}", data.stem, cell.layer(), if dropped.is_empty() { "" } else { "_no-" }, dropped.join("-"));
+        let key = format!(
+            "{}_{}-{hidden}{}{}",
+            data.stem,
+            cell.layer(),
+            if dropped.is_empty() { "" } else { "_no-" },
+            dropped.join("-")
+        );
         let dir = self.out.join("runs").join(&key);
         // Run k depends on the seed and settings, not on how many runs are asked for.
         let request = serde_json::json!({
@@ -208,7 +247,10 @@ impl Plan {
         done.truncate(self.runs);
         let scaling = surrogate::Scaling::fit(settings.scale, &splits.train);
         let bar = indicatif::ProgressBar::new((self.runs * self.epochs) as u64).with_style(
-            indicatif::ProgressStyle::with_template("  {bar:30} {pos}/{len} epochs, ETA {eta}  {msg}").expect("template"),
+            indicatif::ProgressStyle::with_template(
+                "  {bar:30} {pos}/{len} epochs, ETA {eta}  {msg}",
+            )
+            .expect("template"),
         );
         bar.set_message(label.to_string());
         bar.set_position((done.len() * self.epochs) as u64);
@@ -216,7 +258,14 @@ impl Plan {
         let trained: Vec<Run> = missing
             .par_iter()
             .map(|&k| {
-                let run = train::train_run(&settings, splits, &scaling, settings.seed + k as u64, k, &mut Bar(bar.clone()))?;
+                let run = train::train_run(
+                    &settings,
+                    splits,
+                    &scaling,
+                    settings.seed + k as u64,
+                    k,
+                    &mut Bar(bar.clone()),
+                )?;
                 surrogate::store::record_run(&dir, k, &run)?;
                 Ok(run)
             })
@@ -228,7 +277,11 @@ impl Plan {
         let seconds = runs.iter().map(|r| r.seconds).sum();
         self.trained.borrow_mut().insert(key, seconds);
         let t = Trained {
-            label: if diverged > 0 { format!("{label} (†{diverged})") } else { label.to_string() },
+            label: if diverged > 0 {
+                format!("{label} (†{diverged})")
+            } else {
+                label.to_string()
+            },
             arch,
             scaling,
             seconds,
@@ -247,7 +300,8 @@ impl Plan {
 
     /// The scenario's dataset at `dt`, generated once and kept in OUT/data.
     fn dataset(&self, scenario: &str, dt: f64) -> anyhow::Result<Data> {
-        let sc = Scenario::builtin(scenario).with_context(|| format!("unknown scenario {scenario}"))?;
+        let sc =
+            Scenario::builtin(scenario).with_context(|| format!("unknown scenario {scenario}"))?;
         let mut g = Generation::new(sc, dt);
         g.duration = self.duration;
         g.count = self.count * g.scenario.behaviours.len().max(1);
@@ -256,15 +310,32 @@ impl Plan {
         let steps = g.steps()?;
         let dir = self.out.join("data");
         std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
-        let stem = format!("{}_{}ms{}", scenario, dt, if self.quick { "_quick" } else { "" });
+        let stem = format!(
+            "{}_{}ms{}",
+            scenario,
+            dt,
+            if self.quick { "_quick" } else { "" }
+        );
         let path = dir.join(format!("{stem}.h5"));
         let data = |d| -> anyhow::Result<Data> {
             let bytes = std::fs::read(&path).with_context(|| format!("{}", path.display()))?;
-            let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-            Ok(Data { d, stem: stem.clone(), sha256 })
+            let sha256 = Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            Ok(Data {
+                d,
+                stem: stem.clone(),
+                sha256,
+            })
         };
         if let Ok(d) = Dataset::read(&path) {
-            if d.scenario == g.scenario.name && d.dt == dt && d.sequences == g.count && d.steps() == steps && d.seed == SEED {
+            if d.scenario == g.scenario.name
+                && d.dt == dt
+                && d.sequences == g.count
+                && d.steps() == steps
+                && d.seed == SEED
+            {
                 eprintln!("  reusing {}", path.display());
                 return data(d);
             }
@@ -272,14 +343,22 @@ impl Plan {
         let model = crate::bundled::load_model(None)?;
         g.model_sha256 = crate::dataset::model_sha256(&model, true)?;
         let bar = indicatif::ProgressBar::new(g.count as u64).with_style(
-            indicatif::ProgressStyle::with_template("  {bar:30} {pos}/{len} sequences, ETA {eta}  {msg}").expect("template"),
+            indicatif::ProgressStyle::with_template(
+                "  {bar:30} {pos}/{len} sequences, ETA {eta}  {msg}",
+            )
+            .expect("template"),
         );
         bar.set_message(format!("{scenario} at dt {dt} ms"));
         let start = Instant::now();
         let d = datasets::generate(&model, &g, &|done| bar.set_position(done as u64))?;
         bar.finish_and_clear();
         d.write(&path)?;
-        eprintln!("  generated {} ({} sequences) in {:.1} s", path.display(), d.sequences, start.elapsed().as_secs_f64());
+        eprintln!(
+            "  generated {} ({} sequences) in {:.1} s",
+            path.display(),
+            d.sequences,
+            start.elapsed().as_secs_f64()
+        );
         data(d)
     }
 
@@ -291,20 +370,58 @@ impl Plan {
 }
 
 /// Predicted and simulated traces of one test sequence, one figure per output.
-fn traces(dir: &Path, prefix: &str, t: &Trained, data: &Dataset, splits: &Splits) -> anyhow::Result<Vec<(String, String)>> {
-    let set = if splits.test.sequences > 0 { &splits.test } else { &splits.train };
+fn traces(
+    dir: &Path,
+    prefix: &str,
+    t: &Trained,
+    data: &Dataset,
+    splits: &Splits,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let set = if splits.test.sequences > 0 {
+        &splits.test
+    } else {
+        &splits.train
+    };
     let (x, y) = set.rows(&[0]);
     let p = train::predict(&t.arch, &t.best().weights, &t.scaling, &x, set.steps);
     let mut figs = Vec::new();
     let o = splits.output_names.len();
     for (k, out) in splits.output_names.iter().enumerate().take(4) {
         let series = vec![
-            Series { name: "simulated".into(), points: data.time.iter().zip(y.iter().skip(k).step_by(o)).map(|(&t, &v)| (t, v as f64)).collect(), color: None },
-            Series { name: t.label.clone(), points: data.time.iter().zip(p.iter().skip(k).step_by(o)).map(|(&t, &v)| (t, v as f64)).collect(), color: None },
+            Series {
+                name: "simulated".into(),
+                points: data
+                    .time
+                    .iter()
+                    .zip(y.iter().skip(k).step_by(o))
+                    .map(|(&t, &v)| (t, v as f64))
+                    .collect(),
+                color: None,
+            },
+            Series {
+                name: t.label.clone(),
+                points: data
+                    .time
+                    .iter()
+                    .zip(p.iter().skip(k).step_by(o))
+                    .map(|(&t, &v)| (t, v as f64))
+                    .collect(),
+                color: None,
+            },
         ];
         let file = format!("{prefix}_{out}.png");
-        let title = format!("{out}: simulated vs {} (test sequence {})", t.label, set.indices[0] + 1);
-        figures::line_chart(&dir.join(&file), &title, "time [ms]", &format!("V [{}]", data.output_unit), &series)?;
+        let title = format!(
+            "{out}: simulated vs {} (test sequence {})",
+            t.label,
+            set.indices[0] + 1
+        );
+        figures::line_chart(
+            &dir.join(&file),
+            &title,
+            "time [ms]",
+            &format!("V [{}]", data.output_unit),
+            &series,
+        )?;
         figs.push((file, format!("{out}, first test sequence")));
     }
     Ok(figs)
@@ -339,7 +456,15 @@ fn standard_row(t: &Trained) -> Vec<String> {
     ]
 }
 
-const STANDARD: [&str; 7] = ["model", "params", "train RMSE", "valid RMSE", "test RMSE", "training [s]", "ms/epoch"];
+const STANDARD: [&str; 7] = [
+    "model",
+    "params",
+    "train RMSE",
+    "valid RMSE",
+    "test RMSE",
+    "training [s]",
+    "ms/epoch",
+];
 
 fn experiment1(plan: &Plan) -> anyhow::Result<Section> {
     eprintln!("experiment 1: layer types on FCM at 0.5 ms");
@@ -348,13 +473,24 @@ fn experiment1(plan: &Plan) -> anyhow::Result<Section> {
     let data = &src.d;
     let splits = Splits::new(data, &[])?;
     let mut header: Vec<&str> = STANDARD.to_vec();
-    let outs: Vec<String> = splits.output_names.iter().map(|o| format!("test {o}")).collect();
+    let outs: Vec<String> = splits
+        .output_names
+        .iter()
+        .map(|o| format!("test {o}"))
+        .collect();
     header.extend(outs.iter().map(|s| s.as_str()));
     header.push("paper test (their data)");
     let mut table = Table::new(&header);
     let mut figs = Vec::new();
     let mut gru8 = None;
-    for (cell, hidden) in [(Cell::Rnn, 16), (Cell::Lstm, 8), (Cell::Gru, 8), (Cell::Rnn, 64), (Cell::Lstm, 32), (Cell::Gru, 32)] {
+    for (cell, hidden) in [
+        (Cell::Rnn, 16),
+        (Cell::Lstm, 8),
+        (Cell::Gru, 8),
+        (Cell::Rnn, 64),
+        (Cell::Lstm, 32),
+        (Cell::Gru, 32),
+    ] {
         let label = name(cell, hidden);
         let t = plan.train(&src, &[], &splits, cell, hidden, &label)?;
         let mut row = standard_row(&t);
@@ -405,10 +541,20 @@ fn experiment2(plan: &Plan) -> anyhow::Result<Section> {
                 points.push(((hidden as f64).log2(), m));
             }
         }
-        series.push(Series { name: cell.layer().to_uppercase(), points, color: None });
+        series.push(Series {
+            name: cell.layer().to_uppercase(),
+            points,
+            color: None,
+        });
     }
     let file = "rmse_vs_size.png".to_string();
-    figures::line_chart(&dir.join(&file), "test RMSE vs hidden units", "log2(hidden units)", &format!("test RMSE [{}]", data.output_unit), &series)?;
+    figures::line_chart(
+        &dir.join(&file),
+        "test RMSE vs hidden units",
+        "log2(hidden units)",
+        &format!("test RMSE [{}]", data.output_unit),
+        &series,
+    )?;
     Ok(Section {
         title: "Experiment 2: hidden size (paper Table 2, Figs. 7-8)".into(),
         lines: vec!["GRU and LSTM with 2 to 64 hidden units on the FCM 0.5 ms dataset.".into()],
@@ -426,24 +572,37 @@ fn experiment3(plan: &Plan) -> anyhow::Result<Section> {
     let mut figs = Vec::new();
     for dt in [0.5, 0.1] {
         let src = plan.dataset("fcm", dt)?;
-    let data = &src.d;
+        let data = &src.d;
         let splits = Splits::new(data, &[])?;
         for hidden in [4, 8] {
             let label = name(Cell::Gru, hidden);
-            let t = plan.train(&src, &[], &splits, Cell::Gru, hidden, &format!("{label} dt {dt}"))?;
+            let t = plan.train(
+                &src,
+                &[],
+                &splits,
+                Cell::Gru,
+                hidden,
+                &format!("{label} dt {dt}"),
+            )?;
             let mut row = vec![dt.to_string(), data.steps().to_string()];
             row.extend(standard_row(&t));
             row[2] = label.clone() + t.dagger();
             table.rows.push(row);
             if hidden == 8 {
                 let prefix = format!("trace_gru-8_dt{dt}");
-                figs.extend(traces(&dir, &prefix, &t, data, &splits)?.into_iter().take(1));
+                figs.extend(
+                    traces(&dir, &prefix, &t, data, &splits)?
+                        .into_iter()
+                        .take(1),
+                );
             }
         }
     }
     Ok(Section {
         title: "Experiment 3: time step 0.5 ms vs 0.1 ms (paper Table 3, Figs. 9-10)".into(),
-        lines: vec!["The same stimuli simulated at both time steps (same seed), GRU-4 and GRU-8.".into()],
+        lines: vec![
+            "The same stimuli simulated at both time steps (same seed), GRU-4 and GRU-8.".into(),
+        ],
         table,
         figures: figs,
     })
@@ -459,8 +618,19 @@ fn experiment4(plan: &Plan) -> anyhow::Result<Section> {
         ("no AVB", vec!["AVBL".into(), "AVBR".into()]),
         ("no PLM", vec!["PLML".into(), "PLMR".into()]),
     ];
-    let outs: Vec<String> = data.output_names.iter().map(|o| format!("test {o}")).collect();
-    let mut header = vec!["model", "inputs", "params", "training [s]", "ms/epoch", "test RMSE"];
+    let outs: Vec<String> = data
+        .output_names
+        .iter()
+        .map(|o| format!("test {o}"))
+        .collect();
+    let mut header = vec![
+        "model",
+        "inputs",
+        "params",
+        "training [s]",
+        "ms/epoch",
+        "test RMSE",
+    ];
     header.extend(outs.iter().map(|s| s.as_str()));
     let mut table = Table::new(&header);
     let mut figs = Vec::new();
@@ -469,7 +639,14 @@ fn experiment4(plan: &Plan) -> anyhow::Result<Section> {
             for (what, drop) in &variants {
                 let splits = Splits::new(data, drop)?;
                 let label = name(cell, hidden);
-                let t = plan.train(&src, drop, &splits, cell, hidden, &format!("{label} {what}"))?;
+                let t = plan.train(
+                    &src,
+                    drop,
+                    &splits,
+                    cell,
+                    hidden,
+                    &format!("{label} {what}"),
+                )?;
                 let mut row = vec![
                     label.clone() + t.dagger(),
                     what.to_string(),
@@ -497,8 +674,17 @@ fn experiment4(plan: &Plan) -> anyhow::Result<Section> {
     })
 }
 
-fn saliency_figures(dir: &Path, t: &Trained, data: &Dataset, splits: &Splits) -> anyhow::Result<Vec<(String, String)>> {
-    let set = if splits.test.sequences > 0 { &splits.test } else { &splits.train };
+fn saliency_figures(
+    dir: &Path,
+    t: &Trained,
+    data: &Dataset,
+    splits: &Splits,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let set = if splits.test.sequences > 0 {
+        &splits.test
+    } else {
+        &splits.train
+    };
     let (x, _) = set.rows(&[0]);
     let s = train::saliency(&t.arch, &t.best().weights, &t.scaling, &x, set.steps);
     let (ni, steps) = (splits.input_names.len(), set.steps);
@@ -510,13 +696,21 @@ fn saliency_figures(dir: &Path, t: &Trained, data: &Dataset, splits: &Splits) ->
             .enumerate()
             .map(|(i, name)| Series {
                 name: name.clone(),
-                points: (0..steps).map(|k| (data.time[k], s[(o * steps + k) * ni + i] as f64)).collect(),
+                points: (0..steps)
+                    .map(|k| (data.time[k], s[(o * steps + k) * ni + i] as f64))
+                    .collect(),
                 color: None,
             })
             .collect();
         let file = format!("saliency_{out}.png");
         let unit = format!("{}/{}", data.output_unit, data.input_unit);
-        figures::line_chart(&dir.join(&file), &format!("saliency of {out} (GRU-8)"), "input time [ms]", &format!("d sum(y) / dx [{unit}]"), &series)?;
+        figures::line_chart(
+            &dir.join(&file),
+            &format!("saliency of {out} (GRU-8)"),
+            "input time [ms]",
+            &format!("d sum(y) / dx [{unit}]"),
+            &series,
+        )?;
         figs.push((file, format!("saliency of {out}")));
     }
     Ok(figs)
@@ -529,7 +723,8 @@ fn experiment5(plan: &Plan) -> anyhow::Result<Section> {
     let data = &src.d;
     let splits = Splits::new(data, &[])?;
     let fcm16 = Scenario::builtin("fcm16").expect("built in").outputs;
-    let (fcm, nict): (Vec<usize>, Vec<usize>) = (0..data.output_names.len()).partition(|&o| fcm16.contains(&data.output_names[o]));
+    let (fcm, nict): (Vec<usize>, Vec<usize>) =
+        (0..data.output_names.len()).partition(|&o| fcm16.contains(&data.output_names[o]));
     let mut header = STANDARD.to_vec();
     header.extend(["test RMSE FCM outputs", "test RMSE nictation outputs"]);
     let mut table = Table::new(&header);
@@ -566,7 +761,10 @@ fn experiment5(plan: &Plan) -> anyhow::Result<Section> {
 
 /// Today's date (UTC) as YYYY-MM-DD.
 fn today() -> String {
-    let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() / 86_400).unwrap_or(0) as i64;
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0) as i64;
     // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -648,6 +846,10 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
         report.push('\n');
     }
     write_atomic(&plan.out.join("REPORT.md"), &report)?;
-    eprintln!("wrote {} in {:.0} s", plan.out.join("REPORT.md").display(), start.elapsed().as_secs_f64());
+    eprintln!(
+        "wrote {} in {:.0} s",
+        plan.out.join("REPORT.md").display(),
+        start.elapsed().as_secs_f64()
+    );
     Ok(())
 }

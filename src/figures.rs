@@ -28,9 +28,20 @@ pub struct Series {
 }
 
 /// A line chart of `series` written atomically to `path` (.png).
-pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Series]) -> anyhow::Result<()> {
+pub fn line_chart(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+) -> anyhow::Result<()> {
     register_font();
-    let finite = || series.iter().flat_map(|s| s.points.iter()).filter(|(x, y)| x.is_finite() && y.is_finite());
+    let finite = || {
+        series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+    };
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in finite() {
         (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
@@ -43,7 +54,10 @@ pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series
     }
     let pad = ((y1 - y0) * 0.05).max(1e-9);
     let (y0, y1) = (y0 - pad, y1 + pad);
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.partial.png"));
     let draw = || -> Result<(), Box<dyn std::error::Error>> {
         let root = BitMapBackend::new(&tmp, (900, 540)).into_drawing_area();
@@ -63,12 +77,16 @@ pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series
             .draw()?;
         for (k, s) in series.iter().enumerate() {
             let color = s.color.unwrap_or_else(|| Palette99::pick(k).to_rgba());
-            let points = s.points.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite());
+            let points = s
+                .points
+                .iter()
+                .copied()
+                .filter(|(x, y)| x.is_finite() && y.is_finite());
             let drawn = chart.draw_series(LineSeries::new(points, color.stroke_width(2)))?;
             if !s.name.is_empty() {
-                drawn
-                    .label(s.name.clone())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                drawn.label(s.name.clone()).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                });
             }
         }
         if series.iter().filter(|s| !s.name.is_empty()).count() > 1 {
@@ -83,9 +101,9 @@ pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series
         root.present()?;
         Ok(())
     };
-    let result = draw().map_err(|e| anyhow!("{}: {e}", path.display())).and_then(|_| {
-        std::fs::rename(&tmp, path).with_context(|| format!("{}", path.display()))
-    });
+    let result = draw()
+        .map_err(|e| anyhow!("{}: {e}", path.display()))
+        .and_then(|_| std::fs::rename(&tmp, path).with_context(|| format!("{}", path.display())));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -97,20 +115,37 @@ pub fn line_chart(path: &Path, title: &str, x_label: &str, y_label: &str, series
 pub fn learning_curves(path: &Path, title: &str, runs: &[surrogate::Run]) -> anyhow::Result<()> {
     // Training curves blue, validation curves orange; one legend entry each.
     let alpha = if runs.len() > 1 { 0.6 } else { 1.0 };
-    let (blue, orange) = (RGBColor(31, 119, 180).mix(alpha), RGBColor(255, 127, 14).mix(alpha));
+    let (blue, orange) = (
+        RGBColor(31, 119, 180).mix(alpha),
+        RGBColor(255, 127, 14).mix(alpha),
+    );
     let log = |v: f64| if v > 0.0 { v.log10() } else { f64::NAN };
     let mut series = Vec::new();
     for (k, run) in runs.iter().enumerate() {
-        let name = |what: &str| if k == 0 { what.to_string() } else { String::new() };
+        let name = |what: &str| {
+            if k == 0 {
+                what.to_string()
+            } else {
+                String::new()
+            }
+        };
         series.push(Series {
             name: name("train"),
-            points: run.curve.iter().map(|e| (e.epoch as f64, log(e.train_loss))).collect(),
+            points: run
+                .curve
+                .iter()
+                .map(|e| (e.epoch as f64, log(e.train_loss)))
+                .collect(),
             color: Some(blue),
         });
         if run.curve.iter().any(|e| e.valid_loss.is_some()) {
             series.push(Series {
                 name: name("valid"),
-                points: run.curve.iter().map(|e| (e.epoch as f64, e.valid_loss.map_or(f64::NAN, log))).collect(),
+                points: run
+                    .curve
+                    .iter()
+                    .map(|e| (e.epoch as f64, e.valid_loss.map_or(f64::NAN, log)))
+                    .collect(),
                 color: Some(orange),
             });
         }

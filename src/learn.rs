@@ -90,8 +90,16 @@ impl Progress for Bar {
             self.best = Some(self.best.map_or(v, |b: f64| b.min(v)));
         }
         self.bar.set_position((run * self.epochs + e.epoch) as u64);
-        let best = self.best.map(|b| format!(", best valid {b:.3e}")).unwrap_or_default();
-        self.bar.set_message(format!("run {} epoch {}: train {:.3e}{best}", run + 1, e.epoch, e.train_loss));
+        let best = self
+            .best
+            .map(|b| format!(", best valid {b:.3e}"))
+            .unwrap_or_default();
+        self.bar.set_message(format!(
+            "run {} epoch {}: train {:.3e}{best}",
+            run + 1,
+            e.epoch,
+            e.train_loss
+        ));
     }
 }
 
@@ -131,8 +139,10 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         );
     }
     let bar = indicatif::ProgressBar::new((a.runs * a.epochs) as u64).with_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} epochs, {elapsed} elapsed, ETA {eta}  {msg}")
-            .expect("valid template"),
+        indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} epochs, {elapsed} elapsed, ETA {eta}  {msg}",
+        )
+        .expect("valid template"),
     );
     // Finished runs are kept beside the model directory until it is complete, so that the
     // same command resumes an interrupted training.
@@ -145,14 +155,28 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
     let done = store::begin(&a.out, &request)?;
     let resumed = done.len().min(a.runs);
     if resumed > 0 && !a.json {
-        eprintln!("resuming: {resumed} of {} runs already finished in {}", a.runs, store::partial_dir(&a.out).display());
+        eprintln!(
+            "resuming: {resumed} of {} runs already finished in {}",
+            a.runs,
+            store::partial_dir(&a.out).display()
+        );
     }
     let done_seconds: f64 = done.iter().take(a.runs).map(|r| r.seconds).sum();
-    let mut progress = Bar { bar, epochs: a.epochs, best: None };
+    let mut progress = Bar {
+        bar,
+        epochs: a.epochs,
+        best: None,
+    };
     progress.bar.set_position((resumed * a.epochs) as u64);
     let start = Instant::now();
     let out = a.out.clone();
-    let trained = train::train_resuming(&settings, &splits, done, &mut |k, run| store::save_run(&out, k, run), &mut progress);
+    let trained = train::train_resuming(
+        &settings,
+        &splits,
+        done,
+        &mut |k, run| store::save_run(&out, k, run),
+        &mut progress,
+    );
     progress.bar.finish_and_clear();
     let (scaling, runs) = trained.inspect_err(|_| store::abandon(&a.out))?;
     let seconds = start.elapsed().as_secs_f64() + done_seconds;
@@ -175,7 +199,15 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         errors: runs[kept].errors.clone(),
         generator: format!("celegans {}", env!("CARGO_PKG_VERSION")),
     };
-    let title = format!("{}-{} on {}", a.arch.to_uppercase(), a.hidden, a.data.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+    let title = format!(
+        "{}-{} on {}",
+        a.arch.to_uppercase(),
+        a.hidden,
+        a.data
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
+    );
     store::save_with(&a.out, &model, &runs, |dir| {
         crate::figures::learning_curves(&dir.join("curves.png"), &title, &runs)
             .map_err(|e| surrogate::Error::Invalid(format!("{e:#}")))
@@ -184,7 +216,11 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         let v: Vec<f64> = runs.iter().filter_map(|r| f(&r.errors)).collect();
         (!v.is_empty()).then(|| train::mean_std(&v))
     };
-    let (tr, va, te) = (stat(&|e| e.train.rmse), stat(&|e| e.valid.rmse), stat(&|e| e.test.rmse));
+    let (tr, va, te) = (
+        stat(&|e| e.train.rmse),
+        stat(&|e| e.valid.rmse),
+        stat(&|e| e.test.rmse),
+    );
     let seconds_per_epoch = seconds / (a.runs * a.epochs) as f64;
     if a.json {
         let value = json!({
@@ -216,24 +252,60 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
             if k == kept { "  (kept)" } else { "" }
         );
     }
-    let ms = |s: Option<(f64, f64)>| s.map(|(m, d)| format!("{m:.4e} ± {d:.1e}")).unwrap_or_else(|| "-".into());
-    println!("mean ± std: train {}, valid {}, test {}", ms(tr), ms(va), ms(te));
-    println!("{:.1} s in all, {:.2} ms per epoch; wrote {}", seconds, seconds_per_epoch * 1e3, a.out.display());
+    let ms = |s: Option<(f64, f64)>| {
+        s.map(|(m, d)| format!("{m:.4e} ± {d:.1e}"))
+            .unwrap_or_else(|| "-".into())
+    };
+    println!(
+        "mean ± std: train {}, valid {}, test {}",
+        ms(tr),
+        ms(va),
+        ms(te)
+    );
+    println!(
+        "{:.1} s in all, {:.2} ms per epoch; wrote {}",
+        seconds,
+        seconds_per_epoch * 1e3,
+        a.out.display()
+    );
     Ok(())
 }
 
 /// `data` with exactly the model's input columns, in the model's order, or an error naming
 /// the inputs the dataset lacks.
 fn model_inputs(data: &Dataset, model: &ModelFile, file: &Path) -> anyhow::Result<Dataset> {
-    let missing: Vec<&String> = model.input_names.iter().filter(|n| !data.input_names.contains(n)).collect();
+    let missing: Vec<&String> = model
+        .input_names
+        .iter()
+        .filter(|n| !data.input_names.contains(n))
+        .collect();
     if !missing.is_empty() {
-        bail!("{}: the model's inputs {missing:?} are not in the dataset", file.display());
+        bail!(
+            "{}: the model's inputs {missing:?} are not in the dataset",
+            file.display()
+        );
     }
-    let columns: Vec<usize> =
-        model.input_names.iter().map(|n| data.input_names.iter().position(|m| m == n).expect("present")).collect();
+    let columns: Vec<usize> = model
+        .input_names
+        .iter()
+        .map(|n| {
+            data.input_names
+                .iter()
+                .position(|m| m == n)
+                .expect("present")
+        })
+        .collect();
     let width = data.input_names.len();
-    let inputs = data.inputs.chunks(width).flat_map(|row| columns.iter().map(|&k| row[k]).collect::<Vec<_>>()).collect();
-    Ok(Dataset { inputs, input_names: model.input_names.clone(), ..data.clone() })
+    let inputs = data
+        .inputs
+        .chunks(width)
+        .flat_map(|row| columns.iter().map(|&k| row[k]).collect::<Vec<_>>())
+        .collect();
+    Ok(Dataset {
+        inputs,
+        input_names: model.input_names.clone(),
+        ..data.clone()
+    })
 }
 
 /// The dataset's splits with the model's inputs, or an error naming what does not match.
@@ -247,18 +319,23 @@ fn select(data: &Dataset, model: &ModelFile, file: &Path) -> anyhow::Result<Spli
             model.output_names
         );
     }
-    Splits::new(&data, &[]).or_else(|e| {
-        // A file with no training split can still be evaluated: treat every sequence as test.
-        if data.split.iter().all(|&s| s != 0) {
-            let all = Dataset { split: vec![0; data.sequences], ..data.clone() };
-            Splits::new(&all, &[]).map(|mut s| {
-                s.test = std::mem::take(&mut s.train);
-                s
-            })
-        } else {
-            Err(e)
-        }
-    }).map_err(Into::into)
+    Splits::new(&data, &[])
+        .or_else(|e| {
+            // A file with no training split can still be evaluated: treat every sequence as test.
+            if data.split.iter().all(|&s| s != 0) {
+                let all = Dataset {
+                    split: vec![0; data.sequences],
+                    ..data.clone()
+                };
+                Splits::new(&all, &[]).map(|mut s| {
+                    s.test = std::mem::take(&mut s.train);
+                    s
+                })
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(Into::into)
 }
 
 pub fn evaluate(model_dir: &Path, data_file: &Path, as_json: bool) -> anyhow::Result<()> {
@@ -270,7 +347,13 @@ pub fn evaluate(model_dir: &Path, data_file: &Path, as_json: bool) -> anyhow::Re
         if e.rmse.is_none() {
             return serde_json::Value::Null;
         }
-        model.output_names.iter().zip(&e.per_output).map(|(n, v)| (n.clone(), json!(v))).collect::<serde_json::Map<_, _>>().into()
+        model
+            .output_names
+            .iter()
+            .zip(&e.per_output)
+            .map(|(n, v)| (n.clone(), json!(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
     };
     if as_json {
         let value = json!({
@@ -288,9 +371,11 @@ pub fn evaluate(model_dir: &Path, data_file: &Path, as_json: bool) -> anyhow::Re
         let _ = write!(table, "  {n:>10}");
     }
     println!("{table}");
-    for (name, set, e) in
-        [("train", &splits.train, &errors.train), ("valid", &splits.valid, &errors.valid), ("test", &splits.test, &errors.test)]
-    {
+    for (name, set, e) in [
+        ("train", &splits.train, &errors.train),
+        ("valid", &splits.valid, &errors.valid),
+        ("test", &splits.test, &errors.test),
+    ] {
         let Some(rmse) = e.rmse else { continue };
         let mut line = format!("{name:<5}  {:>9}  {:>10.4e}", set.sequences, rmse);
         for v in &e.per_output {
@@ -304,7 +389,10 @@ pub fn evaluate(model_dir: &Path, data_file: &Path, as_json: bool) -> anyhow::Re
 pub fn predict(model_dir: &Path, data_file: &Path, out: &Path) -> anyhow::Result<()> {
     let (model, weights) = store::load(model_dir)?;
     let data = Dataset::read(data_file)?;
-    let all = Dataset { split: vec![0; data.sequences], ..model_inputs(&data, &model, data_file)? };
+    let all = Dataset {
+        split: vec![0; data.sequences],
+        ..model_inputs(&data, &model, data_file)?
+    };
     let set = Splits::new(&all, &[])?.train;
     let x = set.x;
     let start = Instant::now();
@@ -325,7 +413,13 @@ pub fn predict(model_dir: &Path, data_file: &Path, out: &Path) -> anyhow::Result
 }
 
 /// Writes predictions `[n, T, O]` as CSV (sequence, time_ms, one column per output), atomically.
-fn write_predictions(out: &Path, names: &[String], time: &[f64], y: &[f32], sequences: usize) -> anyhow::Result<()> {
+fn write_predictions(
+    out: &Path,
+    names: &[String],
+    time: &[f64],
+    y: &[f32],
+    sequences: usize,
+) -> anyhow::Result<()> {
     let (o, steps) = (names.len(), time.len());
     let mut csv = String::from("sequence,time_ms");
     for n in names {
@@ -349,16 +443,29 @@ pub fn predict_stimulus(model_dir: &Path, stimulus: &Path, out: &Path) -> anyhow
     let file = datasets::StimulusFile::read(stimulus)?;
     let dt = file.dt.unwrap_or(model.dt_ms);
     if (dt - model.dt_ms).abs() > 1e-9 {
-        eprintln!("warning: the model was trained at dt {} ms; predicting at dt {dt} ms", model.dt_ms);
+        eprintln!(
+            "warning: the model was trained at dt {} ms; predicting at dt {dt} ms",
+            model.dt_ms
+        );
     }
     let rows = file.sample(&model.input_names, dt).map_err(|neuron| {
-        anyhow::anyhow!("{}: '{neuron}' is not an input of the model ({})", stimulus.display(), model.input_names.join(", "))
+        anyhow::anyhow!(
+            "{}: '{neuron}' is not an input of the model ({})",
+            stimulus.display(),
+            model.input_names.join(", ")
+        )
     })?;
     let steps = rows.len();
     let x: Vec<f32> = rows.iter().flatten().map(|&v| v as f32).collect();
     let y = train::predict(&model.architecture, &weights, &model.scaling, &x, steps);
     let time: Vec<f64> = (0..steps).map(|k| k as f64 * dt).collect();
     write_predictions(out, &model.output_names, &time, &y, 1)?;
-    eprintln!("wrote {} ({} steps, {} outputs [{}])", out.display(), steps, model.output_names.len(), model.output_unit);
+    eprintln!(
+        "wrote {} ({} steps, {} outputs [{}])",
+        out.display(),
+        steps,
+        model.output_names.len(),
+        model.output_unit
+    );
     Ok(())
 }

@@ -63,7 +63,11 @@ enum Command {
         #[arg(long)]
         model: PathBuf,
         /// The dataset file (.h5) whose inputs drive the surrogate.
-        #[arg(long, required_unless_present = "stimulus", conflicts_with = "stimulus")]
+        #[arg(
+            long,
+            required_unless_present = "stimulus",
+            conflicts_with = "stimulus"
+        )]
         data: Option<PathBuf>,
         /// A stimulus file (.toml): duration, optional dt, [[input]] neuron/amplitude [pA]/shape.
         #[arg(long)]
@@ -217,31 +221,57 @@ enum ModelCommand {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Model { command: ModelCommand::Info { model, json, discretization } } => {
-            model_info::run(model.as_deref(), json, discretization)
-        }
+        Command::Model {
+            command:
+                ModelCommand::Info {
+                    model,
+                    json,
+                    discretization,
+                },
+        } => model_info::run(model.as_deref(), json, discretization),
         Command::Dataset { command } => match command {
             DatasetCommand::Generate(args) => dataset::generate(args),
-            DatasetCommand::Merge { shards, out, split } => dataset::merge(&shards, &out, split.as_deref()),
+            DatasetCommand::Merge { shards, out, split } => {
+                dataset::merge(&shards, &out, split.as_deref())
+            }
             DatasetCommand::Info { file, json } => dataset::info(&file, json),
             DatasetCommand::ImportDat(args) => dataset::import_dat(args),
-            DatasetCommand::Plot { file, out, sequences } => dataset::plot(&file, &out, &sequences),
+            DatasetCommand::Plot {
+                file,
+                out,
+                sequences,
+            } => dataset::plot(&file, &out, &sequences),
             DatasetCommand::ExportDat { file, out } => dataset::export_dat(&file, &out),
         },
         Command::Train(args) => learn::train(args),
         Command::Bench(args) => bench::run(args),
         Command::Experiment(args) => experiment::run(args),
         Command::Evaluate { model, data, json } => learn::evaluate(&model, &data, json),
-        Command::Predict { model, data, stimulus, out } => match (data, stimulus) {
+        Command::Predict {
+            model,
+            data,
+            stimulus,
+            out,
+        } => match (data, stimulus) {
             (Some(data), _) => learn::predict(&model, &data, &out),
             (None, Some(stimulus)) => learn::predict_stimulus(&model, &stimulus, &out),
             (None, None) => unreachable!("clap requires --data or --stimulus"),
         },
-        Command::Run { lems_file, dt, duration, out_dir, numerics } => simulate::run_lems(
+        Command::Run {
+            lems_file,
+            dt,
+            duration,
+            out_dir,
+            numerics,
+        } => simulate::run_lems(
             &lems_file,
             duration,
             out_dir.as_deref(),
-            simulate::Numerics { dt, method: numerics.method, discretization: numerics.discretization },
+            simulate::Numerics {
+                dt,
+                method: numerics.method,
+                discretization: numerics.discretization,
+            },
         ),
         Command::Simulate {
             model,
@@ -273,7 +303,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 record,
                 out,
             },
-            simulate::Numerics { dt, method: numerics.method, discretization: numerics.discretization },
+            simulate::Numerics {
+                dt,
+                method: numerics.method,
+                discretization: numerics.discretization,
+            },
         ),
     }
 }

@@ -39,7 +39,9 @@ pub fn run(path: Option<&Path>, json: bool, discretization: Discretization) -> a
     };
     let parse_seconds = start.elapsed().as_secs_f64();
     let info = Info {
-        model: path.map(|p| p.display().to_string()).unwrap_or_else(|| bundled::lems_path().display().to_string()),
+        model: path
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| bundled::lems_path().display().to_string()),
         summary: model.summary(),
         compartments: discretization.model_compartments(&model),
         discretization: match discretization {
@@ -57,19 +59,34 @@ pub fn run(path: Option<&Path>, json: bool, discretization: Discretization) -> a
     }
     let s = &info.summary;
     println!("model              {}", info.model);
-    println!("network            {}", s.network.as_deref().unwrap_or("(none)"));
-    println!("cells              {} ({} cell types defined)", s.cells, s.cell_types);
+    println!(
+        "network            {}",
+        s.network.as_deref().unwrap_or("(none)")
+    );
+    println!(
+        "cells              {} ({} cell types defined)",
+        s.cells, s.cell_types
+    );
     println!("segments           {}", s.segments);
     println!("cables             {}", s.cables);
-    println!("compartments       {} ({})", info.compartments, info.discretization);
+    println!(
+        "compartments       {} ({})",
+        info.compartments, info.discretization
+    );
     println!("channel kinds      {}", s.channel_kinds.join(", "));
     println!("chemical synapses  {}", s.chemical_synapses);
     println!("gap junctions      {}", s.gap_junctions);
     println!("inputs             {}", s.inputs);
     println!("component types    {}", s.component_types.join(", "));
-    println!("files read         {} in {:.3} s", s.files, info.parse_seconds);
+    println!(
+        "files read         {} in {:.3} s",
+        s.files, info.parse_seconds
+    );
     if !info.unresolved.is_empty() {
-        println!("unresolved         {} references to things no file read defines:", info.unresolved.len());
+        println!(
+            "unresolved         {} references to things no file read defines:",
+            info.unresolved.len()
+        );
         for e in &info.unresolved {
             println!("  {e}");
         }

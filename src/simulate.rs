@@ -29,11 +29,14 @@ pub fn parse_method(s: &str) -> Result<Method, String> {
 
 /// Parses `per-cable`, `per-segment`, `fixed:N`, `max-length:UM`.
 pub fn parse_discretization(s: &str) -> Result<Discretization, String> {
-    let bad = || format!("unknown discretization '{s}' (per-cable, per-segment, fixed:N, max-length:UM)");
+    let bad =
+        || format!("unknown discretization '{s}' (per-cable, per-segment, fixed:N, max-length:UM)");
     Ok(match s.split_once(':') {
         None if s == "per-cable" => Discretization::PerCable,
         None if s == "per-segment" => Discretization::PerSegment,
-        Some(("fixed", n)) => Discretization::FixedPerCable(n.parse().ok().filter(|&n| n > 0).ok_or_else(bad)?),
+        Some(("fixed", n)) => {
+            Discretization::FixedPerCable(n.parse().ok().filter(|&n| n > 0).ok_or_else(bad)?)
+        }
         Some(("max-length", x)) => {
             Discretization::MaxLength(x.parse().ok().filter(|&x: &f64| x > 0.0).ok_or_else(bad)?)
         }
@@ -54,7 +57,11 @@ fn c_exp(x: f64) -> String {
     let s = format!("{x:.6e}");
     match s.split_once('e') {
         Some((mantissa, exp)) => {
-            let (sign, digits) = if let Some(d) = exp.strip_prefix('-') { ('-', d) } else { ('+', exp) };
+            let (sign, digits) = if let Some(d) = exp.strip_prefix('-') {
+                ('-', d)
+            } else {
+                ('+', exp)
+            };
             format!("{mantissa}e{sign}{digits:0>2}")
         }
         None => s,
@@ -62,8 +69,14 @@ fn c_exp(x: f64) -> String {
 }
 
 /// Writes `path` via a temporary file renamed into place.
-pub(crate) fn write_atomically(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
-    let tmp = path.with_extension(format!("{}.partial", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
+pub(crate) fn write_atomically(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}.partial",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
     let result = (|| {
         let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
         fill(&mut f)?;
@@ -78,33 +91,60 @@ pub(crate) fn write_atomically(path: &Path, fill: impl FnOnce(&mut dyn Write) ->
 }
 
 /// `celegans run`.
-pub fn run_lems(path: &Path, duration: Option<f64>, out_dir: Option<&Path>, numerics: Numerics) -> anyhow::Result<()> {
+pub fn run_lems(
+    path: &Path,
+    duration: Option<f64>,
+    out_dir: Option<&Path>,
+    numerics: Numerics,
+) -> anyhow::Result<()> {
     let setup = Instant::now();
     let model = bundled::load_model(Some(path))?;
-    let target = model.target.clone().ok_or_else(|| anyhow!("{}: no <Target> simulation to run", path.display()))?;
-    let sim_spec = model
-        .simulation(&target)
-        .cloned()
-        .ok_or_else(|| anyhow!("{}: target simulation '{target}' is not defined", path.display()))?;
+    let target = model
+        .target
+        .clone()
+        .ok_or_else(|| anyhow!("{}: no <Target> simulation to run", path.display()))?;
+    let sim_spec = model.simulation(&target).cloned().ok_or_else(|| {
+        anyhow!(
+            "{}: target simulation '{target}' is not defined",
+            path.display()
+        )
+    })?;
     let dt = check_positive("dt", numerics.dt.unwrap_or(sim_spec.step))?;
     let duration = check_positive("duration", duration.unwrap_or(sim_spec.length))?;
-    let options = Options { dt, method: numerics.method, discretization: numerics.discretization, ..Options::default() };
+    let options = Options {
+        dt,
+        method: numerics.method,
+        discretization: numerics.discretization,
+        ..Options::default()
+    };
     let mut sim = build(&model, &options)?;
     let mut files = Vec::new();
     for file in &sim_spec.output_files {
         let probes = file
             .columns
             .iter()
-            .map(|c| sim.probe(&c.quantity).with_context(|| format!("output file {} column {}", file.id, c.id)))
+            .map(|c| {
+                sim.probe(&c.quantity)
+                    .with_context(|| format!("output file {} column {}", file.id, c.id))
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         // SI: V for voltages, mol/m³ (= mM) for concentrations.
         let scales: Vec<f64> = probes
             .iter()
-            .map(|p| if matches!(p.quantity, simulator::Quantity::Voltage) { 1e-3 } else { 1.0 })
+            .map(|p| {
+                if matches!(p.quantity, simulator::Quantity::Voltage) {
+                    1e-3
+                } else {
+                    1.0
+                }
+            })
             .collect();
         files.push((file.file_name.clone(), probes, scales));
     }
-    let all: Vec<_> = files.iter().flat_map(|(_, p, _)| p.iter().cloned()).collect();
+    let all: Vec<_> = files
+        .iter()
+        .flat_map(|(_, p, _)| p.iter().cloned())
+        .collect();
     eprintln!(
         "set up {} compartments ({} nodes) in {:.3} s",
         sim.layout.compartments,
@@ -175,20 +215,58 @@ struct Stimulus {
 pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
     let ext = args.out.extension().and_then(|e| e.to_str()).unwrap_or("");
     if ext != "csv" && ext != "h5" {
-        bail!("--out {}: the output file must end in .h5 (HDF5, the dataset layout) or .csv", args.out.display());
+        bail!(
+            "--out {}: the output file must end in .h5 (HDF5, the dataset layout) or .csv",
+            args.out.display()
+        );
     }
-    let scenario = args.scenario.as_deref().map(crate::dataset::scenario).transpose()?;
-    let file = args.stimulus.as_deref().map(datasets::StimulusFile::read).transpose()?;
-    let dt = check_positive("dt", numerics.dt.or(file.as_ref().and_then(|f| f.dt)).unwrap_or(0.1))?;
+    let scenario = args
+        .scenario
+        .as_deref()
+        .map(crate::dataset::scenario)
+        .transpose()?;
+    let file = args
+        .stimulus
+        .as_deref()
+        .map(datasets::StimulusFile::read)
+        .transpose()?;
+    let dt = check_positive(
+        "dt",
+        numerics
+            .dt
+            .or(file.as_ref().and_then(|f| f.dt))
+            .unwrap_or(0.1),
+    )?;
     // A stimulus file says how long it lasts.
-    let duration = check_positive("duration", file.as_ref().map_or(args.duration, |f| f.duration))?;
+    let duration = check_positive(
+        "duration",
+        file.as_ref().map_or(args.duration, |f| f.duration),
+    )?;
     if !(args.settle >= 0.0 && args.settle.is_finite()) {
-        bail!("--settle must be a non-negative number of ms, not {}", args.settle);
+        bail!(
+            "--settle must be a non-negative number of ms, not {}",
+            args.settle
+        );
     }
-    let mut ablate = scenario.as_ref().map(|s| s.ablate.clone()).unwrap_or_default();
-    ablate.extend(args.ablate.iter().filter(|n| !ablate.contains(n)).cloned().collect::<Vec<_>>());
+    let mut ablate = scenario
+        .as_ref()
+        .map(|s| s.ablate.clone())
+        .unwrap_or_default();
+    ablate.extend(
+        args.ablate
+            .iter()
+            .filter(|n| !ablate.contains(n))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
     let model = bundled::load_model(args.model.as_deref())?;
-    let options = Options { dt, method: numerics.method, discretization: numerics.discretization, ablate, ..Options::default() };
+    let options = Options {
+        dt,
+        method: numerics.method,
+        discretization: numerics.discretization,
+        ablate,
+        ..Options::default()
+    };
     let mut sim = build(&model, &options)?;
     if args.settle > 0.0 {
         sim.run(args.settle, &[], usize::MAX)?;
@@ -202,47 +280,95 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
                     neurons.push(i.neuron.clone());
                 }
             }
-            let rows = f.sample(&neurons, dt).expect("every input is among the file's own neurons");
+            let rows = f
+                .sample(&neurons, dt)
+                .expect("every input is among the file's own neurons");
             let waveforms = (0..neurons.len())
-                .map(|c| Waveform::Sampled { dt, values: rows.iter().map(|r| r[c] * 1e-3).collect() })
+                .map(|c| Waveform::Sampled {
+                    dt,
+                    values: rows.iter().map(|r| r[c] * 1e-3).collect(),
+                })
                 .collect();
             let mut spec = serde_json::to_value(f).expect("serializable");
             spec["family"] = "stimulus file".into();
-            Stimulus { neurons, waveforms, spec }
+            Stimulus {
+                neurons,
+                waveforms,
+                spec,
+            }
         }
         None => {
-            let neurons = if args.stimulate.is_empty() { scenario.as_ref().map(|s| s.inputs()).unwrap_or_default() } else { args.stimulate.clone() };
-            let pulse = Waveform::Pulse { delay: args.delay, duration: args.width, amplitude: args.amplitude_pa * 1e-3 };
+            let neurons = if args.stimulate.is_empty() {
+                scenario.as_ref().map(|s| s.inputs()).unwrap_or_default()
+            } else {
+                args.stimulate.clone()
+            };
+            let pulse = Waveform::Pulse {
+                delay: args.delay,
+                duration: args.width,
+                amplitude: args.amplitude_pa * 1e-3,
+            };
             let spec = serde_json::json!({"family": "step", "pulse": {"delay_ms": args.delay, "width_ms": args.width, "amplitude_pA": args.amplitude_pa}, "neurons": neurons});
-            Stimulus { waveforms: vec![pulse; neurons.len()], neurons, spec }
+            Stimulus {
+                waveforms: vec![pulse; neurons.len()],
+                neurons,
+                spec,
+            }
         }
     };
     for (cell, w) in stimulus.neurons.iter().zip(&stimulus.waveforms) {
-        let what = if file.is_some() { "--stimulus" } else { "--stimulate" };
-        sim.add_input(cell, 0, 0.5, 1.0, w.clone()).with_context(|| format!("{what} {cell}"))?;
+        let what = if file.is_some() {
+            "--stimulus"
+        } else {
+            "--stimulate"
+        };
+        sim.add_input(cell, 0, 0.5, 1.0, w.clone())
+            .with_context(|| format!("{what} {cell}"))?;
     }
-    let names: Vec<String> = if args.record.iter().any(|r| r == "all") || (args.record.is_empty() && scenario.is_none()) {
-        sim.layout.cells.iter().map(|c| c.name().trim_end_matches("[0]").to_string()).collect()
+    let names: Vec<String> = if args.record.iter().any(|r| r == "all")
+        || (args.record.is_empty() && scenario.is_none())
+    {
+        sim.layout
+            .cells
+            .iter()
+            .map(|c| c.name().trim_end_matches("[0]").to_string())
+            .collect()
     } else if args.record.is_empty() {
-        scenario.as_ref().map(|s| s.outputs.clone()).unwrap_or_default()
+        scenario
+            .as_ref()
+            .map(|s| s.outputs.clone())
+            .unwrap_or_default()
     } else {
         args.record.clone()
     };
     let probes = names
         .iter()
-        .map(|n| sim.probe(&format!("{n}/v")).with_context(|| format!("--record {n}")))
+        .map(|n| {
+            sim.probe(&format!("{n}/v"))
+                .with_context(|| format!("--record {n}"))
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let start = Instant::now();
     let traces = sim.run(duration, &probes, 1)?;
-    eprintln!("simulated {duration} ms at dt {dt} ms in {:.3} s", start.elapsed().as_secs_f64());
+    eprintln!(
+        "simulated {duration} ms at dt {dt} ms in {:.3} s",
+        start.elapsed().as_secs_f64()
+    );
     if ext == "h5" {
         let steps = (duration / dt).round() as usize;
         // As in datasets: T = duration/dt samples from t = 0; input row k is the current
         // during the step from t_k to t_k+1 (the middle of the step, as the simulator reads it).
         let inputs = (0..steps)
-            .flat_map(|k| stimulus.waveforms.iter().map(move |w| (w.at((k as f64 + 0.5) * dt) * 1e3) as f32))
+            .flat_map(|k| {
+                stimulus
+                    .waveforms
+                    .iter()
+                    .map(move |w| (w.at((k as f64 + 0.5) * dt) * 1e3) as f32)
+            })
             .collect();
-        let outputs = (0..steps).flat_map(|k| traces.values.iter().map(move |s| s[k] as f32)).collect();
+        let outputs = (0..steps)
+            .flat_map(|k| traces.values.iter().map(move |s| s[k] as f32))
+            .collect();
         let d = datasets::Dataset {
             time: (0..steps).map(|k| k as f64 * dt).collect(),
             dt,
@@ -256,7 +382,9 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
             cell_names: Vec::new(),
             input_unit: "pA".into(),
             output_unit: "mV".into(),
-            scenario: scenario.as_ref().map_or("simulate".into(), |s| s.name.clone()),
+            scenario: scenario
+                .as_ref()
+                .map_or("simulate".into(), |s| s.name.clone()),
             model_sha256: crate::dataset::model_sha256(&model, args.model.is_none())?,
             seed: 0,
             stimuli: vec![stimulus.spec],

@@ -8,18 +8,26 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn celegans(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_celegans")).args(args).output().expect("run celegans")
+    Command::new(env!("CARGO_BIN_EXE_celegans"))
+        .args(args)
+        .output()
+        .expect("run celegans")
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("celegans-surrogate-{}-{name}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("celegans-surrogate-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 fn ok(out: &Output) -> Value {
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
 }
 
@@ -36,15 +44,22 @@ fn write_dat_folder(dir: &Path) {
         for k in 0..200 {
             let on = |start: usize, width: usize| k >= start && k < start + width;
             let u1 = if on(20 + 7 * n, 30 + 5 * n) { 1.4 } else { 0.0 };
-            let u2 = if on(60 + 3 * n, 40) { 2.3 * (n % 3) as f64 / 2.0 } else { 0.0 };
+            let u2 = if on(60 + 3 * n, 40) {
+                2.3 * (n % 3) as f64 / 2.0
+            } else {
+                0.0
+            };
             writeln!(text, "{k} {} {y1} {y2} {u1} {u2}", k as f64 * 0.0005).unwrap();
             y1 += 0.05 * (-0.065 + 0.3 * u1 - y1);
             y2 += 0.1 * (-0.065 + 0.1 * u1 + 0.2 * u2 - y2);
         }
         std::fs::write(dir.join(format!("Sequence_{:02}.dat", n + 1)), text).unwrap();
     }
-    std::fs::write(dir.join("split.json"), r#"{"train": [1, 2, 4, 5, 7, 9], "valid": [3, 8, 11], "test": [6, 10, 12]}"#)
-        .unwrap();
+    std::fs::write(
+        dir.join("split.json"),
+        r#"{"train": [1, 2, 4, 5, 7, 9], "valid": [3, 8, 11], "test": [6, 10, 12]}"#,
+    )
+    .unwrap();
 }
 
 fn import(dir: &Path) -> PathBuf {
@@ -54,7 +69,16 @@ fn import(dir: &Path) -> PathBuf {
     let file = dir.join("data.h5");
     let split = dat.join("split.json");
     ok(&celegans(&[
-        "dataset", "import-dat", p(&dat), "--inputs", "U1,U2", "--outputs", "Y1,Y2", "--split", p(&split), "--out",
+        "dataset",
+        "import-dat",
+        p(&dat),
+        "--inputs",
+        "U1,U2",
+        "--outputs",
+        "Y1,Y2",
+        "--split",
+        p(&split),
+        "--out",
         p(&file),
     ]));
     file
@@ -67,16 +91,33 @@ fn import_export_round_trip_keeps_values_and_split() {
     let info = ok(&celegans(&["dataset", "info", "--json", p(&file)]));
     assert_eq!(info["inputs"], serde_json::json!([12, 200, 2]));
     assert_eq!(info["outputs"], serde_json::json!([12, 200, 2]));
-    assert_eq!(info["split"], serde_json::json!({"train": 6, "valid": 3, "test": 3}));
+    assert_eq!(
+        info["split"],
+        serde_json::json!({"train": 6, "valid": 3, "test": 3})
+    );
     assert_eq!(info["dt_ms"], 0.5);
     let back = dir.join("back");
-    ok(&celegans(&["dataset", "export-dat", p(&file), "--out", p(&back)]));
-    let split: Value = serde_json::from_str(&std::fs::read_to_string(back.join("split.json")).unwrap()).unwrap();
+    ok(&celegans(&[
+        "dataset",
+        "export-dat",
+        p(&file),
+        "--out",
+        p(&back),
+    ]));
+    let split: Value =
+        serde_json::from_str(&std::fs::read_to_string(back.join("split.json")).unwrap()).unwrap();
     assert_eq!(split["valid"], serde_json::json!([3, 8, 11]));
     let parse = |path: PathBuf| -> Vec<f64> {
-        std::fs::read_to_string(path).unwrap().split_whitespace().map(|v| v.parse::<f64>().unwrap()).collect()
+        std::fs::read_to_string(path)
+            .unwrap()
+            .split_whitespace()
+            .map(|v| v.parse::<f64>().unwrap())
+            .collect()
     };
-    let (a, b) = (parse(dir.join("dat/Sequence_07.dat")), parse(back.join("Sequence_07.dat")));
+    let (a, b) = (
+        parse(dir.join("dat/Sequence_07.dat")),
+        parse(back.join("Sequence_07.dat")),
+    );
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(&b) {
         assert!((x - y).abs() <= 1e-6 * (1.0 + x.abs()), "{x} vs {y}");
@@ -89,13 +130,37 @@ fn train_evaluate_predict() {
     let file = import(&dir);
     let model = dir.join("gru");
     let out = ok(&celegans(&[
-        "train", "--data", p(&file), "--arch", "gru", "--hidden", "4", "--epochs", "40", "--runs", "2", "--lr", "0.02",
-        "--out", p(&model), "--json",
+        "train",
+        "--data",
+        p(&file),
+        "--arch",
+        "gru",
+        "--hidden",
+        "4",
+        "--epochs",
+        "40",
+        "--runs",
+        "2",
+        "--lr",
+        "0.02",
+        "--out",
+        p(&model),
+        "--json",
     ]));
-    assert_eq!((out["arch"].as_str(), out["hidden"].as_u64(), out["params"].as_u64()), (Some("gru"), Some(4), Some(94)));
+    assert_eq!(
+        (
+            out["arch"].as_str(),
+            out["hidden"].as_u64(),
+            out["params"].as_u64()
+        ),
+        (Some("gru"), Some(4), Some(94))
+    );
     let runs = out["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 2);
-    assert_eq!((runs[0]["seed"].as_u64(), runs[1]["seed"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(
+        (runs[0]["seed"].as_u64(), runs[1]["seed"].as_u64()),
+        (Some(0), Some(1))
+    );
     for key in ["train", "valid", "test"] {
         let mean = out["rmse_mean"][key].as_f64().unwrap();
         assert!(mean.is_finite() && mean > 0.0, "{out}");
@@ -103,23 +168,52 @@ fn train_evaluate_predict() {
     assert!(out["seconds_per_epoch"].as_f64().unwrap() > 0.0);
     // Better than predicting rest (-0.065) everywhere: the outputs move by ~0.1-0.4.
     assert!(out["rmse_mean"]["test"].as_f64().unwrap() < 0.1, "{out}");
-    for f in ["model.json", "weights.json", "curves.csv", "curves.png", "runs/01.json", "runs/02.json"] {
+    for f in [
+        "model.json",
+        "weights.json",
+        "curves.csv",
+        "curves.png",
+        "runs/01.json",
+        "runs/02.json",
+    ] {
         assert!(model.join(f).is_file(), "missing {f}");
     }
     let curves = std::fs::read_to_string(model.join("curves.csv")).unwrap();
     assert_eq!(curves.lines().count(), 1 + 2 * 40);
 
     // evaluate reproduces the kept run's figures from the directory alone.
-    let eval = ok(&celegans(&["evaluate", "--model", p(&model), "--data", p(&file), "--json"]));
-    let kept: Value = serde_json::from_str(&std::fs::read_to_string(model.join("model.json")).unwrap()).unwrap();
+    let eval = ok(&celegans(&[
+        "evaluate",
+        "--model",
+        p(&model),
+        "--data",
+        p(&file),
+        "--json",
+    ]));
+    let kept: Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("model.json")).unwrap()).unwrap();
     for key in ["train", "valid", "test"] {
-        let (a, b) = (eval["rmse"][key].as_f64().unwrap(), kept["errors"][key]["rmse"].as_f64().unwrap());
-        assert!((a - b).abs() <= 1e-9 * b.max(1e-12), "{key}: evaluate {a} vs train {b}");
+        let (a, b) = (
+            eval["rmse"][key].as_f64().unwrap(),
+            kept["errors"][key]["rmse"].as_f64().unwrap(),
+        );
+        assert!(
+            (a - b).abs() <= 1e-9 * b.max(1e-12),
+            "{key}: evaluate {a} vs train {b}"
+        );
     }
     assert!(eval["per_output"]["test"]["Y2"].as_f64().unwrap() > 0.0);
 
     let csv = dir.join("pred.csv");
-    ok(&celegans(&["predict", "--model", p(&model), "--data", p(&file), "--out", p(&csv)]));
+    ok(&celegans(&[
+        "predict",
+        "--model",
+        p(&model),
+        "--data",
+        p(&file),
+        "--out",
+        p(&csv),
+    ]));
     let text = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(text.lines().next(), Some("sequence,time_ms,Y1,Y2"));
     assert_eq!(text.lines().count(), 1 + 12 * 200);
@@ -128,13 +222,38 @@ fn train_evaluate_predict() {
     let stim = dir.join("pulse.toml");
     std::fs::write(&stim, "duration = 100.0\n[[input]]\nneuron = \"U1\"\namplitude = 1.4\nshape = { kind = \"pulse\", onset = 20.0, width = 30.0 }\n").unwrap();
     let csv = dir.join("pulse.csv");
-    ok(&celegans(&["predict", "--model", p(&model), "--stimulus", p(&stim), "--out", p(&csv)]));
+    ok(&celegans(&[
+        "predict",
+        "--model",
+        p(&model),
+        "--stimulus",
+        p(&stim),
+        "--out",
+        p(&csv),
+    ]));
     let text = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(text.lines().count(), 1 + 200);
-    let y1: Vec<f64> = text.lines().skip(1).map(|l| l.split(',').nth(2).unwrap().parse().unwrap()).collect();
-    assert!(y1[100] > y1[30] + 0.01, "Y1 does not rise during the pulse: {} vs {}", y1[100], y1[30]);
+    let y1: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        y1[100] > y1[30] + 0.01,
+        "Y1 does not rise during the pulse: {} vs {}",
+        y1[100],
+        y1[30]
+    );
     std::fs::write(&stim, "duration = 100.0\n[[input]]\nneuron = \"AVBL\"\namplitude = 1.0\nshape = { kind = \"off\" }\n").unwrap();
-    let bad = celegans(&["predict", "--model", p(&model), "--stimulus", p(&stim), "--out", p(&dir.join("bad.csv"))]);
+    let bad = celegans(&[
+        "predict",
+        "--model",
+        p(&model),
+        "--stimulus",
+        p(&stim),
+        "--out",
+        p(&dir.join("bad.csv")),
+    ]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("'AVBL' is not an input of the model"));
     assert!(!dir.join("bad.csv").exists());
@@ -142,8 +261,22 @@ fn train_evaluate_predict() {
     // Same seed, same model.
     let again = dir.join("gru-again");
     ok(&celegans(&[
-        "train", "--data", p(&file), "--arch", "gru", "--hidden", "4", "--epochs", "40", "--runs", "2", "--lr", "0.02",
-        "--out", p(&again), "--json",
+        "train",
+        "--data",
+        p(&file),
+        "--arch",
+        "gru",
+        "--hidden",
+        "4",
+        "--epochs",
+        "40",
+        "--runs",
+        "2",
+        "--lr",
+        "0.02",
+        "--out",
+        p(&again),
+        "--json",
     ]));
     assert_eq!(
         std::fs::read(model.join("weights.json")).unwrap(),
@@ -153,8 +286,22 @@ fn train_evaluate_predict() {
     // Dropping an input trains a model without it.
     let dropped = dir.join("no-u2");
     let out = ok(&celegans(&[
-        "train", "--data", p(&file), "--arch", "lstm", "--hidden", "2", "--epochs", "3", "--runs", "1", "--drop-inputs",
-        "U2", "--out", p(&dropped), "--json",
+        "train",
+        "--data",
+        p(&file),
+        "--arch",
+        "lstm",
+        "--hidden",
+        "2",
+        "--epochs",
+        "3",
+        "--runs",
+        "1",
+        "--drop-inputs",
+        "U2",
+        "--out",
+        p(&dropped),
+        "--json",
     ]));
     // LSTM-2 with one input and two outputs: 4·(1·2 + 2·2 + 2) + 2·2 + 2.
     assert_eq!(out["params"].as_u64(), Some(38));
@@ -166,15 +313,84 @@ fn bad_requests_exit_2_and_leave_no_model() {
     let file = import(&dir);
     let model = dir.join("m");
     let mut cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["train", "--data", "/nonexistent.h5", "--arch", "gru", "--hidden", "4"], "nonexistent.h5"),
-        (vec!["train", "--data", p(&file), "--arch", "gru", "--hidden", "4", "--drop-inputs", "AVBL"], "unknown input 'AVBL'"),
-        (vec!["train", "--data", p(&file), "--arch", "gru", "--hidden", "0"], "--hidden"),
-        (vec!["train", "--data", p(&file), "--arch", "rnn", "--hidden", "2", "--reset-after"], "--reset-after"),
-        (vec!["evaluate", "--model", "/nonexistent-model", "--data", p(&file)], "nonexistent-model"),
+        (
+            vec![
+                "train",
+                "--data",
+                "/nonexistent.h5",
+                "--arch",
+                "gru",
+                "--hidden",
+                "4",
+            ],
+            "nonexistent.h5",
+        ),
+        (
+            vec![
+                "train",
+                "--data",
+                p(&file),
+                "--arch",
+                "gru",
+                "--hidden",
+                "4",
+                "--drop-inputs",
+                "AVBL",
+            ],
+            "unknown input 'AVBL'",
+        ),
+        (
+            vec![
+                "train",
+                "--data",
+                p(&file),
+                "--arch",
+                "gru",
+                "--hidden",
+                "0",
+            ],
+            "--hidden",
+        ),
+        (
+            vec![
+                "train",
+                "--data",
+                p(&file),
+                "--arch",
+                "rnn",
+                "--hidden",
+                "2",
+                "--reset-after",
+            ],
+            "--reset-after",
+        ),
+        (
+            vec![
+                "evaluate",
+                "--model",
+                "/nonexistent-model",
+                "--data",
+                p(&file),
+            ],
+            "nonexistent-model",
+        ),
     ];
-    let wgpu_args = ["train", "--data", p(&file), "--arch", "gru", "--hidden", "4", "--backend", "wgpu"];
+    let wgpu_args = [
+        "train",
+        "--data",
+        p(&file),
+        "--arch",
+        "gru",
+        "--hidden",
+        "4",
+        "--backend",
+        "wgpu",
+    ];
     if !cfg!(feature = "wgpu") {
-        cases.push((wgpu_args.to_vec(), "--backend wgpu: this build has no GPU backend"));
+        cases.push((
+            wgpu_args.to_vec(),
+            "--backend wgpu: this build has no GPU backend",
+        ));
     }
     for (mut args, needle) in cases {
         if args[0] == "train" {
@@ -187,15 +403,32 @@ fn bad_requests_exit_2_and_leave_no_model() {
         assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
         assert!(!model.exists(), "{args:?} left a model directory");
     }
-    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains("partial")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .collect();
     assert!(leftovers.is_empty());
     let bad = dir.join("bad.dat");
     std::fs::create_dir_all(&bad).unwrap();
     std::fs::write(bad.join("Sequence_01.dat"), "0 0.0 1 2 x 4\n").unwrap();
-    let out = celegans(&["dataset", "import-dat", p(&bad), "--inputs", "U1,U2", "--outputs", "Y1,Y2", "--out", p(&dir.join("b.h5"))]);
+    let out = celegans(&[
+        "dataset",
+        "import-dat",
+        p(&bad),
+        "--inputs",
+        "U1,U2",
+        "--outputs",
+        "Y1,Y2",
+        "--out",
+        p(&dir.join("b.h5")),
+    ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2));
-    assert!(err.contains("Sequence_01.dat: line 1: 'x' is not a number"), "{err}");
+    assert!(
+        err.contains("Sequence_01.dat: line 1: 'x' is not a number"),
+        "{err}"
+    );
     assert!(!dir.join("b.h5").exists());
 }
 
@@ -206,13 +439,30 @@ fn an_interrupted_training_resumes() {
     let dir = scratch("resume");
     let file = import(&dir);
     let args = |out: &Path| -> Vec<String> {
-        ["train", "--data", p(&file), "--arch", "gru", "--hidden", "3", "--epochs", "400", "--runs", "3", "--out", p(out)]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        [
+            "train",
+            "--data",
+            p(&file),
+            "--arch",
+            "gru",
+            "--hidden",
+            "3",
+            "--epochs",
+            "400",
+            "--runs",
+            "3",
+            "--out",
+            p(out),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
     };
     let whole = dir.join("whole");
-    ok(&Command::new(env!("CARGO_BIN_EXE_celegans")).args(args(&whole)).output().unwrap());
+    ok(&Command::new(env!("CARGO_BIN_EXE_celegans"))
+        .args(args(&whole))
+        .output()
+        .unwrap());
 
     let model = dir.join("m");
     let mut child = Command::new(env!("CARGO_BIN_EXE_celegans"))
@@ -233,13 +483,24 @@ fn an_interrupted_training_resumes() {
         return;
     }
     assert!(first.exists(), "no run was saved");
-    let out = Command::new(env!("CARGO_BIN_EXE_celegans")).args(args(&model)).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_celegans"))
+        .args(args(&model))
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("resuming:"), "{err}");
     assert!(!dir.join(".m.partial").exists());
-    for f in ["weights.json", "runs/01.json", "runs/02.json", "runs/03.json"] {
-        let (a, b) = (std::fs::read(whole.join(f)).unwrap(), std::fs::read(model.join(f)).unwrap());
+    for f in [
+        "weights.json",
+        "runs/01.json",
+        "runs/02.json",
+        "runs/03.json",
+    ] {
+        let (a, b) = (
+            std::fs::read(whole.join(f)).unwrap(),
+            std::fs::read(model.join(f)).unwrap(),
+        );
         let strip = |v: Vec<u8>| -> Value {
             let mut j: Value = serde_json::from_slice(&v).unwrap();
             j.as_object_mut().map(|o| o.remove("seconds"));

@@ -7,7 +7,10 @@ use std::process::Command;
 /// NEURON's simulate time [s] for the full model, 500 ms at dt 0.1 ms, or `None` when
 /// `neuron`, `pyneuroml` and `c302` (and Java) are not installed.
 pub fn neuron_simulate_seconds(repo: &Path) -> Option<f64> {
-    let out = Command::new("python3").arg(repo.join("tools/neuron_bench.py")).output().ok()?;
+    let out = Command::new("python3")
+        .arg(repo.join("tools/neuron_bench.py"))
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }

@@ -29,10 +29,14 @@ pub struct SplitFile {
 impl SplitFile {
     /// Reads and checks a split file for `count` sequences: every sequence in exactly one split.
     pub fn read(path: &Path, count: usize) -> Result<Vec<u8>> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let file: SplitFile = serde_json::from_str(&text)
             .map_err(|e| Error::Invalid(format!("{}: line {}: {e}", path.display(), e.line())))?;
-        file.to_split(count).map_err(|m| Error::Invalid(format!("{}: {m}", path.display())))
+        file.to_split(count)
+            .map_err(|m| Error::Invalid(format!("{}: {m}", path.display())))
     }
 
     /// The `/split` vector (0 train, 1 valid, 2 test).
@@ -57,8 +61,19 @@ impl SplitFile {
 
     /// The split file of a `/split` vector.
     pub fn from_split(split: &[u8]) -> Self {
-        let pick = |code: u8| split.iter().enumerate().filter(|(_, &s)| s == code).map(|(k, _)| k + 1).collect();
-        SplitFile { train: pick(0), valid: pick(1), test: pick(2) }
+        let pick = |code: u8| {
+            split
+                .iter()
+                .enumerate()
+                .filter(|(_, &s)| s == code)
+                .map(|(k, _)| k + 1)
+                .collect()
+        };
+        SplitFile {
+            train: pick(0),
+            valid: pick(1),
+            test: pick(2),
+        }
     }
 }
 
@@ -81,14 +96,21 @@ pub struct Import {
 
 /// The `.dat` files of `dir`, ordered by the number in their names (then by name).
 fn dat_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("dat"))
         .collect();
     let number = |p: &PathBuf| -> Option<u64> {
         let name = p.file_stem()?.to_str()?;
-        let digits: String = name.chars().rev().take_while(|c| c.is_ascii_digit()).collect();
+        let digits: String = name
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
         digits.chars().rev().collect::<String>().parse().ok()
     };
     files.sort_by(|a, b| number(a).cmp(&number(b)).then_with(|| a.cmp(b)));
@@ -100,7 +122,10 @@ fn dat_files(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// One file's rows: (time [s], outputs, inputs).
 fn read_dat(path: &Path, outputs: usize, inputs: usize) -> Result<(Vec<f64>, Vec<f32>, Vec<f32>)> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let columns = 2 + outputs + inputs;
     let (mut time, mut out, mut inp) = (Vec::new(), Vec::new(), Vec::new());
     for (k, line) in text.lines().enumerate() {
@@ -119,7 +144,11 @@ fn read_dat(path: &Path, outputs: usize, inputs: usize) -> Result<(Vec<f64>, Vec
         let mut values = Vec::with_capacity(columns);
         for f in &fields {
             let v: f64 = f.parse().map_err(|_| {
-                Error::Invalid(format!("{}: line {}: '{f}' is not a number", path.display(), k + 1))
+                Error::Invalid(format!(
+                    "{}: line {}: '{f}' is not a number",
+                    path.display(),
+                    k + 1
+                ))
             })?;
             values.push(v);
         }
@@ -133,7 +162,9 @@ fn read_dat(path: &Path, outputs: usize, inputs: usize) -> Result<(Vec<f64>, Vec
 /// Reads a folder of `.dat` files into a dataset.
 pub fn import_dat(dir: &Path, import: &Import) -> Result<Dataset> {
     if import.inputs.is_empty() || import.outputs.is_empty() {
-        return Err(Error::Invalid("--inputs and --outputs must each name at least one column".into()));
+        return Err(Error::Invalid(
+            "--inputs and --outputs must each name at least one column".into(),
+        ));
     }
     let files = dat_files(dir)?;
     let (no, ni) = (import.outputs.len(), import.inputs.len());
@@ -144,12 +175,16 @@ pub fn import_dat(dir: &Path, import: &Import) -> Result<Dataset> {
         match &time_s {
             None => {
                 if t.len() < 2 {
-                    return Err(Error::Invalid(format!("{}: fewer than two rows", f.display())));
+                    return Err(Error::Invalid(format!(
+                        "{}: fewer than two rows",
+                        f.display()
+                    )));
                 }
                 time_s = Some(t);
             }
             Some(first) => {
-                if first.len() != t.len() || first.iter().zip(&t).any(|(a, b)| (a - b).abs() > 1e-9) {
+                if first.len() != t.len() || first.iter().zip(&t).any(|(a, b)| (a - b).abs() > 1e-9)
+                {
                     return Err(Error::Invalid(format!(
                         "{}: its time column differs from {}'s",
                         f.display(),
@@ -161,7 +196,11 @@ pub fn import_dat(dir: &Path, import: &Import) -> Result<Dataset> {
         inputs.extend(i);
         outputs.extend(o);
     }
-    let time: Vec<f64> = time_s.unwrap_or_default().iter().map(|t| (t * 1e12).round() / 1e9).collect();
+    let time: Vec<f64> = time_s
+        .unwrap_or_default()
+        .iter()
+        .map(|t| (t * 1e12).round() / 1e9)
+        .collect();
     let dt = ((time[1] - time[0]) * 1e9).round() / 1e9;
     let sequences = files.len();
     let mut d = Dataset {
@@ -197,7 +236,10 @@ pub fn import_dat(dir: &Path, import: &Import) -> Result<Dataset> {
 /// Writes a dataset as the authors' format: `Sequence_NN.dat` per sequence (index, time [s],
 /// outputs, inputs) and `split.json`. Files are written under a temporary name first.
 pub fn export_dat(d: &Dataset, dir: &Path) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let (t, ni, no) = (d.steps(), d.input_names.len(), d.output_names.len());
     let digits = d.sequences.to_string().len().max(2);
     let mut written = Vec::new();
@@ -218,7 +260,8 @@ pub fn export_dat(d: &Dataset, dir: &Path) -> Result<Vec<PathBuf>> {
         written.push(path);
     }
     let path = dir.join("split.json");
-    let text = serde_json::to_string(&SplitFile::from_split(&d.split)).expect("serializable") + "\n";
+    let text =
+        serde_json::to_string(&SplitFile::from_split(&d.split)).expect("serializable") + "\n";
     crate::file::write_atomic(&path, text.as_bytes())?;
     written.push(path);
     Ok(written)
@@ -230,12 +273,23 @@ mod tests {
 
     #[test]
     fn split_files_must_cover_every_sequence_once() {
-        let f = SplitFile { train: vec![1, 3], valid: vec![2], test: vec![4] };
+        let f = SplitFile {
+            train: vec![1, 3],
+            valid: vec![2],
+            test: vec![4],
+        };
         assert_eq!(f.to_split(4).unwrap(), vec![0, 1, 0, 2]);
         assert_eq!(SplitFile::from_split(&[0, 1, 0, 2]), f);
-        assert!(f.to_split(5).unwrap_err().contains("sequence 5 is in no split"));
+        assert!(f
+            .to_split(5)
+            .unwrap_err()
+            .contains("sequence 5 is in no split"));
         assert!(f.to_split(3).unwrap_err().contains("out of range"));
-        let twice = SplitFile { train: vec![1, 1], valid: vec![], test: vec![] };
+        let twice = SplitFile {
+            train: vec![1, 1],
+            valid: vec![],
+            test: vec![],
+        };
         assert!(twice.to_split(1).unwrap_err().contains("twice"));
     }
 
@@ -278,9 +332,15 @@ mod tests {
         assert_eq!(back.split, d.split);
         assert_eq!(back.time, d.time);
         assert_eq!(back.dt, 0.5);
-        let wrong = Import { inputs: vec!["A".into()], ..import };
+        let wrong = Import {
+            inputs: vec!["A".into()],
+            ..import
+        };
         let e = import_dat(&dir, &wrong).unwrap_err().to_string();
-        assert!(e.contains("Sequence_01.dat: line 1: 5 columns, expected 4"), "{e}");
+        assert!(
+            e.contains("Sequence_01.dat: line 1: 5 columns, expected 4"),
+            "{e}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

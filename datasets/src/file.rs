@@ -71,7 +71,10 @@ impl Dataset {
     pub fn write(&self, path: &Path) -> Result<()> {
         let tmp = temporary_path(path);
         let result = self.write_to(&tmp).and_then(|_| {
-            std::fs::rename(&tmp, path).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+            std::fs::rename(&tmp, path).map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })
         });
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);
@@ -80,12 +83,23 @@ impl Dataset {
     }
 
     fn write_to(&self, path: &Path) -> Result<()> {
-        let h5 = |e: hdf5::Error| Error::Hdf5 { path: path.to_path_buf(), message: e.to_string() };
+        let h5 = |e: hdf5::Error| Error::Hdf5 {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
         let (n, t) = (self.sequences, self.steps());
         let file = hdf5::File::create(path).map_err(h5)?;
-        file.new_dataset::<f64>().shape([t]).create("time").and_then(|d| d.write_raw(&self.time)).map_err(h5)?;
+        file.new_dataset::<f64>()
+            .shape([t])
+            .create("time")
+            .and_then(|d| d.write_raw(&self.time))
+            .map_err(h5)?;
         let write3 = |name: &str, data: &[f32], width: usize| -> Result<hdf5::Dataset> {
-            let d = file.new_dataset::<f32>().shape([n, t, width]).create(name).map_err(h5)?;
+            let d = file
+                .new_dataset::<f32>()
+                .shape([n, t, width])
+                .create(name)
+                .map_err(h5)?;
             d.write_raw(data).map_err(h5)?;
             Ok(d)
         };
@@ -93,7 +107,11 @@ impl Dataset {
         string_attr(&inputs, "input_unit", &self.input_unit).map_err(h5)?;
         let outputs = write3("outputs", &self.outputs, self.output_names.len())?;
         string_attr(&outputs, "output_unit", &self.output_unit).map_err(h5)?;
-        file.new_dataset::<u8>().shape([n]).create("split").and_then(|d| d.write_raw(&self.split)).map_err(h5)?;
+        file.new_dataset::<u8>()
+            .shape([n])
+            .create("split")
+            .and_then(|d| d.write_raw(&self.split))
+            .map_err(h5)?;
         if let Some(v) = &self.voltages {
             let d = write3("voltages", v, self.cell_names.len())?;
             string_attr(&d, "cell_names", &json(&self.cell_names)).map_err(h5)?;
@@ -101,8 +119,14 @@ impl Dataset {
         }
         // Units also at the root, so a reader finds every attribute in one place.
         let root: &hdf5::Location = &file;
-        root.new_attr::<f64>().create("dt_ms").and_then(|a| a.write_scalar(&self.dt)).map_err(h5)?;
-        root.new_attr::<u64>().create("seed").and_then(|a| a.write_scalar(&self.seed)).map_err(h5)?;
+        root.new_attr::<f64>()
+            .create("dt_ms")
+            .and_then(|a| a.write_scalar(&self.dt))
+            .map_err(h5)?;
+        root.new_attr::<u64>()
+            .create("seed")
+            .and_then(|a| a.write_scalar(&self.seed))
+            .map_err(h5)?;
         for (name, value) in [
             ("input_names", json(&self.input_names)),
             ("output_names", json(&self.output_names)),
@@ -125,7 +149,10 @@ impl Dataset {
 
     /// Reads a dataset file.
     pub fn read(path: &Path) -> Result<Dataset> {
-        let h5 = |e: hdf5::Error| Error::Hdf5 { path: path.to_path_buf(), message: e.to_string() };
+        let h5 = |e: hdf5::Error| Error::Hdf5 {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
         let bad = |what: String| Error::Invalid(format!("{}: {what}", path.display()));
         if !path.exists() {
             return Err(bad("no such file".into()));
@@ -133,22 +160,37 @@ impl Dataset {
         let file = hdf5::File::open(path).map_err(h5)?;
         let root: &hdf5::Location = &file;
         let text = |loc: &hdf5::Location, name: &str| -> Result<String> {
-            let a = loc.attr(name).map_err(|_| bad(format!("missing attribute '{name}'")))?;
-            Ok(a.read_scalar::<VarLenUnicode>().map_err(h5)?.as_str().to_string())
+            let a = loc
+                .attr(name)
+                .map_err(|_| bad(format!("missing attribute '{name}'")))?;
+            Ok(a.read_scalar::<VarLenUnicode>()
+                .map_err(h5)?
+                .as_str()
+                .to_string())
         };
         let list = |loc: &hdf5::Location, name: &str| -> Result<Vec<String>> {
-            serde_json::from_str(&text(loc, name)?).map_err(|e| bad(format!("attribute '{name}': {e}")))
+            serde_json::from_str(&text(loc, name)?)
+                .map_err(|e| bad(format!("attribute '{name}': {e}")))
         };
-        let dataset = |name: &str| file.dataset(name).map_err(|_| bad(format!("missing dataset '/{name}'")));
+        let dataset = |name: &str| {
+            file.dataset(name)
+                .map_err(|_| bad(format!("missing dataset '/{name}'")))
+        };
         let time: Vec<f64> = dataset("time")?.read_raw().map_err(h5)?;
         let inputs_ds = dataset("inputs")?;
         let shape = inputs_ds.shape();
         if shape.len() != 3 || shape[1] != time.len() {
-            return Err(bad(format!("/inputs has shape {shape:?}, expected [N, {}, I]", time.len())));
+            return Err(bad(format!(
+                "/inputs has shape {shape:?}, expected [N, {}, I]",
+                time.len()
+            )));
         }
         let outputs_ds = dataset("outputs")?;
         let (voltages, cell_names) = match file.dataset("voltages") {
-            Ok(d) => (Some(d.read_raw::<f32>().map_err(h5)?), list(&d, "cell_names")?),
+            Ok(d) => (
+                Some(d.read_raw::<f32>().map_err(h5)?),
+                list(&d, "cell_names")?,
+            ),
             Err(_) => (None, Vec::new()),
         };
         let shard = match root.attr("shard") {
@@ -159,10 +201,13 @@ impl Dataset {
             }
             Err(_) => None,
         };
-        let stimuli: Vec<serde_json::Value> =
-            serde_json::from_str(&text(root, "stimuli")?).map_err(|e| bad(format!("attribute 'stimuli': {e}")))?;
+        let stimuli: Vec<serde_json::Value> = serde_json::from_str(&text(root, "stimuli")?)
+            .map_err(|e| bad(format!("attribute 'stimuli': {e}")))?;
         Ok(Dataset {
-            dt: root.attr("dt_ms").and_then(|a| a.read_scalar()).map_err(h5)?,
+            dt: root
+                .attr("dt_ms")
+                .and_then(|a| a.read_scalar())
+                .map_err(h5)?,
             sequences: shape[0],
             inputs: inputs_ds.read_raw().map_err(h5)?,
             outputs: outputs_ds.read_raw().map_err(h5)?,
@@ -175,7 +220,10 @@ impl Dataset {
             output_unit: text(root, "output_unit")?,
             scenario: text(root, "scenario")?,
             model_sha256: text(root, "model_sha256")?,
-            seed: root.attr("seed").and_then(|a| a.read_scalar()).map_err(h5)?,
+            seed: root
+                .attr("seed")
+                .and_then(|a| a.read_scalar())
+                .map_err(h5)?,
             stimuli,
             generator: text(root, "generator")?,
             shard,
@@ -189,8 +237,12 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 }
 
 fn string_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
-    let v: VarLenUnicode = value.parse().map_err(|e| hdf5::Error::from(format!("attribute {name}: {e}")))?;
-    loc.new_attr::<VarLenUnicode>().create(name)?.write_scalar(&v)
+    let v: VarLenUnicode = value
+        .parse()
+        .map_err(|e| hdf5::Error::from(format!("attribute {name}: {e}")))?;
+    loc.new_attr::<VarLenUnicode>()
+        .create(name)?
+        .write_scalar(&v)
 }
 
 /// Writes `bytes` to `path` through [`temporary_path`], renamed into place when complete.
@@ -200,7 +252,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    result.map_err(|source| Error::Io { path: path.to_path_buf(), source })
+    result.map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Opens the checkpoint folder of an interruptible job described by `request` (any JSON
@@ -208,7 +263,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// the results saved there so far; any other is emptied and `request` recorded. Returns
 /// whether the folder was kept.
 pub fn open_checkpoint(dir: &Path, request: &serde_json::Value) -> Result<bool> {
-    let io = |source| Error::Io { path: dir.to_path_buf(), source };
+    let io = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
     let request_path = dir.join("request.json");
     let same = std::fs::read_to_string(&request_path)
         .ok()
@@ -226,6 +284,9 @@ pub fn open_checkpoint(dir: &Path, request: &serde_json::Value) -> Result<bool> 
 
 /// `DIR/.NAME.partial`: beside the target, so the rename stays on one file system.
 pub fn temporary_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.partial"))
 }

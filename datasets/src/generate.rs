@@ -37,7 +37,10 @@ impl std::str::FromStr for Shard {
     fn from_str(s: &str) -> std::result::Result<Shard, String> {
         let bad = || format!("shard '{s}': expected K/N with 1 <= K <= N");
         let (k, n) = s.split_once('/').ok_or_else(bad)?;
-        let (part, of) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        let (part, of) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
         if part == 0 || of == 0 || part > of {
             return Err(bad());
         }
@@ -100,10 +103,16 @@ impl Generation {
     /// Samples per sequence, T = duration/dt (which must be a whole number).
     pub fn steps(&self) -> Result<usize> {
         if !(self.dt > 0.0 && self.dt.is_finite()) {
-            return Err(Error::Invalid(format!("dt must be a positive number of ms, not {}", self.dt)));
+            return Err(Error::Invalid(format!(
+                "dt must be a positive number of ms, not {}",
+                self.dt
+            )));
         }
         if !(self.duration > 0.0 && self.duration.is_finite()) {
-            return Err(Error::Invalid(format!("duration must be a positive number of ms, not {}", self.duration)));
+            return Err(Error::Invalid(format!(
+                "duration must be a positive number of ms, not {}",
+                self.duration
+            )));
         }
         let t = (self.duration / self.dt).round();
         if (t * self.dt - self.duration).abs() > 1e-9 * self.duration || t < 2.0 {
@@ -113,7 +122,9 @@ impl Generation {
             )));
         }
         if t > 1e8 {
-            return Err(Error::Invalid(format!("{t} steps per sequence is too many")));
+            return Err(Error::Invalid(format!(
+                "{t} steps per sequence is too many"
+            )));
         }
         Ok(t as usize)
     }
@@ -144,11 +155,24 @@ impl Generation {
                     let own = FAMILIES[rng.random_range(0..FAMILIES.len())];
                     (a, draw_shape(own, self.duration, &mut rng))
                 };
-                inputs.push(InputStimulus { neuron: neuron.clone(), amplitude, shape });
+                inputs.push(InputStimulus {
+                    neuron: neuron.clone(),
+                    amplitude,
+                    shape,
+                });
             }
         }
-        let family = if shared { family.to_string() } else { "independent".to_string() };
-        SequenceSpec { index, family, behaviour: behaviour.name.clone(), inputs }
+        let family = if shared {
+            family.to_string()
+        } else {
+            "independent".to_string()
+        };
+        SequenceSpec {
+            index,
+            family,
+            behaviour: behaviour.name.clone(),
+            inputs,
+        }
     }
 }
 
@@ -174,33 +198,69 @@ impl<'g> Prepared<'g> {
             return Err(Error::Invalid("count must be at least 1".into()));
         }
         if !(g.settle >= 0.0 && g.settle.is_finite()) {
-            return Err(Error::Invalid(format!("settle must be a non-negative number of ms, not {}", g.settle)));
+            return Err(Error::Invalid(format!(
+                "settle must be a non-negative number of ms, not {}",
+                g.settle
+            )));
         }
-        let options = Options { dt: g.dt, method: g.method, ablate: sc.ablate.clone(), ..Options::default() };
+        let options = Options {
+            dt: g.dt,
+            method: g.method,
+            ablate: sc.ablate.clone(),
+            ..Options::default()
+        };
         let mut sim = build(model, &options)?;
         let input_names = sc.inputs();
         for n in input_names.iter().chain(&sc.outputs) {
             if sim.layout.cell_index(n).is_none() {
-                let why = if sc.ablate.contains(n) { " (it is ablated)" } else { "" };
-                return Err(Error::Invalid(format!("scenario {}: no neuron '{n}' in the network{why}", sc.name)));
+                let why = if sc.ablate.contains(n) {
+                    " (it is ablated)"
+                } else {
+                    ""
+                };
+                return Err(Error::Invalid(format!(
+                    "scenario {}: no neuron '{n}' in the network{why}",
+                    sc.name
+                )));
             }
         }
-        let probes = sc.outputs.iter().map(|n| sim.probe(&format!("{n}/v"))).collect::<simulator::Result<Vec<_>>>()?;
+        let probes = sc
+            .outputs
+            .iter()
+            .map(|n| sim.probe(&format!("{n}/v")))
+            .collect::<simulator::Result<Vec<_>>>()?;
         let cell_names: Vec<String> = sim
             .layout
             .cells
             .iter()
-            .map(|c| if c.index == 0 && sim.layout.cell_index(&c.population).is_some() { c.population.clone() } else { format!("{}[{}]", c.population, c.index) })
+            .map(|c| {
+                if c.index == 0 && sim.layout.cell_index(&c.population).is_some() {
+                    c.population.clone()
+                } else {
+                    format!("{}[{}]", c.population, c.index)
+                }
+            })
             .collect();
         let all_probes = if g.record_all {
-            cell_names.iter().map(|n| sim.probe(&format!("{n}/v"))).collect::<simulator::Result<Vec<_>>>()?
+            cell_names
+                .iter()
+                .map(|n| sim.probe(&format!("{n}/v")))
+                .collect::<simulator::Result<Vec<_>>>()?
         } else {
             Vec::new()
         };
         // Settle with no input.
         settle(&mut sim, g.settle)?;
         sim.restart_clock();
-        Ok(Prepared { g, steps, settled: sim, probes, all_probes, input_names, cell_names })
+        Ok(Prepared {
+            g,
+            steps,
+            settled: sim,
+            probes,
+            all_probes,
+            input_names,
+            cell_names,
+        })
     }
 
     /// Simulates sequence `index` from the settled state: its inputs `[T][I]` (pA) and
@@ -214,7 +274,13 @@ impl<'g> Prepared<'g> {
 
     /// Rows `from..T` of the outputs and voltages of a sequence whose state at row `from`
     /// is `start` (its inputs are zero before `from`).
-    fn simulate_from(&self, start: &Simulation, from: usize, spec: &SequenceSpec, inputs: &[Vec<f64>]) -> Result<(Rows, Rows)> {
+    fn simulate_from(
+        &self,
+        start: &Simulation,
+        from: usize,
+        spec: &SequenceSpec,
+        inputs: &[Vec<f64>],
+    ) -> Result<(Rows, Rows)> {
         let (g, steps) = (self.g, self.steps);
         let mut sim = start.clone();
         for (i, stim) in spec.inputs.iter().enumerate() {
@@ -222,7 +288,13 @@ impl<'g> Prepared<'g> {
                 continue;
             }
             let values = inputs.iter().map(|row| row[i] * 1e-3).collect();
-            sim.add_input(&stim.neuron, 0, 0.5, 1.0, Waveform::Sampled { dt: g.dt, values })?;
+            sim.add_input(
+                &stim.neuron,
+                0,
+                0.5,
+                1.0,
+                Waveform::Sampled { dt: g.dt, values },
+            )?;
         }
         let probes = self.all_probes_in_order();
         let traces = sim.run((steps - 1 - from) as f64 * g.dt, &probes, 1)?;
@@ -231,22 +303,36 @@ impl<'g> Prepared<'g> {
 
     /// Outputs first, then (with `record_all`) every cell.
     fn all_probes_in_order(&self) -> Vec<simulator::Probe> {
-        self.probes.iter().chain(&self.all_probes).cloned().collect()
+        self.probes
+            .iter()
+            .chain(&self.all_probes)
+            .cloned()
+            .collect()
     }
 
     /// Per-probe series → (output rows, voltage rows).
     fn split_rows(&self, series: &[Vec<f64>], rows: usize) -> (Rows, Rows) {
         let o = self.probes.len();
-        let row = |k: usize, range: std::ops::Range<usize>| -> Vec<f64> { range.map(|p| series[p][k]).collect() };
+        let row = |k: usize, range: std::ops::Range<usize>| -> Vec<f64> {
+            range.map(|p| series[p][k]).collect()
+        };
         let outputs = (0..rows).map(|k| row(k, 0..o)).collect();
-        let voltages = if self.all_probes.is_empty() { Vec::new() } else { (0..rows).map(|k| row(k, o..series.len())).collect() };
+        let voltages = if self.all_probes.is_empty() {
+            Vec::new()
+        } else {
+            (0..rows).map(|k| row(k, o..series.len())).collect()
+        };
         (outputs, voltages)
     }
 }
 
 /// Generates the dataset (or the shard) of `generation` on `model`. `progress` is called
 /// with the number of sequences finished so far.
-pub fn generate(model: &neuroml::Model, generation: &Generation, progress: &(dyn Fn(usize) + Sync)) -> Result<Dataset> {
+pub fn generate(
+    model: &neuroml::Model,
+    generation: &Generation,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Dataset> {
     generate_resumable(model, generation, None, progress)
 }
 
@@ -284,7 +370,9 @@ fn load_traces(dir: &Path, index: usize) -> Option<Traces> {
     let mut part = || -> Option<Vec<Vec<f64>>> {
         let rows = u64::from_le_bytes(word()?) as usize;
         let cols = u64::from_le_bytes(word()?) as usize;
-        (0..rows).map(|_| (0..cols).map(|_| word().map(f64::from_le_bytes)).collect()).collect()
+        (0..rows)
+            .map(|_| (0..cols).map(|_| word().map(f64::from_le_bytes)).collect())
+            .collect()
     };
     let t = (part()?, part()?, part()?);
     Some(t)
@@ -316,13 +404,23 @@ pub fn generate_resumable(
         let spec = g.spec(index);
         match checkpoint.and_then(|dir| load_traces(dir, index)) {
             Some((inputs, outputs, voltages)) => {
-                results.push(Some(Ok(Recorded { spec, inputs, outputs, voltages })));
+                results.push(Some(Ok(Recorded {
+                    spec,
+                    inputs,
+                    outputs,
+                    voltages,
+                })));
                 report();
             }
             None => {
                 results.push(None);
                 let inputs = spec.sample(g.dt, prepared.steps);
-                todo.push(Todo { slot, onset: onset(&inputs), spec, inputs });
+                todo.push(Todo {
+                    slot,
+                    onset: onset(&inputs),
+                    spec,
+                    inputs,
+                });
             }
         }
     }
@@ -330,7 +428,11 @@ pub fn generate_resumable(
     let finished = |slot: usize, r: Result<Recorded>| {
         let r = r.and_then(|rec| {
             if let Some(dir) = checkpoint {
-                save_traces(dir, indices[slot], [&rec.inputs, &rec.outputs, &rec.voltages])?;
+                save_traces(
+                    dir,
+                    indices[slot],
+                    [&rec.inputs, &rec.outputs, &rec.voltages],
+                )?;
             }
             Ok(rec)
         });
@@ -338,10 +440,21 @@ pub fn generate_resumable(
         report();
     };
     run_from_onsets(&prepared, todo, &finished)?;
-    let results = results.into_inner().expect("no panics while holding the lock");
-    let results: Vec<Result<Recorded>> = results.into_iter().map(|r| r.expect("every sequence finished")).collect();
+    let results = results
+        .into_inner()
+        .expect("no panics while holding the lock");
+    let results: Vec<Result<Recorded>> = results
+        .into_iter()
+        .map(|r| r.expect("every sequence finished"))
+        .collect();
     let recorded = results.into_iter().collect::<Result<Vec<_>>>()?;
-    let mut dataset = assemble(g, prepared.steps, &prepared.input_names, prepared.cell_names, recorded);
+    let mut dataset = assemble(
+        g,
+        prepared.steps,
+        &prepared.input_names,
+        prepared.cell_names,
+        recorded,
+    );
     dataset.shard = g.shard.map(|s| (format!("{}/{}", s.part, s.of), indices));
     Ok(dataset)
 }
@@ -357,7 +470,9 @@ struct Todo {
 /// Row of the first non-zero input (the last row when there is none).
 fn onset(inputs: &[Vec<f64>]) -> usize {
     let first = inputs.iter().position(|row| row.iter().any(|&x| x != 0.0));
-    first.unwrap_or(inputs.len()).min(inputs.len().saturating_sub(1))
+    first
+        .unwrap_or(inputs.len())
+        .min(inputs.len().saturating_sub(1))
 }
 
 /// Simulates the sequences in parallel. Until its first non-zero input a sequence is the
@@ -365,7 +480,11 @@ fn onset(inputs: &[Vec<f64>]) -> usize {
 /// trajectory once, and each sequence starts from the baseline's state at its onset row
 /// (a copy; the results are bit-identical to simulating it from t = 0). The baseline runs on
 /// one thread and hands sequences to the others as it reaches their onsets.
-fn run_from_onsets(prepared: &Prepared, mut todo: Vec<Todo>, finished: &(dyn Fn(usize, Result<Recorded>) + Sync)) -> Result<()> {
+fn run_from_onsets(
+    prepared: &Prepared,
+    mut todo: Vec<Todo>,
+    finished: &(dyn Fn(usize, Result<Recorded>) + Sync),
+) -> Result<()> {
     todo.sort_by_key(|t| t.onset);
     let probes = prepared.all_probes_in_order();
     let mut baseline_error = None;
@@ -377,16 +496,29 @@ fn run_from_onsets(prepared: &Prepared, mut todo: Vec<Todo>, finished: &(dyn Fn(
             for (series, p) in baseline.iter_mut().zip(&probes) {
                 series.push(sim.read(p));
             }
-            let start = next.peek().is_some_and(|t| t.onset == k).then(|| std::sync::Arc::new(sim.clone()));
+            let start = next
+                .peek()
+                .is_some_and(|t| t.onset == k)
+                .then(|| std::sync::Arc::new(sim.clone()));
             while let Some(t) = next.next_if(|t| t.onset == k) {
-                let (start, before) = (start.clone().expect("cloned above"), prepared.split_rows(&baseline, k));
+                let (start, before) = (
+                    start.clone().expect("cloned above"),
+                    prepared.split_rows(&baseline, k),
+                );
                 scope.spawn(move |_| {
-                    let r = prepared.simulate_from(&start, k, &t.spec, &t.inputs).map(|(outputs, voltages)| {
-                        let (mut o, mut v) = before;
-                        o.extend(outputs);
-                        v.extend(voltages);
-                        Recorded { spec: t.spec, inputs: t.inputs, outputs: o, voltages: v }
-                    });
+                    let r = prepared.simulate_from(&start, k, &t.spec, &t.inputs).map(
+                        |(outputs, voltages)| {
+                            let (mut o, mut v) = before;
+                            o.extend(outputs);
+                            v.extend(voltages);
+                            Recorded {
+                                spec: t.spec,
+                                inputs: t.inputs,
+                                outputs: o,
+                                voltages: v,
+                            }
+                        },
+                    );
                     finished(t.slot, r);
                 });
             }
@@ -440,15 +572,28 @@ type Rows = Vec<Vec<f64>>;
 /// Inputs `[T][I]`, outputs `[T][O]` and all voltages `[T][C]` (empty unless recorded) of a sequence.
 pub type Traces = (Rows, Rows, Rows);
 
-fn assemble(g: &Generation, steps: usize, input_names: &[String], cell_names: Vec<String>, recorded: Vec<Recorded>) -> Dataset {
-    let flat = |rows: &[Vec<f64>]| rows.iter().flatten().map(|&x| x as f32).collect::<Vec<f32>>();
+fn assemble(
+    g: &Generation,
+    steps: usize,
+    input_names: &[String],
+    cell_names: Vec<String>,
+    recorded: Vec<Recorded>,
+) -> Dataset {
+    let flat = |rows: &[Vec<f64>]| {
+        rows.iter()
+            .flatten()
+            .map(|&x| x as f32)
+            .collect::<Vec<f32>>()
+    };
     let mut d = Dataset {
         time: (0..steps).map(|k| k as f64 * g.dt).collect(),
         dt: g.dt,
         sequences: recorded.len(),
         inputs: recorded.iter().flat_map(|r| flat(&r.inputs)).collect(),
         outputs: recorded.iter().flat_map(|r| flat(&r.outputs)).collect(),
-        voltages: g.record_all.then(|| recorded.iter().flat_map(|r| flat(&r.voltages)).collect()),
+        voltages: g
+            .record_all
+            .then(|| recorded.iter().flat_map(|r| flat(&r.voltages)).collect()),
         split: vec![split::TRAIN; recorded.len()],
         input_names: input_names.to_vec(),
         output_names: g.scenario.outputs.clone(),
@@ -458,7 +603,10 @@ fn assemble(g: &Generation, steps: usize, input_names: &[String], cell_names: Ve
         scenario: g.scenario.name.clone(),
         model_sha256: g.model_sha256.clone(),
         seed: g.seed,
-        stimuli: recorded.iter().map(|r| serde_json::to_value(&r.spec).expect("serializable")).collect(),
+        stimuli: recorded
+            .iter()
+            .map(|r| serde_json::to_value(&r.spec).expect("serializable"))
+            .collect(),
         generator: g.generator.clone(),
         shard: None,
     };
@@ -472,9 +620,18 @@ fn assemble(g: &Generation, steps: usize, input_names: &[String], cell_names: Ve
 /// single run and merged shards agree.
 pub(crate) fn diverse_split_of(d: &Dataset) -> Vec<u8> {
     let (t, i, o) = (d.steps(), d.input_names.len(), d.output_names.len());
-    let rows = |x: &[f32], w: usize| x.chunks(w).map(|r| r.iter().map(|&v| f64::from(v)).collect()).collect::<Vec<Vec<f64>>>();
+    let rows = |x: &[f32], w: usize| {
+        x.chunks(w)
+            .map(|r| r.iter().map(|&v| f64::from(v)).collect())
+            .collect::<Vec<Vec<f64>>>()
+    };
     let features: Vec<Vec<f64>> = (0..d.sequences)
-        .map(|k| split::features(&rows(&d.inputs[k * t * i..(k + 1) * t * i], i), &rows(&d.outputs[k * t * o..(k + 1) * t * o], o)))
+        .map(|k| {
+            split::features(
+                &rows(&d.inputs[k * t * i..(k + 1) * t * i], i),
+                &rows(&d.outputs[k * t * o..(k + 1) * t * o], o),
+            )
+        })
         .collect();
     split::diverse_split(&features)
 }
@@ -482,10 +639,15 @@ pub(crate) fn diverse_split_of(d: &Dataset) -> Vec<u8> {
 /// Merges the shards of one generation into the dataset a single run would have made
 /// (the split is computed over all sequences).
 pub fn merge(shards: &[Dataset]) -> Result<Dataset> {
-    let first = shards.first().ok_or_else(|| Error::Invalid("nothing to merge".into()))?;
+    let first = shards
+        .first()
+        .ok_or_else(|| Error::Invalid("nothing to merge".into()))?;
     let mut parts: Vec<(usize, &Dataset, usize)> = Vec::new();
     for d in shards {
-        let (label, indices) = d.shard.as_ref().ok_or_else(|| Error::Invalid("a file to merge is not a shard".into()))?;
+        let (label, indices) = d
+            .shard
+            .as_ref()
+            .ok_or_else(|| Error::Invalid("a file to merge is not a shard".into()))?;
         let same = d.scenario == first.scenario
             && d.dt == first.dt
             && d.seed == first.seed
@@ -504,17 +666,38 @@ pub fn merge(shards: &[Dataset]) -> Result<Dataset> {
     parts.sort_by_key(|p| p.0);
     for w in parts.windows(2) {
         if w[0].0 == w[1].0 {
-            return Err(Error::Invalid(format!("sequence {} appears in two shards", w[0].0 + 1)));
+            return Err(Error::Invalid(format!(
+                "sequence {} appears in two shards",
+                w[0].0 + 1
+            )));
         }
     }
-    let total = first.shard.as_ref().map(|(l, _)| l.clone()).unwrap_or_default();
+    let total = first
+        .shard
+        .as_ref()
+        .map(|(l, _)| l.clone())
+        .unwrap_or_default();
     if parts.iter().enumerate().any(|(k, p)| p.0 != k) {
-        return Err(Error::Invalid(format!("shards are missing sequences (have {} of a {total} generation)", parts.len())));
+        return Err(Error::Invalid(format!(
+            "shards are missing sequences (have {} of a {total} generation)",
+            parts.len()
+        )));
     }
-    let (t, i, o) = (first.steps(), first.input_names.len(), first.output_names.len());
+    let (t, i, o) = (
+        first.steps(),
+        first.input_names.len(),
+        first.output_names.len(),
+    );
     let c = first.cell_names.len();
     let take = |data: &[f32], k: usize, w: usize| data[k * t * w..(k + 1) * t * w].to_vec();
-    let mut out = Dataset { shard: None, sequences: parts.len(), inputs: Vec::new(), outputs: Vec::new(), stimuli: Vec::new(), ..first.clone() };
+    let mut out = Dataset {
+        shard: None,
+        sequences: parts.len(),
+        inputs: Vec::new(),
+        outputs: Vec::new(),
+        stimuli: Vec::new(),
+        ..first.clone()
+    };
     out.voltages = first.voltages.as_ref().map(|_| Vec::new());
     for (_, d, k) in &parts {
         out.inputs.extend(take(&d.inputs, *k, i));
@@ -547,9 +730,22 @@ mod tests {
         for index in 0..g.count {
             let (inputs, outputs, _) = prepared.simulate(index).unwrap();
             late += usize::from(onset(&inputs) > 0);
-            let flat = |rows: Vec<Vec<f64>>| rows.into_iter().flatten().map(|x| x as f32).collect::<Vec<_>>();
-            assert_eq!(flat(outputs), d.outputs[index * steps * o..(index + 1) * steps * o], "sequence {index}");
-            assert_eq!(flat(inputs), d.inputs[index * steps * i..(index + 1) * steps * i], "sequence {index}");
+            let flat = |rows: Vec<Vec<f64>>| {
+                rows.into_iter()
+                    .flatten()
+                    .map(|x| x as f32)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                flat(outputs),
+                d.outputs[index * steps * o..(index + 1) * steps * o],
+                "sequence {index}"
+            );
+            assert_eq!(
+                flat(inputs),
+                d.inputs[index * steps * i..(index + 1) * steps * i],
+                "sequence {index}"
+            );
         }
         assert!(late >= 3, "only {late} sequences start after t = 0");
     }

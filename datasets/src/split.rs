@@ -30,10 +30,17 @@ pub fn features(inputs: &[Vec<f64>], outputs: &[Vec<f64>]) -> Vec<f64> {
             f.push(mean);
             f.push(std);
             if is_input {
-                let switches = x.windows(2).filter(|w| (w[0] == 0.0) != (w[1] == 0.0)).count();
+                let switches = x
+                    .windows(2)
+                    .filter(|w| (w[0] == 0.0) != (w[1] == 0.0))
+                    .count();
                 f.push(switches as f64);
             } else {
-                let (lo, hi) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+                let (lo, hi) = x
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                        (a.min(v), b.max(v))
+                    });
                 f.push(hi - lo);
                 f.push(x.windows(2).map(|w| (w[1] - w[0]).abs()).sum::<f64>() / n);
             }
@@ -56,7 +63,11 @@ pub fn diverse_split(features: &[Vec<f64>]) -> Vec<u8> {
         let mean = features.iter().map(|f| f[d]).sum::<f64>() / n as f64;
         let std = (features.iter().map(|f| (f[d] - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
         for row in &mut z {
-            row[d] = if std > 0.0 { (row[d] - mean) / std } else { 0.0 };
+            row[d] = if std > 0.0 {
+                (row[d] - mean) / std
+            } else {
+                0.0
+            };
         }
     }
     let dist = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>();

@@ -91,14 +91,24 @@ impl Shape {
         match self {
             Shape::Off => 0.0,
             Shape::Pulse { onset, width } => f64::from(t >= *onset && t < onset + width),
-            Shape::Train { onset, width, period, count } => {
+            Shape::Train {
+                onset,
+                width,
+                period,
+                count,
+            } => {
                 if t < *onset {
                     return 0.0;
                 }
                 let k = ((t - onset) / period).floor();
                 f64::from(k < f64::from(*count) && t - onset - k * period < *width)
             }
-            Shape::Trapezoid { onset, rise, hold, fall } => {
+            Shape::Trapezoid {
+                onset,
+                rise,
+                hold,
+                fall,
+            } => {
                 let x = t - onset;
                 if x < 0.0 {
                     0.0
@@ -112,7 +122,11 @@ impl Shape {
                     0.0
                 }
             }
-            Shape::Sine { onset, duration, period } => {
+            Shape::Sine {
+                onset,
+                duration,
+                period,
+            } => {
                 let x = t - onset;
                 if x < 0.0 || x >= *duration {
                     0.0
@@ -120,16 +134,27 @@ impl Shape {
                     0.5 * (1.0 - (std::f64::consts::TAU * x / period).cos())
                 }
             }
-            Shape::Chirp { onset, duration, f0, f1 } => {
+            Shape::Chirp {
+                onset,
+                duration,
+                f0,
+                f1,
+            } => {
                 let x = t - onset;
                 if x < 0.0 || x >= *duration {
                     0.0
                 } else {
-                    let phase = std::f64::consts::TAU * (f0 * x + 0.5 * (f1 - f0) / duration * x * x);
+                    let phase =
+                        std::f64::consts::TAU * (f0 * x + 0.5 * (f1 - f0) / duration * x * x);
                     0.5 * (1.0 - phase.cos())
                 }
             }
-            Shape::Noise { onset, duration, knot, knots } => {
+            Shape::Noise {
+                onset,
+                duration,
+                knot,
+                knots,
+            } => {
                 let x = t - onset;
                 if x < 0.0 || x >= *duration || knots.is_empty() {
                     return 0.0;
@@ -175,7 +200,10 @@ impl SequenceSpec {
         (0..steps)
             .map(|k| {
                 let t = k as f64 * dt;
-                self.inputs.iter().map(|i| i.amplitude * i.shape.at(t)).collect()
+                self.inputs
+                    .iter()
+                    .map(|i| i.amplitude * i.shape.at(t))
+                    .collect()
             })
             .collect()
     }
@@ -208,13 +236,29 @@ pub struct StimulusFile {
 impl StimulusFile {
     /// Reads a stimulus file; errors name the file and line.
     pub fn read(path: &std::path::Path) -> crate::Result<StimulusFile> {
-        let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let file: StimulusFile = toml::from_str(&text).map_err(|e| {
-            let line = e.span().map(|s| format!(":{}", text[..s.start.min(text.len())].matches('\n').count() + 1)).unwrap_or_default();
+            let line = e
+                .span()
+                .map(|s| {
+                    format!(
+                        ":{}",
+                        text[..s.start.min(text.len())].matches('\n').count() + 1
+                    )
+                })
+                .unwrap_or_default();
             crate::Error::Invalid(format!("{}{line}: {}", path.display(), e.message().trim()))
         })?;
-        if !(file.duration.is_finite() && file.duration > 0.0) || file.dt.is_some_and(|dt| !(dt.is_finite() && dt > 0.0)) {
-            return Err(crate::Error::Invalid(format!("{}: duration and dt must be positive numbers of ms", path.display())));
+        if !(file.duration.is_finite() && file.duration > 0.0)
+            || file.dt.is_some_and(|dt| !(dt.is_finite() && dt > 0.0))
+        {
+            return Err(crate::Error::Invalid(format!(
+                "{}: duration and dt must be positive numbers of ms",
+                path.display()
+            )));
         }
         Ok(file)
     }
@@ -231,7 +275,13 @@ impl StimulusFile {
                 let t = k as f64 * dt;
                 names
                     .iter()
-                    .map(|n| self.input.iter().filter(|i| &i.neuron == n).map(|i| i.amplitude * i.shape.at(t)).sum())
+                    .map(|n| {
+                        self.input
+                            .iter()
+                            .filter(|i| &i.neuron == n)
+                            .map(|i| i.amplitude * i.shape.at(t))
+                            .sum()
+                    })
                     .collect()
             })
             .collect())
@@ -240,8 +290,18 @@ impl StimulusFile {
 
 /// The families the library cycles through, so that any 40 consecutive sequences hold
 /// each several times.
-pub const FAMILIES: [&str; 10] =
-    ["pulse", "train", "ramp", "trapezoid", "triangle", "step", "sine", "chirp", "noise", "mixture"];
+pub const FAMILIES: [&str; 10] = [
+    "pulse",
+    "train",
+    "ramp",
+    "trapezoid",
+    "triangle",
+    "step",
+    "sine",
+    "chirp",
+    "noise",
+    "mixture",
+];
 
 /// Draws a random shape of `family` for a sequence of `duration` ms.
 pub fn draw_shape(family: &str, duration: f64, rng: &mut ChaCha8Rng) -> Shape {
@@ -257,59 +317,115 @@ pub fn draw_shape(family: &str, duration: f64, rng: &mut ChaCha8Rng) -> Shape {
     match family {
         "pulse" => {
             let o = onset(rng);
-            Shape::Pulse { onset: o, width: rng.random_range(0.02..0.8) * rest(o) }
+            Shape::Pulse {
+                onset: o,
+                width: rng.random_range(0.02..0.8) * rest(o),
+            }
         }
         "train" => {
             let o = onset(rng);
             let period = rng.random_range(0.06..0.25) * duration;
             let width = rng.random_range(0.2..0.7) * period;
             let count = ((rest(o) / period).floor() as u32).max(1);
-            Shape::Train { onset: o, width, period, count: rng.random_range(1..=count) }
+            Shape::Train {
+                onset: o,
+                width,
+                period,
+                count: rng.random_range(1..=count),
+            }
         }
         "ramp" => {
             let o = onset(rng);
             let rise = rng.random_range(0.2..1.0) * rest(o);
             if rng.random_bool(0.5) {
-                Shape::Trapezoid { onset: o, rise, hold: rest(o), fall: 0.0 }
+                Shape::Trapezoid {
+                    onset: o,
+                    rise,
+                    hold: rest(o),
+                    fall: 0.0,
+                }
             } else {
                 // Down-ramp: jumps to 1, falls to 0.
-                Shape::Trapezoid { onset: o, rise: 0.0, hold: 0.0, fall: rise }
+                Shape::Trapezoid {
+                    onset: o,
+                    rise: 0.0,
+                    hold: 0.0,
+                    fall: rise,
+                }
             }
         }
         "trapezoid" => {
             let o = onset(rng);
             let r = rest(o);
-            let (rise, hold) = (rng.random_range(0.05..0.3) * r, rng.random_range(0.1..0.4) * r);
-            Shape::Trapezoid { onset: o, rise, hold, fall: rng.random_range(0.05..0.3) * r }
+            let (rise, hold) = (
+                rng.random_range(0.05..0.3) * r,
+                rng.random_range(0.1..0.4) * r,
+            );
+            Shape::Trapezoid {
+                onset: o,
+                rise,
+                hold,
+                fall: rng.random_range(0.05..0.3) * r,
+            }
         }
         "triangle" => {
             let o = onset(rng);
             let r = rest(o);
-            Shape::Trapezoid { onset: o, rise: rng.random_range(0.1..0.5) * r, hold: 0.0, fall: rng.random_range(0.1..0.5) * r }
+            Shape::Trapezoid {
+                onset: o,
+                rise: rng.random_range(0.1..0.5) * r,
+                hold: 0.0,
+                fall: rng.random_range(0.1..0.5) * r,
+            }
         }
-        "step" => Shape::Pulse { onset: onset(rng), width: duration },
+        "step" => Shape::Pulse {
+            onset: onset(rng),
+            width: duration,
+        },
         "sine" => {
             let o = onset(rng);
-            Shape::Sine { onset: o, duration: rest(o), period: rng.random_range(0.04..0.5) * duration }
+            Shape::Sine {
+                onset: o,
+                duration: rest(o),
+                period: rng.random_range(0.04..0.5) * duration,
+            }
         }
         "chirp" => {
             let o = onset(rng);
-            let (a, b) = (rng.random_range(1.0..4.0) / duration, rng.random_range(4.0..25.0) / duration);
+            let (a, b) = (
+                rng.random_range(1.0..4.0) / duration,
+                rng.random_range(4.0..25.0) / duration,
+            );
             let (f0, f1) = if rng.random_bool(0.5) { (a, b) } else { (b, a) };
-            Shape::Chirp { onset: o, duration: rest(o), f0, f1 }
+            Shape::Chirp {
+                onset: o,
+                duration: rest(o),
+                f0,
+                f1,
+            }
         }
         "noise" => {
             let o = onset(rng);
             let knot = rng.random_range(0.01..0.08) * duration;
             let n = (rest(o) / knot).ceil() as usize + 1;
             let knots = (0..n).map(|_| rng.random_range(0.0..1.0)).collect();
-            Shape::Noise { onset: o, duration: rest(o), knot, knots }
+            Shape::Noise {
+                onset: o,
+                duration: rest(o),
+                knot,
+                knots,
+            }
         }
         _ => {
             let a = FAMILIES[rng.random_range(0..8)];
             let b = FAMILIES[rng.random_range(0..8)];
             let w = rng.random_range(0.3..0.7);
-            Shape::Mix { parts: vec![(w, draw_shape(a, duration, rng)), (1.0 - w, draw_shape(b, duration, rng))] }
+            Shape::Mix {
+                parts: vec![
+                    (w, draw_shape(a, duration, rng)),
+                    (1.0 - w, draw_shape(b, duration, rng)),
+                ],
+            }
         }
     }
 }
@@ -328,13 +444,45 @@ mod tests {
 
     #[test]
     fn shapes_have_their_profiles() {
-        let p = Shape::Pulse { onset: 100.0, width: 50.0 };
-        assert_eq!((p.at(99.9), p.at(100.0), p.at(149.9), p.at(150.0)), (0.0, 1.0, 1.0, 0.0));
-        let tr = Shape::Trapezoid { onset: 0.0, rise: 10.0, hold: 5.0, fall: 10.0 };
-        assert!((tr.at(5.0) - 0.5).abs() < 1e-12 && tr.at(12.0) == 1.0 && (tr.at(20.0) - 0.5).abs() < 1e-12);
-        let train = Shape::Train { onset: 10.0, width: 2.0, period: 10.0, count: 2 };
-        assert_eq!((train.at(11.0), train.at(13.0), train.at(21.0), train.at(31.0)), (1.0, 0.0, 1.0, 0.0));
-        let s = Shape::Sine { onset: 0.0, duration: 100.0, period: 20.0 };
+        let p = Shape::Pulse {
+            onset: 100.0,
+            width: 50.0,
+        };
+        assert_eq!(
+            (p.at(99.9), p.at(100.0), p.at(149.9), p.at(150.0)),
+            (0.0, 1.0, 1.0, 0.0)
+        );
+        let tr = Shape::Trapezoid {
+            onset: 0.0,
+            rise: 10.0,
+            hold: 5.0,
+            fall: 10.0,
+        };
+        assert!(
+            (tr.at(5.0) - 0.5).abs() < 1e-12
+                && tr.at(12.0) == 1.0
+                && (tr.at(20.0) - 0.5).abs() < 1e-12
+        );
+        let train = Shape::Train {
+            onset: 10.0,
+            width: 2.0,
+            period: 10.0,
+            count: 2,
+        };
+        assert_eq!(
+            (
+                train.at(11.0),
+                train.at(13.0),
+                train.at(21.0),
+                train.at(31.0)
+            ),
+            (1.0, 0.0, 1.0, 0.0)
+        );
+        let s = Shape::Sine {
+            onset: 0.0,
+            duration: 100.0,
+            period: 20.0,
+        };
         assert!((s.at(10.0) - 1.0).abs() < 1e-12 && s.at(0.0).abs() < 1e-12);
     }
 
@@ -345,9 +493,15 @@ mod tests {
             let b = draw_shape(family, 500.0, &mut stream(7, i));
             assert_eq!(a, b);
             let values: Vec<f64> = (0..1000).map(|k| a.at(k as f64 * 0.5)).collect();
-            assert!(values.iter().all(|v| (-1e-12..=1.0 + 1e-12).contains(v)), "{family}: {a:?}");
+            assert!(
+                values.iter().all(|v| (-1e-12..=1.0 + 1e-12).contains(v)),
+                "{family}: {a:?}"
+            );
             assert!(values.iter().any(|&v| v > 0.0), "{family} never on: {a:?}");
         }
-        assert_ne!(draw_shape("noise", 500.0, &mut stream(7, 0)), draw_shape("noise", 500.0, &mut stream(7, 1)));
+        assert_ne!(
+            draw_shape("noise", 500.0, &mut stream(7, 0)),
+            draw_shape("noise", 500.0, &mut stream(7, 1))
+        );
     }
 }

@@ -134,12 +134,21 @@ fn membrane_properties(ctx: &Ctx, el: &Element) -> Result<MembraneProperties> {
     let mut m = MembraneProperties::default();
     for c in &el.children {
         match c.name.as_str() {
-            "channelDensity" | "channelDensityNernst" => m.channel_densities.push(channel_density(ctx, c)?),
-            "specificCapacitance" => m.specific_capacitance.push(group_value(ctx, c, "specificCapacitance")?),
+            "channelDensity" | "channelDensityNernst" => {
+                m.channel_densities.push(channel_density(ctx, c)?)
+            }
+            "specificCapacitance" => {
+                m.specific_capacitance
+                    .push(group_value(ctx, c, "specificCapacitance")?)
+            }
             "initMembPotential" => m.init_memb_potential.push(group_value(ctx, c, "voltage")?),
             "spikeThresh" => m.spike_thresh.push(group_value(ctx, c, "voltage")?),
-            "channelPopulation" | "channelDensityGHK" | "channelDensityGHK2" | "channelDensityNonUniform"
-            | "channelDensityVShift" | "channelDensityNernstCa2" => {
+            "channelPopulation"
+            | "channelDensityGHK"
+            | "channelDensityGHK2"
+            | "channelDensityNonUniform"
+            | "channelDensityVShift"
+            | "channelDensityNernstCa2" => {
                 return Err(ctx.error(c, ErrorKind::UnsupportedLems(format!("<{}>", c.name))))
             }
             "notes" | "annotation" => {}
@@ -158,7 +167,11 @@ fn intracellular_properties(ctx: &Ctx, el: &Element) -> Result<IntracellularProp
                 concentration_model: ctx.required(c, "concentrationModel")?.to_string(),
                 ion: c.attr("ion").unwrap_or(ctx.id(c)?.as_str()).to_string(),
                 initial_concentration: ctx.quantity(c, "initialConcentration", "concentration")?,
-                initial_ext_concentration: ctx.quantity(c, "initialExtConcentration", "concentration")?,
+                initial_ext_concentration: ctx.quantity(
+                    c,
+                    "initialExtConcentration",
+                    "concentration",
+                )?,
                 segment_group: c.attr("segmentGroup").unwrap_or("all").to_string(),
                 origin: ctx.origin(c),
             }),
@@ -186,7 +199,9 @@ pub(crate) fn read_cell(ctx: &Ctx, el: &Element, morphologies: &[Morphology]) ->
                 for b in &c.children {
                     match b.name.as_str() {
                         "membraneProperties" => membrane = membrane_properties(ctx, b)?,
-                        "intracellularProperties" => intracellular = intracellular_properties(ctx, b)?,
+                        "intracellularProperties" => {
+                            intracellular = intracellular_properties(ctx, b)?
+                        }
                         "extracellularProperties" | "notes" | "annotation" => {}
                         _ => return Err(ctx.unsupported(b)),
                     }
@@ -203,15 +218,32 @@ pub(crate) fn read_cell(ctx: &Ctx, el: &Element, morphologies: &[Morphology]) ->
                     .iter()
                     .find(|m| m.id == name)
                     .cloned()
-                    .ok_or_else(|| ctx.error(el, ErrorKind::UnknownReference { what: "morphology".into(), name: name.into() }))?,
+                    .ok_or_else(|| {
+                        ctx.error(
+                            el,
+                            ErrorKind::UnknownReference {
+                                what: "morphology".into(),
+                                name: name.into(),
+                            },
+                        )
+                    })?,
             );
         }
     }
     let morphology = morphology.ok_or_else(|| ctx.invalid(el, "has no <morphology>"))?;
     if !seen_biophysics && el.attr("biophysicalProperties").is_some() {
-        return Err(ctx.error(el, ErrorKind::UnsupportedLems("biophysicalProperties by reference".into())));
+        return Err(ctx.error(
+            el,
+            ErrorKind::UnsupportedLems("biophysicalProperties by reference".into()),
+        ));
     }
-    let cell = Cell { id, morphology, membrane, intracellular, origin: ctx.origin(el) };
+    let cell = Cell {
+        id,
+        morphology,
+        membrane,
+        intracellular,
+        origin: ctx.origin(el),
+    };
     check_groups(ctx, el, &cell)?;
     Ok(cell)
 }
@@ -220,11 +252,18 @@ pub(crate) fn read_cell(ctx: &Ctx, el: &Element, morphologies: &[Morphology]) ->
 fn check_groups(ctx: &Ctx, el: &Element, cell: &Cell) -> Result<()> {
     let m = &cell.morphology;
     let unknown_group = |g: &str| g != "all" && m.group(g).is_none();
-    let unknown = |what: &str, name: String| ErrorKind::UnknownReference { what: what.into(), name };
+    let unknown = |what: &str, name: String| ErrorKind::UnknownReference {
+        what: what.into(),
+        name,
+    };
     for d in &cell.membrane.channel_densities {
         let element = format!("channelDensity {}", d.id);
         if unknown_group(&d.segment_group) {
-            return Err(ctx.error_at(d.origin, element, unknown("segmentGroup", d.segment_group.clone())));
+            return Err(ctx.error_at(
+                d.origin,
+                element,
+                unknown("segmentGroup", d.segment_group.clone()),
+            ));
         }
         if let Some(s) = d.segment.filter(|&s| m.segment(s).is_none()) {
             return Err(ctx.error_at(d.origin, element, unknown("segment", s.to_string())));
@@ -232,11 +271,21 @@ fn check_groups(ctx: &Ctx, el: &Element, cell: &Cell) -> Result<()> {
     }
     for s in &cell.intracellular.species {
         if unknown_group(&s.segment_group) {
-            return Err(ctx.error_at(s.origin, format!("species {}", s.id), unknown("segmentGroup", s.segment_group.clone())));
+            return Err(ctx.error_at(
+                s.origin,
+                format!("species {}", s.id),
+                unknown("segmentGroup", s.segment_group.clone()),
+            ));
         }
     }
-    let values = cell.membrane.specific_capacitance.iter().chain(&cell.membrane.init_memb_potential);
-    let values = values.chain(&cell.membrane.spike_thresh).chain(&cell.intracellular.resistivity);
+    let values = cell
+        .membrane
+        .specific_capacitance
+        .iter()
+        .chain(&cell.membrane.init_memb_potential);
+    let values = values
+        .chain(&cell.membrane.spike_thresh)
+        .chain(&cell.intracellular.resistivity);
     if let Some(v) = values.into_iter().find(|v| unknown_group(&v.segment_group)) {
         return Err(ctx.error(el, unknown("segmentGroup", v.segment_group.clone())));
     }

@@ -186,8 +186,12 @@ fn function(ctx: &Ctx, el: &Element, role: Role) -> Result<HHFunction> {
     };
     let shape = match (role, type_name) {
         (Role::Rate, "HHExpRate") | (Role::Variable, "HHExpVariable") => Some(HHShape::Exponential),
-        (Role::Rate, "HHSigmoidRate") | (Role::Variable, "HHSigmoidVariable") => Some(HHShape::Sigmoid),
-        (Role::Rate, "HHExpLinearRate") | (Role::Variable, "HHExpLinearVariable") => Some(HHShape::ExponentialLinear),
+        (Role::Rate, "HHSigmoidRate") | (Role::Variable, "HHSigmoidVariable") => {
+            Some(HHShape::Sigmoid)
+        }
+        (Role::Rate, "HHExpLinearRate") | (Role::Variable, "HHExpLinearVariable") => {
+            Some(HHShape::ExponentialLinear)
+        }
         _ => None,
     };
     if let Some(shape) = shape {
@@ -203,43 +207,73 @@ fn function(ctx: &Ctx, el: &Element, role: Role) -> Result<HHFunction> {
         });
     }
     if role == Role::Time && type_name == "fixedTimeCourse" {
-        return Ok(HHFunction::FixedTimeCourse { tau: ctx.quantity(el, "tau", "time")? });
+        return Ok(HHFunction::FixedTimeCourse {
+            tau: ctx.quantity(el, "tau", "time")?,
+        });
     }
     if ctx.types.get(type_name).is_some() && ctx.types.is_a(type_name, expected_base) {
         return Ok(HHFunction::Custom(read_component(ctx, el, type_name)?));
     }
     Err(ctx.error(
         el,
-        ErrorKind::Invalid(format!("type '{type_name}' is not a {} (expected a type extending {expected_base})", el.name)),
+        ErrorKind::Invalid(format!(
+            "type '{type_name}' is not a {} (expected a type extending {expected_base})",
+            el.name
+        )),
     ))
 }
 
 fn required_function(ctx: &Ctx, gate: &Element, child: &str, role: Role) -> Result<HHFunction> {
-    let el = gate.child(child).ok_or_else(|| ctx.invalid(gate, format!("missing <{child}>")))?;
+    let el = gate
+        .child(child)
+        .ok_or_else(|| ctx.invalid(gate, format!("missing <{child}>")))?;
     function(ctx, el, role)
 }
 
 fn q10(ctx: &Ctx, el: &Element) -> Result<Q10> {
     match ctx.required(el, "type")? {
-        "q10Fixed" => Ok(Q10::Fixed { q10: ctx.quantity(el, "fixedQ10", "none")? }),
+        "q10Fixed" => Ok(Q10::Fixed {
+            q10: ctx.quantity(el, "fixedQ10", "none")?,
+        }),
         "q10ExpTemp" => Ok(Q10::ExpTemp {
             q10_factor: ctx.quantity(el, "q10Factor", "none")?,
             experimental_temp: ctx.quantity(el, "experimentalTemp", "temperature")?,
         }),
-        other => Err(ctx.error(el, ErrorKind::UnknownReference { what: "q10Settings type".into(), name: other.into() })),
+        other => Err(ctx.error(
+            el,
+            ErrorKind::UnknownReference {
+                what: "q10Settings type".into(),
+                name: other.into(),
+            },
+        )),
     }
 }
 
 fn gate(ctx: &Ctx, el: &Element, tag: &str) -> Result<Gate> {
-    let known_children = ["forwardRate", "reverseRate", "timeCourse", "steadyState", "q10Settings", "notes", "annotation"];
+    let known_children = [
+        "forwardRate",
+        "reverseRate",
+        "timeCourse",
+        "steadyState",
+        "q10Settings",
+        "notes",
+        "annotation",
+    ];
     if tag != "custom" {
-        if let Some(c) = el.children.iter().find(|c| !known_children.contains(&c.name.as_str())) {
+        if let Some(c) = el
+            .children
+            .iter()
+            .find(|c| !known_children.contains(&c.name.as_str()))
+        {
             return Err(ctx.unsupported(c));
         }
     }
     let f = |child, role| required_function(ctx, el, child, role);
     let kind = match tag {
-        "gateHHrates" => GateKind::Rates { forward: f("forwardRate", Role::Rate)?, reverse: f("reverseRate", Role::Rate)? },
+        "gateHHrates" => GateKind::Rates {
+            forward: f("forwardRate", Role::Rate)?,
+            reverse: f("reverseRate", Role::Rate)?,
+        },
         "gateHHtauInf" => GateKind::TauInf {
             time_course: f("timeCourse", Role::Time)?,
             steady_state: f("steadyState", Role::Variable)?,
@@ -260,16 +294,30 @@ fn gate(ctx: &Ctx, el: &Element, tag: &str) -> Result<Gate> {
             time_course: f("timeCourse", Role::Time)?,
             steady_state: f("steadyState", Role::Variable)?,
         },
-        "gateHHInstantaneous" => GateKind::Instantaneous { steady_state: f("steadyState", Role::Variable)? },
+        "gateHHInstantaneous" => GateKind::Instantaneous {
+            steady_state: f("steadyState", Role::Variable)?,
+        },
         _ => GateKind::Custom(read_component(ctx, el, &el.name)?),
     };
     let instances = ctx.integer(el, "instances")?;
     let q10 = el.child("q10Settings").map(|c| q10(ctx, c)).transpose()?;
-    Ok(Gate { id: ctx.id(el)?, instances, kind, q10, origin: ctx.origin(el) })
+    Ok(Gate {
+        id: ctx.id(el)?,
+        instances,
+        kind,
+        q10,
+        origin: ctx.origin(el),
+    })
 }
 
-const STANDARD_GATES: &[&str] =
-    &["gateHHrates", "gateHHtauInf", "gateHHratesInf", "gateHHratesTau", "gateHHratesTauInf", "gateHHInstantaneous"];
+const STANDARD_GATES: &[&str] = &[
+    "gateHHrates",
+    "gateHHtauInf",
+    "gateHHratesInf",
+    "gateHHratesTau",
+    "gateHHratesTauInf",
+    "gateHHInstantaneous",
+];
 
 /// Reads an `<ionChannel>`, `<ionChannelHH>` or `<ionChannelPassive>` element.
 pub(crate) fn read_ion_channel(ctx: &Ctx, el: &Element) -> Result<IonChannel> {
@@ -281,9 +329,20 @@ pub(crate) fn read_ion_channel(ctx: &Ctx, el: &Element) -> Result<IonChannel> {
         "ionChannelPassive" => ChannelKind::Passive,
         "ionChannelHH" | "ionChannel" => ChannelKind::HodgkinHuxley,
         "ionChannelKS" | "ionChannelVShift" => {
-            return Err(ctx.error(el, ErrorKind::UnsupportedLems(format!("ion channel type '{type_name}'"))))
+            return Err(ctx.error(
+                el,
+                ErrorKind::UnsupportedLems(format!("ion channel type '{type_name}'")),
+            ))
         }
-        other => return Err(ctx.error(el, ErrorKind::UnknownReference { what: "ion channel type".into(), name: other.into() })),
+        other => {
+            return Err(ctx.error(
+                el,
+                ErrorKind::UnknownReference {
+                    what: "ion channel type".into(),
+                    name: other.into(),
+                },
+            ))
+        }
     };
     let mut gates = Vec::new();
     for c in &el.children {
@@ -293,7 +352,13 @@ pub(crate) fn read_ion_channel(ctx: &Ctx, el: &Element) -> Result<IonChannel> {
         } else if name == "gate" {
             let t = ctx.required(c, "type")?;
             if !STANDARD_GATES.contains(&t) {
-                return Err(ctx.error(c, ErrorKind::UnknownReference { what: "gate type".into(), name: t.into() }));
+                return Err(ctx.error(
+                    c,
+                    ErrorKind::UnknownReference {
+                        what: "gate type".into(),
+                        name: t.into(),
+                    },
+                ));
             }
             gates.push(gate(ctx, c, t)?);
         } else if ctx.types.get(name).is_some() && ctx.types.is_a(name, "baseGate") {

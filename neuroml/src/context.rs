@@ -20,7 +20,10 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn origin(&self, el: &Element) -> Origin {
-        Origin { file: self.file_index, line: el.line }
+        Origin {
+            file: self.file_index,
+            line: el.line,
+        }
     }
 
     pub fn error(&self, el: &Element, kind: ErrorKind) -> Error {
@@ -41,7 +44,8 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn required<'e>(&self, el: &'e Element, attr: &str) -> Result<&'e str> {
-        el.attr(attr).ok_or_else(|| self.error(el, ErrorKind::MissingAttribute(attr.to_string())))
+        el.attr(attr)
+            .ok_or_else(|| self.error(el, ErrorKind::MissingAttribute(attr.to_string())))
     }
 
     pub fn id(&self, el: &Element) -> Result<String> {
@@ -49,17 +53,33 @@ impl<'a> Ctx<'a> {
     }
 
     /// Converts a quantity attribute of the named dimension into internal units.
-    pub fn quantity_text(&self, el: &Element, attr: &str, text: &str, dimension: &str) -> Result<f64> {
-        let expected = self
-            .units
-            .dimension(dimension)
-            .ok_or_else(|| self.error(el, ErrorKind::UnknownReference { what: "dimension".into(), name: dimension.into() }))?;
+    pub fn quantity_text(
+        &self,
+        el: &Element,
+        attr: &str,
+        text: &str,
+        dimension: &str,
+    ) -> Result<f64> {
+        let expected = self.units.dimension(dimension).ok_or_else(|| {
+            self.error(
+                el,
+                ErrorKind::UnknownReference {
+                    what: "dimension".into(),
+                    name: dimension.into(),
+                },
+            )
+        })?;
         self.units.parse_as(text, expected).map_err(|e| {
             let kind = match e {
-                QuantityError::BadNumber => ErrorKind::BadNumber { attribute: attr.into(), value: text.into() },
-                QuantityError::UnknownUnit(unit) => {
-                    ErrorKind::UnknownUnit { attribute: attr.into(), unit, value: text.into() }
-                }
+                QuantityError::BadNumber => ErrorKind::BadNumber {
+                    attribute: attr.into(),
+                    value: text.into(),
+                },
+                QuantityError::UnknownUnit(unit) => ErrorKind::UnknownUnit {
+                    attribute: attr.into(),
+                    unit,
+                    value: text.into(),
+                },
                 QuantityError::Mismatch { found } => ErrorKind::DimensionMismatch {
                     attribute: attr.into(),
                     expected: dimension.into(),
@@ -77,7 +97,9 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn opt_quantity(&self, el: &Element, attr: &str, dimension: &str) -> Result<Option<f64>> {
-        el.attr(attr).map(|text| self.quantity_text(el, attr, text, dimension)).transpose()
+        el.attr(attr)
+            .map(|text| self.quantity_text(el, attr, text, dimension))
+            .transpose()
     }
 
     /// A plain number (no unit), e.g. coordinates in µm or weights.
@@ -87,13 +109,21 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn opt_number(&self, el: &Element, attr: &str) -> Result<Option<f64>> {
-        el.attr(attr).map(|text| self.number_text(el, attr, text)).transpose()
+        el.attr(attr)
+            .map(|text| self.number_text(el, attr, text))
+            .transpose()
     }
 
     fn number_text(&self, el: &Element, attr: &str, text: &str) -> Result<f64> {
         match text.trim().parse::<f64>() {
             Ok(x) if x.is_finite() => Ok(x),
-            _ => Err(self.error(el, ErrorKind::BadNumber { attribute: attr.into(), value: text.into() })),
+            _ => Err(self.error(
+                el,
+                ErrorKind::BadNumber {
+                    attribute: attr.into(),
+                    value: text.into(),
+                },
+            )),
         }
     }
 
@@ -103,17 +133,33 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn opt_integer(&self, el: &Element, attr: &str) -> Result<Option<u32>> {
-        el.attr(attr).map(|text| self.integer_text(el, attr, text)).transpose()
+        el.attr(attr)
+            .map(|text| self.integer_text(el, attr, text))
+            .transpose()
     }
 
     pub fn integer_text(&self, el: &Element, attr: &str, text: &str) -> Result<u32> {
-        text.trim()
-            .parse::<u32>()
-            .map_err(|_| self.error(el, ErrorKind::BadNumber { attribute: attr.into(), value: text.into() }))
+        text.trim().parse::<u32>().map_err(|_| {
+            self.error(
+                el,
+                ErrorKind::BadNumber {
+                    attribute: attr.into(),
+                    value: text.into(),
+                },
+            )
+        })
     }
 
     pub fn expression(&self, el: &Element, attr: &str) -> Result<Expr> {
         let text = self.required(el, attr)?;
-        Expr::parse(text).map_err(|message| self.error(el, ErrorKind::Expression { text: text.into(), message }))
+        Expr::parse(text).map_err(|message| {
+            self.error(
+                el,
+                ErrorKind::Expression {
+                    text: text.into(),
+                    message,
+                },
+            )
+        })
     }
 }

@@ -21,8 +21,18 @@ pub struct Error {
 
 impl Error {
     /// An error at `file:line` about `element`.
-    pub fn new(file: impl Into<PathBuf>, line: u32, element: impl Into<String>, kind: ErrorKind) -> Self {
-        Error { file: file.into(), line, element: element.into(), kind: Box::new(kind) }
+    pub fn new(
+        file: impl Into<PathBuf>,
+        line: u32,
+        element: impl Into<String>,
+        kind: ErrorKind,
+    ) -> Self {
+        Error {
+            file: file.into(),
+            line,
+            element: element.into(),
+            kind: Box::new(kind),
+        }
     }
 }
 

@@ -152,7 +152,11 @@ impl Expr {
     /// Parses an expression string.
     pub fn parse(text: &str) -> Result<Expr, String> {
         let tokens = tokenize(text)?;
-        let mut p = Parser { tokens, pos: 0, depth: 0 };
+        let mut p = Parser {
+            tokens,
+            pos: 0,
+            depth: 0,
+        };
         let e = p.or()?;
         if p.pos != p.tokens.len() {
             return Err(format!("unexpected '{}'", p.tokens[p.pos]));
@@ -265,7 +269,10 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
         }
         // Dotted operators: .gt. .and. ...
         if c == b'.' && i + 1 < b.len() && b[i + 1].is_ascii_alphabetic() {
-            let end = text[i + 1..].find('.').map(|e| i + 1 + e).ok_or("unterminated dotted operator")?;
+            let end = text[i + 1..]
+                .find('.')
+                .map(|e| i + 1 + e)
+                .ok_or("unterminated dotted operator")?;
             let word = &text[i + 1..end];
             let tok = match word {
                 "gt" => Token::Op(BinaryOp::Gt),
@@ -438,7 +445,11 @@ impl Parser {
         let base = self.atom()?;
         if self.eat_op(&[BinaryOp::Pow]).is_some() {
             let exponent = self.unary()?;
-            return Ok(Expr::Binary(BinaryOp::Pow, Box::new(base), Box::new(exponent)));
+            return Ok(Expr::Binary(
+                BinaryOp::Pow,
+                Box::new(base),
+                Box::new(exponent),
+            ));
         }
         Ok(base)
     }
@@ -450,7 +461,8 @@ impl Parser {
             Token::Number(x) => Ok(Expr::Number(x)),
             Token::Name(name) => {
                 if self.peek() == Some(&Token::LParen) {
-                    let f = Function::from_name(&name).ok_or_else(|| format!("unknown function '{name}'"))?;
+                    let f = Function::from_name(&name)
+                        .ok_or_else(|| format!("unknown function '{name}'"))?;
                     self.pos += 1;
                     let arg = self.nested()?;
                     return Ok(Expr::Call(f, Box::new(arg)));
@@ -487,7 +499,8 @@ mod tests {
 
     fn eval(text: &str, vars: &[(&str, f64)]) -> f64 {
         let e = Expr::parse(text).unwrap();
-        e.eval(&|n| vars.iter().find(|(k, _)| *k == n).map(|(_, v)| *v)).unwrap()
+        e.eval(&|n| vars.iter().find(|(k, _)| *k == n).map(|(_, v)| *v))
+            .unwrap()
     }
 
     #[test]
@@ -504,22 +517,38 @@ mod tests {
     #[test]
     fn c302_expressions() {
         // gradedSynapse2's activation, at the threshold
-        let phi = eval("1/(1 + exp(beta * (vth - vpeer)))", &[("beta", 0.25), ("vth", -35.0), ("vpeer", -35.0)]);
+        let phi = eval(
+            "1/(1 + exp(beta * (vth - vpeer)))",
+            &[("beta", 0.25), ("vth", -35.0), ("vpeer", -35.0)],
+        );
         assert!((phi - 0.5).abs() < 1e-15);
         // customHGate's steady state
         let inf = eval(
             "1 / (1 + (exp( (ca_half - caConc) / k)))",
-            &[("ca_half", 6.41889e-8), ("caConc", 6.41889e-8), ("k", -1.00056e-8)],
+            &[
+                ("ca_half", 6.41889e-8),
+                ("caConc", 6.41889e-8),
+                ("k", -1.00056e-8),
+            ],
         );
         assert!((inf - 0.5).abs() < 1e-15);
-        assert_eq!(eval("ar*phi*(1-s) - ad*s", &[("ar", 2.0), ("phi", 0.5), ("s", 0.5), ("ad", 1.0)]), 0.0);
+        assert_eq!(
+            eval(
+                "ar*phi*(1-s) - ad*s",
+                &[("ar", 2.0), ("phi", 0.5), ("s", 0.5), ("ad", 1.0)]
+            ),
+            0.0
+        );
     }
 
     #[test]
     fn comparisons_and_logic() {
         assert_eq!(eval("v .gt. 0 .and. v .lt. 2", &[("v", 1.0)]), 1.0);
         assert_eq!(eval("v .geq. 2 .or. v .leq. 0", &[("v", 1.0)]), 0.0);
-        assert_eq!(eval("(v - vpeer) .gt. 0", &[("v", 1.0), ("vpeer", 0.0)]), 1.0);
+        assert_eq!(
+            eval("(v - vpeer) .gt. 0", &[("v", 1.0), ("vpeer", 0.0)]),
+            1.0
+        );
         assert_eq!(eval(".not. (1 .eq. 2)", &[]), 1.0);
         assert_eq!(eval("H(-1) + H(0)", &[]), 1.0);
     }
@@ -532,7 +561,17 @@ mod tests {
 
     #[test]
     fn rejects_malformed_expressions() {
-        for bad in ["", "1 +", "(1", "1)", "foo(2)", "2 $ 3", ".bogus. 1", "1 .gt.", "3 4"] {
+        for bad in [
+            "",
+            "1 +",
+            "(1",
+            "1)",
+            "foo(2)",
+            "2 $ 3",
+            ".bogus. 1",
+            "1 .gt.",
+            "3 4",
+        ] {
             assert!(Expr::parse(bad).is_err(), "{bad}");
         }
         let deep = "(".repeat(10_000) + "1" + &")".repeat(10_000);

@@ -333,13 +333,27 @@ impl TypeRegistry {
         let mut out = vec!["t".to_string()];
         for n in self.lineage(name) {
             if let Some(t) = self.types.get(n) {
-                out.extend(t.parameters.iter().chain(&t.properties).map(|p| p.name.clone()));
+                out.extend(
+                    t.parameters
+                        .iter()
+                        .chain(&t.properties)
+                        .map(|p| p.name.clone()),
+                );
                 out.extend(t.constants.iter().map(|c| c.name.clone()));
-                out.extend(t.requirements.iter().chain(&t.exposures).map(|r| r.name.clone()));
+                out.extend(
+                    t.requirements
+                        .iter()
+                        .chain(&t.exposures)
+                        .map(|r| r.name.clone()),
+                );
                 if let Some(d) = &t.dynamics {
                     out.extend(d.state_variables.iter().map(|s| s.name.clone()));
                     out.extend(d.derived_variables.iter().map(|s| s.name.clone()));
-                    out.extend(d.conditional_derived_variables.iter().map(|s| s.name.clone()));
+                    out.extend(
+                        d.conditional_derived_variables
+                            .iter()
+                            .map(|s| s.name.clone()),
+                    );
                 }
             } else if let Some(c) = core_type(n) {
                 for list in [c.parameters, c.exposures, c.requirements] {
@@ -360,7 +374,13 @@ fn named_dimension(ctx: &Ctx, el: &Element) -> Result<NamedDimension> {
 
 fn check_dimension(ctx: &Ctx, el: &Element, dimension: &str) -> Result<()> {
     if ctx.units.dimension(dimension).is_none() {
-        return Err(ctx.error(el, ErrorKind::UnknownReference { what: "dimension".into(), name: dimension.into() }));
+        return Err(ctx.error(
+            el,
+            ErrorKind::UnknownReference {
+                what: "dimension".into(),
+                name: dimension.into(),
+            },
+        ));
     }
     Ok(())
 }
@@ -372,15 +392,24 @@ fn parameter(ctx: &Ctx, el: &Element) -> Result<Parameter> {
         Some(text) => Some(ctx.quantity_text(el, "default", text, &nd.dimension)?),
         None => None,
     };
-    Ok(Parameter { name: nd.name, dimension: nd.dimension, default })
+    Ok(Parameter {
+        name: nd.name,
+        dimension: nd.dimension,
+        default,
+    })
 }
 
 fn assignment(ctx: &Ctx, el: &Element) -> Result<StateAssignment> {
-    Ok(StateAssignment { variable: ctx.required(el, "variable")?.to_string(), value: ctx.expression(el, "value")? })
+    Ok(StateAssignment {
+        variable: ctx.required(el, "variable")?.to_string(),
+        value: ctx.expression(el, "value")?,
+    })
 }
 
 fn assignments(ctx: &Ctx, el: &Element) -> Result<Vec<StateAssignment>> {
-    el.children_named("StateAssignment").map(|c| assignment(ctx, c)).collect()
+    el.children_named("StateAssignment")
+        .map(|c| assignment(ctx, c))
+        .collect()
 }
 
 fn dynamics(ctx: &Ctx, el: &Element) -> Result<Dynamics> {
@@ -424,17 +453,21 @@ fn dynamics(ctx: &Ctx, el: &Element) -> Result<Dynamics> {
                         Some(_) => Some(ctx.expression(case, "condition")?),
                         None => None,
                     };
-                    cases.push(Case { condition, value: ctx.expression(case, "value")? });
+                    cases.push(Case {
+                        condition,
+                        value: ctx.expression(case, "value")?,
+                    });
                 }
                 if cases.is_empty() {
                     return Err(ctx.invalid(c, "has no <Case>"));
                 }
-                d.conditional_derived_variables.push(ConditionalDerivedVariable {
-                    name: nd.name,
-                    dimension: nd.dimension,
-                    exposure: c.attr("exposure").map(str::to_string),
-                    cases,
-                });
+                d.conditional_derived_variables
+                    .push(ConditionalDerivedVariable {
+                        name: nd.name,
+                        dimension: nd.dimension,
+                        exposure: c.attr("exposure").map(str::to_string),
+                        cases,
+                    });
             }
             "TimeDerivative" => d.time_derivatives.push(TimeDerivative {
                 variable: ctx.required(c, "variable")?.to_string(),
@@ -454,7 +487,10 @@ fn dynamics(ctx: &Ctx, el: &Element) -> Result<Dynamics> {
                 assignments: assignments(ctx, c)?,
             }),
             "Regime" | "KineticScheme" | "OnEntry" | "Transition" => {
-                return Err(ctx.error(c, ErrorKind::UnsupportedLems(format!("<{}> in <Dynamics>", c.name))))
+                return Err(ctx.error(
+                    c,
+                    ErrorKind::UnsupportedLems(format!("<{}> in <Dynamics>", c.name)),
+                ))
             }
             _ => return Err(ctx.unsupported(c)),
         }
@@ -488,7 +524,11 @@ pub(crate) fn read_component_type(ctx: &Ctx, el: &Element) -> Result<ComponentTy
                 let nd = named_dimension(ctx, c)?;
                 check_dimension(ctx, c, &nd.dimension)?;
                 let value = ctx.quantity(c, "value", &nd.dimension)?;
-                t.constants.push(Constant { name: nd.name, dimension: nd.dimension, value });
+                t.constants.push(Constant {
+                    name: nd.name,
+                    dimension: nd.dimension,
+                    value,
+                });
             }
             "Exposure" => {
                 let nd = named_dimension(ctx, c)?;
@@ -516,12 +556,18 @@ pub(crate) fn read_component_type(ctx: &Ctx, el: &Element) -> Result<ComponentTy
             "Text" => t.texts.push(ctx.required(c, "name")?.to_string()),
             "Dynamics" => {
                 if t.dynamics.is_some() {
-                    return Err(ctx.error(c, ErrorKind::UnsupportedLems("more than one <Dynamics>".into())));
+                    return Err(ctx.error(
+                        c,
+                        ErrorKind::UnsupportedLems("more than one <Dynamics>".into()),
+                    ));
                 }
                 t.dynamics = Some(dynamics(ctx, c)?)
             }
             "ComponentReference" | "Link" | "Attachments" | "Path" | "Structure" | "Simulation" => {
-                return Err(ctx.error(c, ErrorKind::UnsupportedLems(format!("<{}> in <ComponentType>", c.name))))
+                return Err(ctx.error(
+                    c,
+                    ErrorKind::UnsupportedLems(format!("<{}> in <ComponentType>", c.name)),
+                ))
             }
             "notes" | "annotation" | "About" | "Meta" => {}
             _ => return Err(ctx.unsupported(c)),
@@ -567,12 +613,19 @@ pub(crate) fn read_component(ctx: &Ctx, el: &Element, type_name: &str) -> Result
             .lineage(type_name)
             .iter()
             .filter_map(|n| ctx.types.get(n))
-            .flat_map(|t| t.texts.iter().cloned().chain(t.instance_requirements.iter().map(|r| r.name.clone())))
+            .flat_map(|t| {
+                t.texts
+                    .iter()
+                    .cloned()
+                    .chain(t.instance_requirements.iter().map(|r| r.name.clone()))
+            })
             .collect();
         if let Some(key) = attributes.keys().find(|k| !allowed_text.contains(k)) {
             return Err(ctx.error(
                 el,
-                ErrorKind::Invalid(format!("'{key}' is not a parameter of ComponentType '{type_name}'")),
+                ErrorKind::Invalid(format!(
+                    "'{key}' is not a parameter of ComponentType '{type_name}'"
+                )),
             ));
         }
     }
@@ -583,7 +636,13 @@ pub(crate) fn read_component(ctx: &Ctx, el: &Element, type_name: &str) -> Result
         }
         let child_type = c.attr("type").unwrap_or(&c.name).to_string();
         if !ctx.types.is_known(&child_type) {
-            return Err(ctx.error(c, ErrorKind::UnknownReference { what: "ComponentType".into(), name: child_type }));
+            return Err(ctx.error(
+                c,
+                ErrorKind::UnknownReference {
+                    what: "ComponentType".into(),
+                    name: child_type,
+                },
+            ));
         }
         children.push(read_component(ctx, c, &child_type)?);
     }
@@ -661,9 +720,17 @@ pub struct Simulation {
 }
 
 fn scale(ctx: &Ctx, el: &Element) -> Result<Option<(f64, String)>> {
-    let Some(text) = el.attr("scale") else { return Ok(None) };
+    let Some(text) = el.attr("scale") else {
+        return Ok(None);
+    };
     let (value, dim) = ctx.units.parse(text).map_err(|_| {
-        ctx.error(el, ErrorKind::BadNumber { attribute: "scale".into(), value: text.into() })
+        ctx.error(
+            el,
+            ErrorKind::BadNumber {
+                attribute: "scale".into(),
+                value: text.into(),
+            },
+        )
     })?;
     Ok(Some((value, dim.to_string())))
 }
@@ -697,7 +764,11 @@ pub(crate) fn read_simulation(ctx: &Ctx, el: &Element) -> Result<Simulation> {
                         color: l.attr("color").map(str::to_string),
                     });
                 }
-                sim.displays.push(Display { id: ctx.id(c)?, title: c.attr("title").map(str::to_string), lines });
+                sim.displays.push(Display {
+                    id: ctx.id(c)?,
+                    title: c.attr("title").map(str::to_string),
+                    lines,
+                });
             }
             "OutputFile" => {
                 let mut columns = Vec::new();

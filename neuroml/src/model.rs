@@ -121,8 +121,18 @@ impl Model {
     }
 
     /// An error located at an item's origin.
-    pub fn error_at(&self, origin: crate::Origin, element: impl Into<String>, kind: ErrorKind) -> Error {
-        Error::new(self.files.get(origin.file).cloned().unwrap_or_default(), origin.line, element, kind)
+    pub fn error_at(
+        &self,
+        origin: crate::Origin,
+        element: impl Into<String>,
+        kind: ErrorKind,
+    ) -> Error {
+        Error::new(
+            self.files.get(origin.file).cloned().unwrap_or_default(),
+            origin.line,
+            element,
+            kind,
+        )
     }
 
     /// Each cell definition the network instantiates, with its number of instances (every
@@ -166,7 +176,11 @@ impl Model {
             }
             inputs = net.input_lists.iter().map(|l| l.inputs.len()).sum();
         }
-        let mut component_types: Vec<String> = self.component_types.types().map(|t| t.name.clone()).collect();
+        let mut component_types: Vec<String> = self
+            .component_types
+            .types()
+            .map(|t| t.name.clone())
+            .collect();
         component_types.sort();
         Summary {
             network: network.map(|n| n.id.clone()),

@@ -30,7 +30,8 @@ pub struct Point3 {
 impl Point3 {
     /// Euclidean distance to another point [µm].
     pub fn distance(&self, other: &Point3) -> f64 {
-        ((self.x - other.x).powi(2) + (self.y - other.y).powi(2) + (self.z - other.z).powi(2)).sqrt()
+        ((self.x - other.x).powi(2) + (self.y - other.y).powi(2) + (self.z - other.z).powi(2))
+            .sqrt()
     }
 }
 
@@ -152,13 +153,21 @@ impl Morphology {
         if let Some(p) = segment.proximal {
             return p;
         }
-        match segment.parent.and_then(|p| self.segment(p.segment).map(|s| (s, p.fraction_along))) {
+        match segment
+            .parent
+            .and_then(|p| self.segment(p.segment).map(|s| (s, p.fraction_along)))
+        {
             Some((parent, f)) if f >= 1.0 => parent.distal,
             Some((parent, f)) => {
                 let a = self.proximal(parent);
                 let b = parent.distal;
                 let lerp = |x: f64, y: f64| x + f * (y - x);
-                Point3 { x: lerp(a.x, b.x), y: lerp(a.y, b.y), z: lerp(a.z, b.z), diameter: lerp(a.diameter, b.diameter) }
+                Point3 {
+                    x: lerp(a.x, b.x),
+                    y: lerp(a.y, b.y),
+                    z: lerp(a.z, b.z),
+                    diameter: lerp(a.diameter, b.diameter),
+                }
             }
             None => segment.distal,
         }
@@ -200,8 +209,11 @@ impl Morphology {
     }
 
     fn range_segments(&self, range: &SegmentRange) -> Vec<u32> {
-        let parent_of: HashMap<u32, u32> =
-            self.segments.iter().filter_map(|s| s.parent.map(|p| (s.id, p.segment))).collect();
+        let parent_of: HashMap<u32, u32> = self
+            .segments
+            .iter()
+            .filter_map(|s| s.parent.map(|p| (s.id, p.segment)))
+            .collect();
         let ancestors = |mut s: u32| {
             let mut chain = vec![s];
             while let Some(&p) = parent_of.get(&s) {
@@ -214,20 +226,37 @@ impl Morphology {
             chain
         };
         match *range {
-            SegmentRange::Path { from: Some(f), to: Some(t) } => {
+            SegmentRange::Path {
+                from: Some(f),
+                to: Some(t),
+            } => {
                 let chain = ancestors(t);
                 match chain.iter().position(|&s| s == f) {
                     Some(i) => chain[..=i].iter().rev().copied().collect(),
                     None => Vec::new(),
                 }
             }
-            SegmentRange::Path { from: None, to: Some(t) } | SegmentRange::SubTree { from: None, to: Some(t) } => {
-                ancestors(t).into_iter().rev().collect()
+            SegmentRange::Path {
+                from: None,
+                to: Some(t),
             }
-            SegmentRange::Path { from: Some(f), to: None } | SegmentRange::SubTree { from: Some(f), .. } => {
-                self.descendants(f)
+            | SegmentRange::SubTree {
+                from: None,
+                to: Some(t),
+            } => ancestors(t).into_iter().rev().collect(),
+            SegmentRange::Path {
+                from: Some(f),
+                to: None,
             }
-            SegmentRange::Path { from: None, to: None } | SegmentRange::SubTree { from: None, to: None } => Vec::new(),
+            | SegmentRange::SubTree { from: Some(f), .. } => self.descendants(f),
+            SegmentRange::Path {
+                from: None,
+                to: None,
+            }
+            | SegmentRange::SubTree {
+                from: None,
+                to: None,
+            } => Vec::new(),
         }
     }
 
@@ -236,7 +265,11 @@ impl Morphology {
         let mut i = 0;
         while i < out.len() {
             let s = out[i];
-            for child in self.segments.iter().filter(|c| c.parent.map(|p| p.segment) == Some(s)) {
+            for child in self
+                .segments
+                .iter()
+                .filter(|c| c.parent.map(|p| p.segment) == Some(s))
+            {
                 if !out.contains(&child.id) {
                     out.push(child.id);
                 }
@@ -254,11 +287,19 @@ impl Morphology {
         for g in self.segment_groups.iter().filter(|g| g.is_cable()) {
             let segments = self.resolve_group(&g.id).unwrap_or_default();
             covered.extend(segments.iter().copied());
-            cables.push(Cable { id: g.id.clone(), segments, divisions: g.number_internal_divisions().unwrap_or(1) });
+            cables.push(Cable {
+                id: g.id.clone(),
+                segments,
+                divisions: g.number_internal_divisions().unwrap_or(1),
+            });
         }
         for s in &self.segments {
             if !covered.contains(&s.id) {
-                cables.push(Cable { id: format!("segment_{}", s.id), segments: vec![s.id], divisions: 1 });
+                cables.push(Cable {
+                    id: format!("segment_{}", s.id),
+                    segments: vec![s.id],
+                    divisions: 1,
+                });
             }
         }
         cables
@@ -290,7 +331,10 @@ fn segment(ctx: &Ctx, el: &Element) -> Result<Segment> {
                 if !(0.0..=1.0).contains(&fraction_along) {
                     return Err(ctx.invalid(c, "fractionAlong must lie in [0, 1]"));
                 }
-                parent = Some(SegmentParent { segment: ctx.integer(c, "segment")?, fraction_along });
+                parent = Some(SegmentParent {
+                    segment: ctx.integer(c, "segment")?,
+                    fraction_along,
+                });
             }
             "proximal" => proximal = Some(point(ctx, c)?),
             "distal" => distal = Some(point(ctx, c)?),
@@ -302,7 +346,14 @@ fn segment(ctx: &Ctx, el: &Element) -> Result<Segment> {
     if parent.is_none() && proximal.is_none() {
         return Err(ctx.invalid(el, "a root segment needs a <proximal> point"));
     }
-    Ok(Segment { id, name: el.attr("name").map(str::to_string), parent, proximal, distal, origin: ctx.origin(el) })
+    Ok(Segment {
+        id,
+        name: el.attr("name").map(str::to_string),
+        parent,
+        proximal,
+        distal,
+        origin: ctx.origin(el),
+    })
 }
 
 fn segment_group(ctx: &Ctx, el: &Element) -> Result<SegmentGroup> {
@@ -321,12 +372,26 @@ fn segment_group(ctx: &Ctx, el: &Element) -> Result<SegmentGroup> {
     for c in &el.children {
         match c.name.as_str() {
             "member" => g.members.push(ctx.integer(c, "segment")?),
-            "include" => g.includes.push(ctx.required(c, "segmentGroup")?.to_string()),
-            "path" => g.ranges.push(SegmentRange::Path { from: endpoint(c, "from")?, to: endpoint(c, "to")? }),
-            "subTree" => g.ranges.push(SegmentRange::SubTree { from: endpoint(c, "from")?, to: endpoint(c, "to")? }),
-            "property" => g.properties.push((ctx.required(c, "tag")?.to_string(), ctx.required(c, "value")?.to_string())),
+            "include" => g
+                .includes
+                .push(ctx.required(c, "segmentGroup")?.to_string()),
+            "path" => g.ranges.push(SegmentRange::Path {
+                from: endpoint(c, "from")?,
+                to: endpoint(c, "to")?,
+            }),
+            "subTree" => g.ranges.push(SegmentRange::SubTree {
+                from: endpoint(c, "from")?,
+                to: endpoint(c, "to")?,
+            }),
+            "property" => g.properties.push((
+                ctx.required(c, "tag")?.to_string(),
+                ctx.required(c, "value")?.to_string(),
+            )),
             "inhomogeneousParameter" => {
-                return Err(ctx.error(c, ErrorKind::UnsupportedElement("inhomogeneousParameter".into())))
+                return Err(ctx.error(
+                    c,
+                    ErrorKind::UnsupportedElement("inhomogeneousParameter".into()),
+                ))
             }
             "notes" | "annotation" => {}
             _ => return Err(ctx.unsupported(c)),
@@ -337,7 +402,11 @@ fn segment_group(ctx: &Ctx, el: &Element) -> Result<SegmentGroup> {
 
 /// Reads a `<morphology>` element and checks its internal references.
 pub(crate) fn read_morphology(ctx: &Ctx, el: &Element) -> Result<Morphology> {
-    let mut m = Morphology { id: el.attr("id").unwrap_or("").to_string(), segments: Vec::new(), segment_groups: Vec::new() };
+    let mut m = Morphology {
+        id: el.attr("id").unwrap_or("").to_string(),
+        segments: Vec::new(),
+        segment_groups: Vec::new(),
+    };
     let mut group_elements = Vec::new();
     for c in &el.children {
         match c.name.as_str() {
@@ -358,14 +427,30 @@ pub(crate) fn read_morphology(ctx: &Ctx, el: &Element) -> Result<Morphology> {
     let segment_elements: Vec<&Element> = el.children_named("segment").collect();
     for (s, e) in m.segments.iter().zip(&segment_elements) {
         if !ids.insert(s.id) {
-            return Err(ctx.error(e, ErrorKind::Duplicate { what: "segment".into(), id: s.id.to_string() }));
+            return Err(ctx.error(
+                e,
+                ErrorKind::Duplicate {
+                    what: "segment".into(),
+                    id: s.id.to_string(),
+                },
+            ));
         }
     }
-    let parent_of: HashMap<u32, u32> = m.segments.iter().filter_map(|s| s.parent.map(|p| (s.id, p.segment))).collect();
+    let parent_of: HashMap<u32, u32> = m
+        .segments
+        .iter()
+        .filter_map(|s| s.parent.map(|p| (s.id, p.segment)))
+        .collect();
     for (s, e) in m.segments.iter().zip(&segment_elements) {
         if let Some(p) = s.parent {
             if !ids.contains(&p.segment) {
-                return Err(ctx.error(e, ErrorKind::UnknownReference { what: "parent segment".into(), name: p.segment.to_string() }));
+                return Err(ctx.error(
+                    e,
+                    ErrorKind::UnknownReference {
+                        what: "parent segment".into(),
+                        name: p.segment.to_string(),
+                    },
+                ));
             }
         }
         let mut cur = s.id;
@@ -381,26 +466,62 @@ pub(crate) fn read_morphology(ctx: &Ctx, el: &Element) -> Result<Morphology> {
     let mut group_ids = HashSet::new();
     for (g, e) in m.segment_groups.iter().zip(&group_elements) {
         if !group_ids.insert(g.id.as_str()) {
-            return Err(ctx.error(e, ErrorKind::Duplicate { what: "segmentGroup".into(), id: g.id.clone() }));
+            return Err(ctx.error(
+                e,
+                ErrorKind::Duplicate {
+                    what: "segmentGroup".into(),
+                    id: g.id.clone(),
+                },
+            ));
         }
     }
     for (g, e) in m.segment_groups.iter().zip(&group_elements) {
         if let Some(&s) = g.members.iter().find(|s| !ids.contains(s)) {
-            return Err(ctx.error(e, ErrorKind::UnknownReference { what: "segment".into(), name: s.to_string() }));
+            return Err(ctx.error(
+                e,
+                ErrorKind::UnknownReference {
+                    what: "segment".into(),
+                    name: s.to_string(),
+                },
+            ));
         }
         if let Some(inc) = g.includes.iter().find(|i| !group_ids.contains(i.as_str())) {
-            return Err(ctx.error(e, ErrorKind::UnknownReference { what: "segmentGroup".into(), name: inc.clone() }));
+            return Err(ctx.error(
+                e,
+                ErrorKind::UnknownReference {
+                    what: "segmentGroup".into(),
+                    name: inc.clone(),
+                },
+            ));
         }
         for r in &g.ranges {
             let (SegmentRange::Path { from, to } | SegmentRange::SubTree { from, to }) = r;
             if let Some(s) = from.iter().chain(to.iter()).find(|s| !ids.contains(s)) {
-                return Err(ctx.error(e, ErrorKind::UnknownReference { what: "segment".into(), name: s.to_string() }));
+                return Err(ctx.error(
+                    e,
+                    ErrorKind::UnknownReference {
+                        what: "segment".into(),
+                        name: s.to_string(),
+                    },
+                ));
             }
         }
-        if let Some((_, v)) = g.properties.iter().find(|(t, _)| t == "numberInternalDivisions") {
+        if let Some((_, v)) = g
+            .properties
+            .iter()
+            .find(|(t, _)| t == "numberInternalDivisions")
+        {
             match v.trim().parse::<u32>() {
                 Ok(n) if n > 0 => {}
-                _ => return Err(ctx.error(e, ErrorKind::BadNumber { attribute: "numberInternalDivisions".into(), value: v.clone() })),
+                _ => {
+                    return Err(ctx.error(
+                        e,
+                        ErrorKind::BadNumber {
+                            attribute: "numberInternalDivisions".into(),
+                            value: v.clone(),
+                        },
+                    ))
+                }
             }
         }
     }

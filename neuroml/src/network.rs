@@ -165,24 +165,37 @@ impl Network {
 pub(crate) fn parse_cell_ref(text: &str, default_population: &str) -> Option<CellRef> {
     let t = text.trim();
     if let Ok(index) = t.parse::<u32>() {
-        return Some(CellRef { population: default_population.to_string(), index });
+        return Some(CellRef {
+            population: default_population.to_string(),
+            index,
+        });
     }
     if let Some(open) = t.find('[') {
         let close = t.strip_suffix(']')?;
         let index = close[open + 1..].parse().ok()?;
-        return Some(CellRef { population: t[..open].trim_start_matches("../").to_string(), index });
+        return Some(CellRef {
+            population: t[..open].trim_start_matches("../").to_string(),
+            index,
+        });
     }
     let parts: Vec<&str> = t.trim_start_matches("../").split('/').collect();
     if parts.len() >= 2 && !parts[0].is_empty() {
-        return Some(CellRef { population: parts[0].to_string(), index: parts[1].parse().ok()? });
+        return Some(CellRef {
+            population: parts[0].to_string(),
+            index: parts[1].parse().ok()?,
+        });
     }
     None
 }
 
 fn cell_ref(ctx: &Ctx, el: &Element, attr: &str, default_population: &str) -> Result<CellRef> {
     let text = ctx.required(el, attr)?;
-    parse_cell_ref(text, default_population)
-        .ok_or_else(|| ctx.error(el, ErrorKind::Invalid(format!("attribute '{attr}': bad cell reference '{text}'"))))
+    parse_cell_ref(text, default_population).ok_or_else(|| {
+        ctx.error(
+            el,
+            ErrorKind::Invalid(format!("attribute '{attr}': bad cell reference '{text}'")),
+        )
+    })
 }
 
 fn fraction(ctx: &Ctx, el: &Element, attr: &str) -> Result<f64> {
@@ -195,7 +208,12 @@ fn fraction(ctx: &Ctx, el: &Element, attr: &str) -> Result<f64> {
 
 fn properties(ctx: &Ctx, el: &Element) -> Result<Vec<(String, String)>> {
     el.children_named("property")
-        .map(|p| Ok((ctx.required(p, "tag")?.to_string(), ctx.required(p, "value")?.to_string())))
+        .map(|p| {
+            Ok((
+                ctx.required(p, "tag")?.to_string(),
+                ctx.required(p, "value")?.to_string(),
+            ))
+        })
         .collect()
 }
 
@@ -205,10 +223,17 @@ fn population(ctx: &Ctx, el: &Element) -> Result<Population> {
         match c.name.as_str() {
             "instance" => {
                 let location = match c.child("location") {
-                    Some(l) => Some([ctx.number(l, "x")?, ctx.number(l, "y")?, ctx.number(l, "z")?]),
+                    Some(l) => Some([
+                        ctx.number(l, "x")?,
+                        ctx.number(l, "y")?,
+                        ctx.number(l, "z")?,
+                    ]),
                     None => None,
                 };
-                instances.push(Instance { id: ctx.integer(c, "id")?, location });
+                instances.push(Instance {
+                    id: ctx.integer(c, "id")?,
+                    location,
+                });
             }
             "property" | "notes" | "annotation" => {}
             "layout" => return Err(ctx.error(c, ErrorKind::UnsupportedLems("<layout>".into()))),
@@ -223,7 +248,10 @@ fn population(ctx: &Ctx, el: &Element) -> Result<Population> {
         return Err(ctx.invalid(el, format!("size {size} but {} instances", instances.len())));
     }
     if let Some(i) = instances.iter().find(|i| i.id >= size) {
-        return Err(ctx.invalid(el, format!("instance {} outside population of size {size}", i.id)));
+        return Err(ctx.invalid(
+            el,
+            format!("instance {} outside population of size {size}", i.id),
+        ));
     }
     Ok(Population {
         id: ctx.id(el)?,
@@ -235,16 +263,48 @@ fn population(ctx: &Ctx, el: &Element) -> Result<Population> {
     })
 }
 
-fn connection(ctx: &Ctx, el: &Element, pre_pop: &str, post_pop: &str, kind: &ProjectionKind) -> Result<Connection> {
-    let (pre_attr, post_attr) = if el.attr("preCellId").is_some() { ("preCellId", "postCellId") } else { ("preCell", "postCell") };
+fn connection(
+    ctx: &Ctx,
+    el: &Element,
+    pre_pop: &str,
+    post_pop: &str,
+    kind: &ProjectionKind,
+) -> Result<Connection> {
+    let (pre_attr, post_attr) = if el.attr("preCellId").is_some() {
+        ("preCellId", "postCellId")
+    } else {
+        ("preCell", "postCell")
+    };
     let mut c = Connection {
         id: ctx.integer(el, "id")?,
         pre: cell_ref(ctx, el, pre_attr, pre_pop)?,
         post: cell_ref(ctx, el, post_attr, post_pop)?,
-        pre_segment: ctx.opt_integer(el, "preSegmentId")?.or(ctx.opt_integer(el, "preSegment")?).unwrap_or(0),
-        pre_fraction_along: fraction(ctx, el, if el.attr("preFractionAlong").is_some() { "preFractionAlong" } else { "preFraction" })?,
-        post_segment: ctx.opt_integer(el, "postSegmentId")?.or(ctx.opt_integer(el, "postSegment")?).unwrap_or(0),
-        post_fraction_along: fraction(ctx, el, if el.attr("postFractionAlong").is_some() { "postFractionAlong" } else { "postFraction" })?,
+        pre_segment: ctx
+            .opt_integer(el, "preSegmentId")?
+            .or(ctx.opt_integer(el, "preSegment")?)
+            .unwrap_or(0),
+        pre_fraction_along: fraction(
+            ctx,
+            el,
+            if el.attr("preFractionAlong").is_some() {
+                "preFractionAlong"
+            } else {
+                "preFraction"
+            },
+        )?,
+        post_segment: ctx
+            .opt_integer(el, "postSegmentId")?
+            .or(ctx.opt_integer(el, "postSegment")?)
+            .unwrap_or(0),
+        post_fraction_along: fraction(
+            ctx,
+            el,
+            if el.attr("postFractionAlong").is_some() {
+                "postFractionAlong"
+            } else {
+                "postFraction"
+            },
+        )?,
         weight: ctx.opt_number(el, "weight")?.unwrap_or(1.0),
         delay: ctx.opt_quantity(el, "delay", "time")?.unwrap_or(0.0),
         synapse: None,
@@ -255,7 +315,10 @@ fn connection(ctx: &Ctx, el: &Element, pre_pop: &str, post_pop: &str, kind: &Pro
     if c.pre.population != pre_pop || c.post.population != post_pop {
         return Err(ctx.invalid(
             el,
-            format!("connects {}→{} but the projection is {pre_pop}→{post_pop}", c.pre.population, c.post.population),
+            format!(
+                "connects {}→{} but the projection is {pre_pop}→{post_pop}",
+                c.pre.population, c.post.population
+            ),
         ));
     }
     match kind {
@@ -271,7 +334,9 @@ fn connection(ctx: &Ctx, el: &Element, pre_pop: &str, post_pop: &str, kind: &Pro
 
 fn projection(ctx: &Ctx, el: &Element) -> Result<Projection> {
     let kind = match el.name.as_str() {
-        "projection" => ProjectionKind::Chemical { synapse: ctx.required(el, "synapse")?.to_string() },
+        "projection" => ProjectionKind::Chemical {
+            synapse: ctx.required(el, "synapse")?.to_string(),
+        },
         "electricalProjection" => ProjectionKind::Electrical,
         _ => ProjectionKind::Continuous,
     };
@@ -279,18 +344,39 @@ fn projection(ctx: &Ctx, el: &Element) -> Result<Projection> {
     let post_population = ctx.required(el, "postsynapticPopulation")?.to_string();
     let allowed: &[&str] = match kind {
         ProjectionKind::Chemical { .. } => &["connection", "connectionWD"],
-        ProjectionKind::Electrical => &["electricalConnection", "electricalConnectionInstance", "electricalConnectionInstanceW"],
-        ProjectionKind::Continuous => &["continuousConnection", "continuousConnectionInstance", "continuousConnectionInstanceW"],
+        ProjectionKind::Electrical => &[
+            "electricalConnection",
+            "electricalConnectionInstance",
+            "electricalConnectionInstanceW",
+        ],
+        ProjectionKind::Continuous => &[
+            "continuousConnection",
+            "continuousConnectionInstance",
+            "continuousConnectionInstanceW",
+        ],
     };
     let mut connections = Vec::new();
     for c in &el.children {
         if allowed.contains(&c.name.as_str()) {
-            connections.push(connection(ctx, c, &pre_population, &post_population, &kind)?);
+            connections.push(connection(
+                ctx,
+                c,
+                &pre_population,
+                &post_population,
+                &kind,
+            )?);
         } else if !matches!(c.name.as_str(), "notes" | "annotation" | "property") {
             return Err(ctx.unsupported(c));
         }
     }
-    Ok(Projection { id: ctx.id(el)?, kind, pre_population, post_population, connections, origin: ctx.origin(el) })
+    Ok(Projection {
+        id: ctx.id(el)?,
+        kind,
+        pre_population,
+        post_population,
+        connections,
+        origin: ctx.origin(el),
+    })
 }
 
 fn input_list(ctx: &Ctx, el: &Element) -> Result<InputList> {
@@ -310,9 +396,21 @@ fn input_list(ctx: &Ctx, el: &Element) -> Result<InputList> {
         }
     }
     if let Some(i) = inputs.iter().find(|i| i.target.population != population) {
-        return Err(ctx.invalid(el, format!("input {} targets population {} not {population}", i.id, i.target.population)));
+        return Err(ctx.invalid(
+            el,
+            format!(
+                "input {} targets population {} not {population}",
+                i.id, i.target.population
+            ),
+        ));
     }
-    Ok(InputList { id: ctx.id(el)?, component: ctx.required(el, "component")?.to_string(), population, inputs, origin: ctx.origin(el) })
+    Ok(InputList {
+        id: ctx.id(el)?,
+        component: ctx.required(el, "component")?.to_string(),
+        population,
+        inputs,
+        origin: ctx.origin(el),
+    })
 }
 
 /// Reads a `<network>` element.
@@ -330,7 +428,9 @@ pub(crate) fn read_network(ctx: &Ctx, el: &Element) -> Result<Network> {
     for c in &el.children {
         match c.name.as_str() {
             "population" => net.populations.push(population(ctx, c)?),
-            "projection" | "electricalProjection" | "continuousProjection" => net.projections.push(projection(ctx, c)?),
+            "projection" | "electricalProjection" | "continuousProjection" => {
+                net.projections.push(projection(ctx, c)?)
+            }
             "inputList" => net.input_lists.push(input_list(ctx, c)?),
             "explicitInput" => {
                 let target = cell_ref(ctx, c, "target", "")?;
@@ -338,13 +438,21 @@ pub(crate) fn read_network(ctx: &Ctx, el: &Element) -> Result<Network> {
                     id: format!("explicitInput_{explicit}"),
                     component: ctx.required(c, "input")?.to_string(),
                     population: target.population.clone(),
-                    inputs: vec![Input { id: 0, target, segment: 0, fraction_along: 0.5, weight: 1.0 }],
+                    inputs: vec![Input {
+                        id: 0,
+                        target,
+                        segment: 0,
+                        fraction_along: 0.5,
+                        weight: 1.0,
+                    }],
                     origin: ctx.origin(c),
                 });
                 explicit += 1;
             }
             "property" | "notes" | "annotation" => {}
-            "synapticConnection" | "region" => return Err(ctx.error(c, ErrorKind::UnsupportedLems(format!("<{}>", c.name)))),
+            "synapticConnection" | "region" => {
+                return Err(ctx.error(c, ErrorKind::UnsupportedLems(format!("<{}>", c.name))))
+            }
             _ => return Err(ctx.unsupported(c)),
         }
     }

@@ -23,8 +23,8 @@ use crate::model::Model;
 use crate::morphology::read_morphology;
 use crate::network::read_network;
 use crate::synapse::{
-    is_concentration_type, is_input_type, is_synapse_type, read_concentration_model, read_input_source, read_synapse,
-    INPUT_ELEMENTS, SYNAPSE_ELEMENTS, UNSUPPORTED_SYNAPSES,
+    is_concentration_type, is_input_type, is_synapse_type, read_concentration_model,
+    read_input_source, read_synapse, INPUT_ELEMENTS, SYNAPSE_ELEMENTS, UNSUPPORTED_SYNAPSES,
 };
 use crate::units::{Dimension, Unit, UnitSystem};
 use crate::validate::validate;
@@ -45,7 +45,19 @@ const BUILT_IN_INCLUDES: &[&str] = &[
 ];
 
 /// Elements that carry no model content.
-const IGNORED: &[&str] = &["notes", "annotation", "property", "include", "Include", "Target", "Dimension", "Unit", "ComponentType", "About", "Meta"];
+const IGNORED: &[&str] = &[
+    "notes",
+    "annotation",
+    "property",
+    "include",
+    "Include",
+    "Target",
+    "Dimension",
+    "Unit",
+    "ComponentType",
+    "About",
+    "Meta",
+];
 
 struct Document {
     path: PathBuf,
@@ -110,7 +122,8 @@ fn visit(
     seen: &mut HashSet<PathBuf>,
     docs: &mut Vec<Document>,
 ) -> Result<()> {
-    let root = xml::parse(&text).map_err(|e| Error::new(&path, e.line, "", ErrorKind::Xml(e.message)))?;
+    let root =
+        xml::parse(&text).map_err(|e| Error::new(&path, e.line, "", ErrorKind::Xml(e.message)))?;
     if root.name != "neuroml" && root.name != "Lems" {
         let kind = ErrorKind::Invalid("the root element must be <neuroml> or <Lems>".into());
         return Err(Error::new(path, root.line, root.name.clone(), kind));
@@ -122,23 +135,40 @@ fn visit(
         .children
         .iter()
         .filter_map(|c| match c.name.as_str() {
-            "include" => Some((c.line, c.describe(), c.attr("href").or(c.attr("url")).unwrap_or("").to_string())),
-            "Include" => Some((c.line, c.describe(), c.attr("file").unwrap_or("").to_string())),
+            "include" => Some((
+                c.line,
+                c.describe(),
+                c.attr("href").or(c.attr("url")).unwrap_or("").to_string(),
+            )),
+            "Include" => Some((
+                c.line,
+                c.describe(),
+                c.attr("file").unwrap_or("").to_string(),
+            )),
             _ => None,
         })
         .collect();
-    docs.push(Document { path: path.clone(), root });
+    docs.push(Document {
+        path: path.clone(),
+        root,
+    });
     for (line, element, href) in includes {
         let fail = |kind| Error::new(&path, line, element.clone(), kind);
         if href.is_empty() {
             return Err(fail(ErrorKind::MissingAttribute("href".into())));
         }
         if href.contains("://") {
-            return Err(fail(ErrorKind::MissingInclude(format!("{href} (remote includes are not fetched)"))));
+            return Err(fail(ErrorKind::MissingInclude(format!(
+                "{href} (remote includes are not fetched)"
+            ))));
         }
         let target = normalize(&dir.join(&href));
         if stack.contains(&target) {
-            let chain: Vec<String> = stack.iter().chain([&target]).map(|p| p.display().to_string()).collect();
+            let chain: Vec<String> = stack
+                .iter()
+                .chain([&target])
+                .map(|p| p.display().to_string())
+                .collect();
             return Err(fail(ErrorKind::IncludeCycle(chain.join(" -> "))));
         }
         if seen.contains(&target) {
@@ -148,7 +178,9 @@ fn visit(
             Ok(text) => visit(target, text, read, stack, seen, docs)?,
             Err(_) if BUILT_IN_INCLUDES.contains(&href.as_str()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(fail(ErrorKind::MissingInclude(target.display().to_string())))
+                return Err(fail(ErrorKind::MissingInclude(
+                    target.display().to_string(),
+                )))
             }
             Err(e) => return Err(fail(ErrorKind::Io(format!("{}: {e}", target.display())))),
         }
@@ -160,17 +192,38 @@ fn visit(
 fn declare_units(units: &mut UnitSystem, docs: &[Document], registry: &TypeRegistry) -> Result<()> {
     // Dimensions first: units refer to them.
     for (i, doc) in docs.iter().enumerate() {
-        let ctx = Ctx { file: &doc.path, file_index: i, units, types: registry };
+        let ctx = Ctx {
+            file: &doc.path,
+            file_index: i,
+            units,
+            types: registry,
+        };
         let mut found = Vec::new();
         for el in doc.root.children_named("Dimension") {
             let name = ctx.required(el, "name")?.to_string();
             let exp = |k: &str| -> Result<i8> {
                 match el.attr(k) {
                     None => Ok(0),
-                    Some(t) => t.trim().parse().map_err(|_| ctx.error(el, ErrorKind::BadNumber { attribute: k.into(), value: t.into() })),
+                    Some(t) => t.trim().parse().map_err(|_| {
+                        ctx.error(
+                            el,
+                            ErrorKind::BadNumber {
+                                attribute: k.into(),
+                                value: t.into(),
+                            },
+                        )
+                    }),
                 }
             };
-            let d = Dimension { m: exp("m")?, l: exp("l")?, t: exp("t")?, i: exp("i")?, k: exp("k")?, n: exp("n")?, j: exp("j")? };
+            let d = Dimension {
+                m: exp("m")?,
+                l: exp("l")?,
+                t: exp("t")?,
+                i: exp("i")?,
+                k: exp("k")?,
+                n: exp("n")?,
+                j: exp("j")?,
+            };
             found.push((name, d));
         }
         for (name, d) in found {
@@ -180,20 +233,45 @@ fn declare_units(units: &mut UnitSystem, docs: &[Document], registry: &TypeRegis
     for (i, doc) in docs.iter().enumerate() {
         let mut found = Vec::new();
         {
-            let ctx = Ctx { file: &doc.path, file_index: i, units, types: registry };
+            let ctx = Ctx {
+                file: &doc.path,
+                file_index: i,
+                units,
+                types: registry,
+            };
             for el in doc.root.children_named("Unit") {
                 let symbol = ctx.required(el, "symbol")?.to_string();
                 let dim_name = ctx.required(el, "dimension")?;
                 let dimension = units.dimension(dim_name).ok_or_else(|| {
-                    ctx.error(el, ErrorKind::UnknownReference { what: "dimension".into(), name: dim_name.into() })
+                    ctx.error(
+                        el,
+                        ErrorKind::UnknownReference {
+                            what: "dimension".into(),
+                            name: dim_name.into(),
+                        },
+                    )
                 })?;
                 let power = match el.attr("power") {
-                    Some(t) => t.trim().parse::<i32>().map_err(|_| ctx.error(el, ErrorKind::BadNumber { attribute: "power".into(), value: t.into() }))?,
+                    Some(t) => t.trim().parse::<i32>().map_err(|_| {
+                        ctx.error(
+                            el,
+                            ErrorKind::BadNumber {
+                                attribute: "power".into(),
+                                value: t.into(),
+                            },
+                        )
+                    })?,
                     None => 0,
                 };
                 let scale = ctx.opt_number(el, "scale")?.unwrap_or(1.0);
                 let offset = ctx.opt_number(el, "offset")?.unwrap_or(0.0);
-                found.push(Unit { symbol, dimension, power, scale, offset });
+                found.push(Unit {
+                    symbol,
+                    dimension,
+                    power,
+                    scale,
+                    offset,
+                });
             }
         }
         for u in found {
@@ -207,20 +285,42 @@ fn declare_types(units: &UnitSystem, docs: &[Document]) -> Result<TypeRegistry> 
     let mut registry = TypeRegistry::default();
     let empty = TypeRegistry::default();
     for (i, doc) in docs.iter().enumerate() {
-        let ctx = Ctx { file: &doc.path, file_index: i, units, types: &empty };
+        let ctx = Ctx {
+            file: &doc.path,
+            file_index: i,
+            units,
+            types: &empty,
+        };
         for el in doc.root.children_named("ComponentType") {
             let t = read_component_type(&ctx, el)?;
             if crate::core_types::core_type(&t.name).is_some() {
-                return Err(ctx.error(el, ErrorKind::Duplicate { what: "ComponentType (NeuroML core type)".into(), id: t.name }));
+                return Err(ctx.error(
+                    el,
+                    ErrorKind::Duplicate {
+                        what: "ComponentType (NeuroML core type)".into(),
+                        id: t.name,
+                    },
+                ));
             }
             if let Some(previous) = registry.insert(t) {
-                return Err(ctx.error(el, ErrorKind::Duplicate { what: "ComponentType".into(), id: previous.name }));
+                return Err(ctx.error(
+                    el,
+                    ErrorKind::Duplicate {
+                        what: "ComponentType".into(),
+                        id: previous.name,
+                    },
+                ));
             }
         }
     }
     // Every base must exist and no chain may loop.
     for (i, doc) in docs.iter().enumerate() {
-        let ctx = Ctx { file: &doc.path, file_index: i, units, types: &registry };
+        let ctx = Ctx {
+            file: &doc.path,
+            file_index: i,
+            units,
+            types: &registry,
+        };
         for el in doc.root.children_named("ComponentType") {
             let name = el.attr("name").unwrap_or_default();
             let mut visited = vec![name];
@@ -234,7 +334,13 @@ fn declare_types(units: &UnitSystem, docs: &[Document]) -> Result<TypeRegistry> 
                     Some(t) => t.extends.as_deref(),
                     None if crate::core_types::core_type(b).is_some() => None,
                     None => {
-                        return Err(ctx.error(el, ErrorKind::UnknownReference { what: "ComponentType (in extends)".into(), name: b.into() }))
+                        return Err(ctx.error(
+                            el,
+                            ErrorKind::UnknownReference {
+                                what: "ComponentType (in extends)".into(),
+                                name: b.into(),
+                            },
+                        ))
                     }
                 };
             }
@@ -265,13 +371,23 @@ fn build(docs: Vec<Document>) -> Result<Model> {
     // Top-level morphologies first: cells may refer to them.
     let mut morphologies = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
-        let ctx = Ctx { file: &doc.path, file_index: i, units: &units, types: &registry };
+        let ctx = Ctx {
+            file: &doc.path,
+            file_index: i,
+            units: &units,
+            types: &registry,
+        };
         for el in doc.root.children_named("morphology") {
             morphologies.push(read_morphology(&ctx, el)?);
         }
     }
     for (i, doc) in docs.iter().enumerate() {
-        let ctx = Ctx { file: &doc.path, file_index: i, units: &units, types: &registry };
+        let ctx = Ctx {
+            file: &doc.path,
+            file_index: i,
+            units: &units,
+            types: &registry,
+        };
         for el in &doc.root.children {
             read_top_level(&ctx, el, &morphologies, &mut model)?;
         }
@@ -282,12 +398,25 @@ fn build(docs: Vec<Document>) -> Result<Model> {
     Ok(model)
 }
 
-fn read_top_level(ctx: &Ctx, el: &Element, morphologies: &[crate::morphology::Morphology], model: &mut Model) -> Result<()> {
+fn read_top_level(
+    ctx: &Ctx,
+    el: &Element,
+    morphologies: &[crate::morphology::Morphology],
+    model: &mut Model,
+) -> Result<()> {
     let name = el.name.as_str();
     if let Some(id) = el.attr("id") {
-        let taken = model.synapse(id).is_some() || model.input_source(id).is_some() || model.concentration_model(id).is_some();
+        let taken = model.synapse(id).is_some()
+            || model.input_source(id).is_some()
+            || model.concentration_model(id).is_some();
         if taken {
-            return Err(ctx.error(el, ErrorKind::Duplicate { what: "component".into(), id: id.into() }));
+            return Err(ctx.error(
+                el,
+                ErrorKind::Duplicate {
+                    what: "component".into(),
+                    id: id.into(),
+                },
+            ));
         }
     }
     if IGNORED.contains(&name) {
@@ -302,27 +431,46 @@ fn read_top_level(ctx: &Ctx, el: &Element, morphologies: &[crate::morphology::Mo
     match name {
         "morphology" => {}
         "cell" => model.cells.push(read_cell(ctx, el, morphologies)?),
-        "ionChannel" | "ionChannelHH" | "ionChannelPassive" | "ionChannelKS" => model.ion_channels.push(read_ion_channel(ctx, el)?),
-        "fixedFactorConcentrationModel" | "decayingPoolConcentrationModel" => {
-            model.concentration_models.push(read_concentration_model(ctx, el)?)
+        "ionChannel" | "ionChannelHH" | "ionChannelPassive" | "ionChannelKS" => {
+            model.ion_channels.push(read_ion_channel(ctx, el)?)
         }
+        "fixedFactorConcentrationModel" | "decayingPoolConcentrationModel" => model
+            .concentration_models
+            .push(read_concentration_model(ctx, el)?),
         "network" => model.networks.push(read_network(ctx, el)?),
         "Simulation" => model.simulations.push(read_simulation(ctx, el)?),
         "Component" => {
             let type_name = ctx.required(el, "type")?;
             if !ctx.types.is_known(type_name) {
-                return Err(ctx.error(el, ErrorKind::UnknownReference { what: "ComponentType".into(), name: type_name.into() }));
+                return Err(ctx.error(
+                    el,
+                    ErrorKind::UnknownReference {
+                        what: "ComponentType".into(),
+                        name: type_name.into(),
+                    },
+                ));
             }
             model.components.push(read_component(ctx, el, type_name)?);
         }
-        "Constant" | "Assertion" => return Err(ctx.error(el, ErrorKind::UnsupportedLems(format!("top-level <{name}>")))),
-        _ if SYNAPSE_ELEMENTS.contains(&name) || UNSUPPORTED_SYNAPSES.contains(&name) => model.synapses.push(read_synapse(ctx, el)?),
-        _ if INPUT_ELEMENTS.contains(&name) => model.input_sources.push(read_input_source(ctx, el)?),
+        "Constant" | "Assertion" => {
+            return Err(ctx.error(
+                el,
+                ErrorKind::UnsupportedLems(format!("top-level <{name}>")),
+            ))
+        }
+        _ if SYNAPSE_ELEMENTS.contains(&name) || UNSUPPORTED_SYNAPSES.contains(&name) => {
+            model.synapses.push(read_synapse(ctx, el)?)
+        }
+        _ if INPUT_ELEMENTS.contains(&name) => {
+            model.input_sources.push(read_input_source(ctx, el)?)
+        }
         _ if ctx.types.get(name).is_some() => {
             if is_synapse_type(ctx, name) {
                 model.synapses.push(read_synapse(ctx, el)?);
             } else if is_concentration_type(ctx, name) {
-                model.concentration_models.push(read_concentration_model(ctx, el)?);
+                model
+                    .concentration_models
+                    .push(read_concentration_model(ctx, el)?);
             } else if is_input_type(ctx, name) {
                 model.input_sources.push(read_input_source(ctx, el)?);
             } else {
@@ -330,7 +478,10 @@ fn read_top_level(ctx: &Ctx, el: &Element, morphologies: &[crate::morphology::Mo
             }
         }
         _ if crate::core_types::core_type(name).is_some() => {
-            return Err(ctx.error(el, ErrorKind::UnsupportedLems(format!("NeuroML core element <{name}>"))))
+            return Err(ctx.error(
+                el,
+                ErrorKind::UnsupportedLems(format!("NeuroML core element <{name}>")),
+            ))
         }
         _ => return Err(ctx.unsupported(el)),
     }

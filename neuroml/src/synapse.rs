@@ -130,7 +130,8 @@ impl ConcentrationModel {
     /// The model's id.
     pub fn id(&self) -> &str {
         match self {
-            ConcentrationModel::FixedFactor { id, .. } | ConcentrationModel::DecayingPool { id, .. } => id,
+            ConcentrationModel::FixedFactor { id, .. }
+            | ConcentrationModel::DecayingPool { id, .. } => id,
             ConcentrationModel::Custom(c) => c.id.as_deref().unwrap_or(""),
         }
     }
@@ -205,8 +206,13 @@ impl InputSource {
 }
 
 /// Element names of the synapse kinds this reader knows.
-pub(crate) const SYNAPSE_ELEMENTS: &[&str] =
-    &["gapJunction", "gradedSynapse", "silentSynapse", "expOneSynapse", "expTwoSynapse"];
+pub(crate) const SYNAPSE_ELEMENTS: &[&str] = &[
+    "gapJunction",
+    "gradedSynapse",
+    "silentSynapse",
+    "expOneSynapse",
+    "expTwoSynapse",
+];
 
 /// Core synapse kinds the reader recognises but does not support.
 pub(crate) const UNSUPPORTED_SYNAPSES: &[&str] = &[
@@ -231,7 +237,10 @@ fn positive(ctx: &Ctx, el: &Element, attr: &str, dimension: &str) -> Result<f64>
 pub(crate) fn read_synapse(ctx: &Ctx, el: &Element) -> Result<Synapse> {
     let id = ctx.id(el)?;
     Ok(match el.name.as_str() {
-        "gapJunction" => Synapse::GapJunction { id, conductance: ctx.quantity(el, "conductance", "conductance")? },
+        "gapJunction" => Synapse::GapJunction {
+            id,
+            conductance: ctx.quantity(el, "conductance", "conductance")?,
+        },
         "gradedSynapse" => Synapse::Graded {
             id,
             conductance: ctx.quantity(el, "conductance", "conductance")?,
@@ -262,7 +271,10 @@ pub(crate) fn read_synapse(ctx: &Ctx, el: &Element) -> Result<Synapse> {
             }
         }
         name if UNSUPPORTED_SYNAPSES.contains(&name) => {
-            return Err(ctx.error(el, ErrorKind::UnsupportedLems(format!("synapse type <{name}>"))))
+            return Err(ctx.error(
+                el,
+                ErrorKind::UnsupportedLems(format!("synapse type <{name}>")),
+            ))
         }
         name => Synapse::Custom(read_component(ctx, el, name)?),
     })
@@ -292,7 +304,12 @@ pub(crate) fn read_concentration_model(ctx: &Ctx, el: &Element) -> Result<Concen
 }
 
 /// Element names of the input kinds this reader knows.
-pub(crate) const INPUT_ELEMENTS: &[&str] = &["pulseGenerator", "sineGenerator", "rampGenerator", "compoundInput"];
+pub(crate) const INPUT_ELEMENTS: &[&str] = &[
+    "pulseGenerator",
+    "sineGenerator",
+    "rampGenerator",
+    "compoundInput",
+];
 
 /// Reads a current input element.
 pub(crate) fn read_input_source(ctx: &Ctx, el: &Element) -> Result<InputSource> {

@@ -51,21 +51,44 @@ pub struct Dimension {
 
 impl Dimension {
     /// The dimensionless "none".
-    pub const NONE: Dimension = Dimension { m: 0, l: 0, t: 0, i: 0, k: 0, n: 0, j: 0 };
+    pub const NONE: Dimension = Dimension {
+        m: 0,
+        l: 0,
+        t: 0,
+        i: 0,
+        k: 0,
+        n: 0,
+        j: 0,
+    };
 
     const fn new(m: i8, l: i8, t: i8, i: i8, k: i8, n: i8) -> Self {
-        Dimension { m, l, t, i, k, n, j: 0 }
+        Dimension {
+            m,
+            l,
+            t,
+            i,
+            k,
+            n,
+            j: 0,
+        }
     }
 
     /// The power of ten of this dimension's internal unit in SI
     /// (e.g. −3 for voltage: 1 mV = 10⁻³ V).
     pub fn internal_power(&self) -> i32 {
-        -9 * self.m as i32 - 6 * self.l as i32 - 3 * self.t as i32 - 9 * self.i as i32 - 18 * self.n as i32
+        -9 * self.m as i32
+            - 6 * self.l as i32
+            - 3 * self.t as i32
+            - 9 * self.i as i32
+            - 18 * self.n as i32
     }
 
     /// The NeuroML name of this dimension where it has one (`voltage`, `per_time`, ...).
     pub fn name(&self) -> Option<&'static str> {
-        CORE_DIMENSIONS.iter().find(|(_, d)| d == self).map(|(n, _)| *n)
+        CORE_DIMENSIONS
+            .iter()
+            .find(|(_, d)| d == self)
+            .map(|(n, _)| *n)
     }
 }
 
@@ -107,7 +130,10 @@ pub const CORE_DIMENSIONS: &[(&str, Dimension)] = &[
     ("permeability", Dimension::new(0, 1, -1, 0, 0, 0)),
     ("temperature", Dimension::new(0, 0, 0, 0, 1, 0)),
     ("idealGasConstantDims", Dimension::new(1, 2, -2, 0, -1, -1)),
-    ("conductance_per_voltage", Dimension::new(-2, -4, 6, 3, 0, 0)),
+    (
+        "conductance_per_voltage",
+        Dimension::new(-2, -4, 6, 3, 0, 0),
+    ),
     ("rho_factor", Dimension::new(0, -1, -1, -1, 0, 1)),
 ];
 
@@ -228,12 +254,20 @@ pub struct UnitSystem {
 
 impl Default for UnitSystem {
     fn default() -> Self {
-        let dimensions: HashMap<String, Dimension> =
-            CORE_DIMENSIONS.iter().map(|(n, d)| (n.to_string(), *d)).collect();
+        let dimensions: HashMap<String, Dimension> = CORE_DIMENSIONS
+            .iter()
+            .map(|(n, d)| (n.to_string(), *d))
+            .collect();
         let units = CORE_UNITS
             .iter()
             .map(|&(symbol, dim, power, scale, offset)| {
-                let unit = Unit { symbol: symbol.to_string(), dimension: dimensions[dim], power, scale, offset };
+                let unit = Unit {
+                    symbol: symbol.to_string(),
+                    dimension: dimensions[dim],
+                    power,
+                    scale,
+                    offset,
+                };
                 (symbol.to_string(), unit)
             })
             .collect();
@@ -273,7 +307,9 @@ impl UnitSystem {
         if symbol.is_empty() {
             return Ok((value, Dimension::NONE));
         }
-        if symbol.contains(char::is_whitespace) || !symbol.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        if symbol.contains(char::is_whitespace)
+            || !symbol.starts_with(|c: char| c.is_ascii_alphabetic())
+        {
             return Err(QuantityError::BadNumber);
         }
         let unit = self
@@ -357,26 +393,54 @@ mod tests {
         let u = UnitSystem::default();
         let dim = |n: &str| u.dimension(n).unwrap();
         // 0.005 mS/cm² = 0.05 S/m² = 5e-8 µS/µm²
-        assert!(close(u.parse_as("0.005 mS_per_cm2", dim("conductanceDensity")).unwrap(), 5e-8));
-        // 2e-6 mol/cm³ = 2 mol/m³ = 2 mM
-        assert!(close(u.parse_as("2E-6 mol_per_cm3", dim("concentration")).unwrap(), 2.0));
         assert!(close(
-            u.parse_as("0.000238919 mol_per_m_per_A_per_s", dim("rho_factor")).unwrap(),
+            u.parse_as("0.005 mS_per_cm2", dim("conductanceDensity"))
+                .unwrap(),
+            5e-8
+        ));
+        // 2e-6 mol/cm³ = 2 mol/m³ = 2 mM
+        assert!(close(
+            u.parse_as("2E-6 mol_per_cm3", dim("concentration"))
+                .unwrap(),
+            2.0
+        ));
+        assert!(close(
+            u.parse_as("0.000238919 mol_per_m_per_A_per_s", dim("rho_factor"))
+                .unwrap(),
             0.000238919
         ));
         // 0.5 per_s = 5e-4 per ms
-        assert!(close(u.parse_as(".5 per_s", dim("per_time")).unwrap(), 5e-4));
+        assert!(close(
+            u.parse_as(".5 per_s", dim("per_time")).unwrap(),
+            5e-4
+        ));
         // 3 kΩ·cm = 30 Ω·m
-        assert!(close(u.parse_as("3 kohm_cm", dim("resistivity")).unwrap(), 30.0));
+        assert!(close(
+            u.parse_as("3 kohm_cm", dim("resistivity")).unwrap(),
+            30.0
+        ));
         assert_eq!(u.parse_as("-45mV", dim("voltage")).unwrap(), -45.0);
         assert_eq!(u.parse_as("-3.3568 mV", dim("voltage")).unwrap(), -3.3568);
         assert_eq!(u.parse_as("0.100027 ms", dim("time")).unwrap(), 0.100027);
         assert!(close(u.parse_as("2 nS", dim("conductance")).unwrap(), 2e-3));
-        assert!(close(u.parse_as("1 uF_per_cm2", dim("specificCapacitance")).unwrap(), 1e-5));
+        assert!(close(
+            u.parse_as("1 uF_per_cm2", dim("specificCapacitance"))
+                .unwrap(),
+            1e-5
+        ));
         assert!(close(u.parse_as("15 pA", dim("current")).unwrap(), 0.015));
-        assert!(close(u.parse_as("0.25 per_mV", dim("per_voltage")).unwrap(), 0.25));
-        assert!(close(u.parse_as("0.025per_ms", dim("per_time")).unwrap(), 0.025));
-        assert!(close(u.parse_as("6.3 degC", dim("temperature")).unwrap(), 279.45));
+        assert!(close(
+            u.parse_as("0.25 per_mV", dim("per_voltage")).unwrap(),
+            0.25
+        ));
+        assert!(close(
+            u.parse_as("0.025per_ms", dim("per_time")).unwrap(),
+            0.025
+        ));
+        assert!(close(
+            u.parse_as("6.3 degC", dim("temperature")).unwrap(),
+            279.45
+        ));
         assert_eq!(u.parse("1").unwrap(), (1.0, Dimension::NONE));
     }
 
@@ -397,7 +461,10 @@ mod tests {
     #[test]
     fn rejects_unknown_units_and_mismatches() {
         let u = UnitSystem::default();
-        assert_eq!(u.parse("3 furlongs"), Err(QuantityError::UnknownUnit("furlongs".into())));
+        assert_eq!(
+            u.parse("3 furlongs"),
+            Err(QuantityError::UnknownUnit("furlongs".into()))
+        );
         assert_eq!(u.parse("mV"), Err(QuantityError::BadNumber));
         assert_eq!(u.parse("1..2 mV"), Err(QuantityError::BadNumber));
         assert_eq!(u.parse("1O ms"), Err(QuantityError::BadNumber));

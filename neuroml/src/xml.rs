@@ -22,7 +22,10 @@ pub struct Element {
 impl Element {
     /// The value of an attribute, if present.
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The element's `id` (or LEMS `name`), if any.
@@ -65,7 +68,12 @@ struct LineIndex {
 
 impl LineIndex {
     fn new(text: &str) -> Self {
-        let newlines = text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i).collect();
+        let newlines = text
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
         LineIndex { newlines }
     }
 
@@ -84,18 +92,29 @@ fn local_name(name: &str) -> String {
 fn element_from(start: &BytesStart, line: u32) -> Result<Element, XmlError> {
     let mut attrs = Vec::new();
     for attr in start.attributes() {
-        let attr = attr.map_err(|e| XmlError { line, message: e.to_string() })?;
+        let attr = attr.map_err(|e| XmlError {
+            line,
+            message: e.to_string(),
+        })?;
         let key = attr.key.as_ref().to_string();
         if key == "xmlns" || key.starts_with("xmlns:") || key.starts_with("xsi:") {
             continue;
         }
         let value = attr
             .normalized_value(XmlVersion::Implicit1_0)
-            .map_err(|e| XmlError { line, message: format!("attribute '{key}': {e}") })?
+            .map_err(|e| XmlError {
+                line,
+                message: format!("attribute '{key}': {e}"),
+            })?
             .into_owned();
         attrs.push((local_name(&key), value));
     }
-    Ok(Element { name: local_name(start.name().as_ref()), attrs, children: Vec::new(), line })
+    Ok(Element {
+        name: local_name(start.name().as_ref()),
+        attrs,
+        children: Vec::new(),
+        line,
+    })
 }
 
 /// Parses a whole document and returns its root element.
@@ -125,11 +144,17 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                 attach(&mut stack, &mut root, el, line)?;
             }
             Event::End(_) => {
-                let el = stack.pop().ok_or_else(|| XmlError { line, message: "unexpected end tag".into() })?;
+                let el = stack.pop().ok_or_else(|| XmlError {
+                    line,
+                    message: "unexpected end tag".into(),
+                })?;
                 attach(&mut stack, &mut root, el, line)?;
             }
             Event::Text(t) if stack.is_empty() && !t.trim().is_empty() => {
-                return Err(XmlError { line, message: "text outside the root element".into() });
+                return Err(XmlError {
+                    line,
+                    message: "text outside the root element".into(),
+                });
             }
             Event::Eof => break,
             _ => {}
@@ -141,15 +166,26 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
             message: format!("element <{}> is never closed", open.name),
         });
     }
-    root.ok_or(XmlError { line: 1, message: "no root element".into() })
+    root.ok_or(XmlError {
+        line: 1,
+        message: "no root element".into(),
+    })
 }
 
-fn attach(stack: &mut [Element], root: &mut Option<Element>, el: Element, line: u32) -> Result<(), XmlError> {
+fn attach(
+    stack: &mut [Element],
+    root: &mut Option<Element>,
+    el: Element,
+    line: u32,
+) -> Result<(), XmlError> {
     match stack.last_mut() {
         Some(parent) => parent.children.push(el),
         None => {
             if root.is_some() {
-                return Err(XmlError { line, message: "more than one root element".into() });
+                return Err(XmlError {
+                    line,
+                    message: "more than one root element".into(),
+                });
             }
             *root = Some(el);
         }
@@ -178,7 +214,10 @@ mod tests {
         let err = parse("<a>\n<b>\n</a>\n").unwrap_err();
         assert_eq!(err.line, 3, "{err:?}");
         let err = parse("<a>\n<b x=\"1\">\n").unwrap_err();
-        assert!(err.message.contains("never closed") || err.line >= 2, "{err:?}");
+        assert!(
+            err.message.contains("never closed") || err.line >= 2,
+            "{err:?}"
+        );
         assert!(parse("").is_err());
         assert!(parse("<a/><b/>").is_err());
     }

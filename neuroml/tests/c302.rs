@@ -8,7 +8,10 @@ use neuroml::network::ProjectionKind;
 use neuroml::synapse::{ConcentrationModel, Synapse};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -46,17 +49,32 @@ fn bundled_d1_values_are_converted_to_internal_units() {
     let s19 = m.segment(19).unwrap();
     assert_eq!(m.proximal(s19), m.segment(18).unwrap().distal);
     let leak = &avbl.membrane.channel_densities[0];
-    assert_eq!((leak.ion_channel.as_str(), leak.segment_group.as_str()), ("Leak", "all"));
+    assert_eq!(
+        (leak.ion_channel.as_str(), leak.segment_group.as_str()),
+        ("Leak", "all")
+    );
     assert!(close(leak.cond_density, 5e-8)); // 0.005 mS/cm² in µS/µm²
     assert!(close(avbl.membrane.specific_capacitance[0].value, 1e-5)); // 1 µF/cm² in nF/µm²
     assert!(close(avbl.membrane.init_memb_potential[0].value, -45.0));
     assert!(close(avbl.intracellular.resistivity[0].value, 30.0)); // 3 kΩ·cm in Ω·m
-    assert!(close(avbl.intracellular.species[0].initial_ext_concentration, 2.0)); // 2e-6 mol/cm³ in mM
+    assert!(close(
+        avbl.intracellular.species[0].initial_ext_concentration,
+        2.0
+    )); // 2e-6 mol/cm³ in mM
 
     let ca = model.ion_channel("ca_boyle").unwrap();
     assert_eq!((ca.kind, ca.gates.len()), (ChannelKind::HodgkinHuxley, 3));
     match &ca.gates[0].kind {
-        GateKind::TauInf { time_course: HHFunction::FixedTimeCourse { tau }, steady_state: HHFunction::Standard { shape, rate, midpoint, scale } } => {
+        GateKind::TauInf {
+            time_course: HHFunction::FixedTimeCourse { tau },
+            steady_state:
+                HHFunction::Standard {
+                    shape,
+                    rate,
+                    midpoint,
+                    scale,
+                },
+        } => {
             assert!(close(*tau, 0.100027));
             assert_eq!(*shape, HHShape::Sigmoid);
             assert_eq!((*rate, *midpoint, *scale), (1.0, -3.3568, 6.74821));
@@ -91,7 +109,11 @@ fn bundled_d1_values_are_converted_to_internal_units() {
         other => panic!("unexpected synapse {other:?}"),
     }
     match model.concentration_model("CaPool").unwrap() {
-        ConcentrationModel::FixedFactor { decay_constant, rho, .. } => {
+        ConcentrationModel::FixedFactor {
+            decay_constant,
+            rho,
+            ..
+        } => {
             assert!(close(*decay_constant, 11.5943));
             assert!(close(*rho, 0.000238919));
         }
@@ -99,18 +121,35 @@ fn bundled_d1_values_are_converted_to_internal_units() {
     }
 
     let net = model.network().unwrap();
-    let gj = net.projections.iter().find(|p| p.id == "NC_ADAL_ADAR_Generic_GJ").unwrap();
+    let gj = net
+        .projections
+        .iter()
+        .find(|p| p.id == "NC_ADAL_ADAR_Generic_GJ")
+        .unwrap();
     assert_eq!(gj.kind, ProjectionKind::Electrical);
     let c = &gj.connections[0];
-    assert_eq!((c.pre.population.as_str(), c.pre.index, c.post.population.as_str()), ("ADAL", 0, "ADAR"));
+    assert_eq!(
+        (
+            c.pre.population.as_str(),
+            c.pre.index,
+            c.post.population.as_str()
+        ),
+        ("ADAL", 0, "ADAR")
+    );
     assert_eq!(c.synapse.as_deref(), Some("neuron_to_neuron_elec_syn"));
 
     let sim = model.simulation(model.target.as_deref().unwrap()).unwrap();
-    assert_eq!((sim.length, sim.step, sim.target.as_str()), (500.0, 0.1, "c302_D1"));
+    assert_eq!(
+        (sim.length, sim.step, sim.target.as_str()),
+        (500.0, 0.1, "c302_D1")
+    );
     let columns: Vec<usize> = sim.output_files.iter().map(|f| f.columns.len()).collect();
     assert_eq!(columns, [302, 302]);
     assert_eq!(sim.output_files[0].columns[0].quantity, "ADAL/0/ADAL/v");
-    assert_eq!(sim.output_files[1].columns[0].quantity, "ADAL/0/ADAL/caConc");
+    assert_eq!(
+        sim.output_files[1].columns[0].quantity,
+        "ADAL/0/ADAL/caConc"
+    );
 }
 
 #[test]
@@ -118,10 +157,20 @@ fn reads_c302_parameter_set_c1_subset() {
     let dir = repo().join("neuroml/tests/fixtures/c302_C1_subset");
     let model = neuroml::load(dir.join("LEMS_c302_C1_subset.xml")).unwrap();
     let s = model.summary();
-    assert_eq!((s.cells, s.chemical_synapses, s.gap_junctions, s.cables), (6, 4, 8, 6));
+    assert_eq!(
+        (s.cells, s.chemical_synapses, s.gap_junctions, s.cables),
+        (6, 4, 8, 6)
+    );
     // C1's graded synapse is NeuroML's core gradedSynapse.
     match model.synapse("neuron_to_neuron_exc_syn").unwrap() {
-        Synapse::Graded { conductance, delta, k, vth, erev, .. } => {
+        Synapse::Graded {
+            conductance,
+            delta,
+            k,
+            vth,
+            erev,
+            ..
+        } => {
             assert!(close(*conductance, 9e-5));
             assert_eq!((*delta, *vth, *erev), (5.0, 0.0, 0.0));
             assert!(close(*k, 0.025));
@@ -129,9 +178,15 @@ fn reads_c302_parameter_set_c1_subset() {
         other => panic!("unexpected synapse {other:?}"),
     }
     let net = model.network().unwrap();
-    assert!(net.projections.iter().any(|p| p.kind == ProjectionKind::Continuous));
+    assert!(net
+        .projections
+        .iter()
+        .any(|p| p.kind == ProjectionKind::Continuous));
     // All six neurons share one generic single-compartment cell.
-    assert!(net.populations.iter().all(|p| p.component == "GenericNeuronCell"));
+    assert!(net
+        .populations
+        .iter()
+        .all(|p| p.component == "GenericNeuronCell"));
 }
 
 #[test]
@@ -142,19 +197,35 @@ fn reads_c302_parameter_set_d_subset() {
     assert_eq!((s.cells, s.chemical_synapses, s.gap_junctions), (6, 4, 8));
     // D uses spiking expTwoSynapse projections with delays.
     match model.synapse("neuron_to_neuron_exc_syn").unwrap() {
-        Synapse::ExpTwo { gbase, tau_rise, tau_decay, .. } => {
+        Synapse::ExpTwo {
+            gbase,
+            tau_rise,
+            tau_decay,
+            ..
+        } => {
             assert!(close(*gbase, 1e-5));
             assert_eq!((*tau_rise, *tau_decay), (1.0, 5.0));
         }
         other => panic!("unexpected synapse {other:?}"),
     }
     let net = model.network().unwrap();
-    let chem: Vec<_> = net.projections.iter().filter(|p| matches!(p.kind, ProjectionKind::Chemical { .. })).collect();
+    let chem: Vec<_> = net
+        .projections
+        .iter()
+        .filter(|p| matches!(p.kind, ProjectionKind::Chemical { .. }))
+        .collect();
     assert_eq!(chem.len(), 4);
     assert_eq!(chem[0].connections[0].pre.population, "AVBL");
     // The same files read from the network file alone give the same network.
     let direct = neuroml::load(dir.join("c302_D_subset.net.nml")).unwrap();
     assert_eq!(direct.summary().cells, s.cells);
-    let ids = |m: &neuroml::Model| m.network().unwrap().projections.iter().map(|p| p.id.clone()).collect::<Vec<_>>();
+    let ids = |m: &neuroml::Model| {
+        m.network()
+            .unwrap()
+            .projections
+            .iter()
+            .map(|p| p.id.clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(ids(&direct), ids(&model));
 }

@@ -10,7 +10,11 @@ use proptest::prelude::*;
 fn seed_files() -> HashMap<PathBuf, String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/c302_C1_subset");
     let mut files = HashMap::new();
-    for name in ["LEMS_c302_C1_subset.xml", "c302_C1_subset.net.nml", "cell_C.xml"] {
+    for name in [
+        "LEMS_c302_C1_subset.xml",
+        "c302_C1_subset.net.nml",
+        "cell_C.xml",
+    ] {
         let text = std::fs::read_to_string(dir.join(name)).unwrap();
         files.insert(PathBuf::from("m").join(name), text);
     }
@@ -19,17 +23,44 @@ fn seed_files() -> HashMap<PathBuf, String> {
 
 fn load(files: &HashMap<PathBuf, String>) -> Result<neuroml::Model, neuroml::Error> {
     let read = |p: &Path| {
-        files.get(p).cloned().ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "absent"))
+        files
+            .get(p)
+            .cloned()
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "absent"))
     };
     neuroml::load_with(Path::new("m/LEMS_c302_C1_subset.xml"), &read)
 }
 
 /// Snippets that are meaningful to the reader, spliced in at random places.
 const TOKENS: &[&str] = &[
-    "<", ">", "/>", "\"", "=", "<segment id=\"0\">", "</cell>", "<include href=\"cell_C.xml\"/>",
-    "<include href=\"c302_C1_subset.net.nml\"/>", " mV", " per_ms", "1e400", "-", "NaN", "((((", "exp(", ".gt.",
-    "<ComponentType name=\"x\" extends=\"x\"/>", "<gradedSynapse id=\"z\"/>", "&amp;", "&bogus;", "<![CDATA[x]]>",
-    "fractionAlong=\"2\"", "segment=\"99\"", "size=\"0\"", "id=\"\"", "\u{0}", "é",
+    "<",
+    ">",
+    "/>",
+    "\"",
+    "=",
+    "<segment id=\"0\">",
+    "</cell>",
+    "<include href=\"cell_C.xml\"/>",
+    "<include href=\"c302_C1_subset.net.nml\"/>",
+    " mV",
+    " per_ms",
+    "1e400",
+    "-",
+    "NaN",
+    "((((",
+    "exp(",
+    ".gt.",
+    "<ComponentType name=\"x\" extends=\"x\"/>",
+    "<gradedSynapse id=\"z\"/>",
+    "&amp;",
+    "&bogus;",
+    "<![CDATA[x]]>",
+    "fractionAlong=\"2\"",
+    "segment=\"99\"",
+    "size=\"0\"",
+    "id=\"\"",
+    "\u{0}",
+    "é",
 ];
 
 fn mutate(text: &str, ops: &[(u8, usize, usize)]) -> String {

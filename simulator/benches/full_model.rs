@@ -20,8 +20,18 @@ fn stimulated(model: &neuroml::Model, options: &Options) -> simulator::Simulatio
     sim
 }
 
-fn simulate_seconds(model: &neuroml::Model, dt: f64, method: Method, discretization: Discretization) -> (f64, usize) {
-    let options = Options { dt, method, discretization, ..Options::default() };
+fn simulate_seconds(
+    model: &neuroml::Model,
+    dt: f64,
+    method: Method,
+    discretization: Discretization,
+) -> (f64, usize) {
+    let options = Options {
+        dt,
+        method,
+        discretization,
+        ..Options::default()
+    };
     let mut best = f64::INFINITY;
     let mut nodes = 0;
     for _ in 0..3 {
@@ -53,15 +63,40 @@ fn main() {
     let neuron = neuron_bench::neuron_simulate_seconds(root);
     println!("full c302 D1 model, 500 ms, one thread (best of 3)");
     let cases = [
-        ("per-cable, backward Euler, dt 0.1", 0.1, Method::BackwardEuler, Discretization::PerCable),
-        ("per-cable, Crank-Nicolson, dt 0.1", 0.1, Method::CrankNicolson, Discretization::PerCable),
-        ("per-segment, backward Euler, dt 0.1", 0.1, Method::BackwardEuler, Discretization::PerSegment),
-        ("max-length 20 um, backward Euler, dt 0.1", 0.1, Method::BackwardEuler, Discretization::MaxLength(20.0)),
+        (
+            "per-cable, backward Euler, dt 0.1",
+            0.1,
+            Method::BackwardEuler,
+            Discretization::PerCable,
+        ),
+        (
+            "per-cable, Crank-Nicolson, dt 0.1",
+            0.1,
+            Method::CrankNicolson,
+            Discretization::PerCable,
+        ),
+        (
+            "per-segment, backward Euler, dt 0.1",
+            0.1,
+            Method::BackwardEuler,
+            Discretization::PerSegment,
+        ),
+        (
+            "max-length 20 um, backward Euler, dt 0.1",
+            0.1,
+            Method::BackwardEuler,
+            Discretization::MaxLength(20.0),
+        ),
     ];
     for (name, dt, method, disc) in cases {
         let (s, n) = simulate_seconds(&model, dt, method, disc);
-        let ratio = neuron.map(|t| format!("{:.1}x NEURON per-cable", t / s)).unwrap_or_else(|| "NEURON not measured".into());
-        println!("{name:44} {n:6} compartments  {s:7.3} s  ({:.1} us/compartment/ms)  {ratio}", s * 1e6 / n as f64 / 500.0);
+        let ratio = neuron
+            .map(|t| format!("{:.1}x NEURON per-cable", t / s))
+            .unwrap_or_else(|| "NEURON not measured".into());
+        println!(
+            "{name:44} {n:6} compartments  {s:7.3} s  ({:.1} us/compartment/ms)  {ratio}",
+            s * 1e6 / n as f64 / 500.0
+        );
     }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let one = simulate_seconds(&model, 0.1, Method::BackwardEuler, Discretization::PerCable).0;
@@ -73,7 +108,9 @@ fn main() {
         threads as f64 * one / wall
     );
     match neuron {
-        Some(t) => println!("NEURON 9 (jNeuroML export), same model and stimulus, dt 0.1: simulate {t:.3} s"),
+        Some(t) => println!(
+            "NEURON 9 (jNeuroML export), same model and stimulus, dt 0.1: simulate {t:.3} s"
+        ),
         None => println!("NEURON: not run (needs `pip install neuron pyneuroml c302` and Java)"),
     }
 }

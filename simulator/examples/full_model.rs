@@ -13,11 +13,17 @@ use simulator::{build, Method, Options};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let dt: f64 = args.get(1).map(|s| s.parse().unwrap()).unwrap_or(0.1);
-    let method = if args.iter().any(|a| a == "cn") { Method::CrankNicolson } else { Method::BackwardEuler };
+    let method = if args.iter().any(|a| a == "cn") {
+        Method::CrankNicolson
+    } else {
+        Method::BackwardEuler
+    };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let t0 = std::time::Instant::now();
     let model = neuroml::load(root.join("models/c302_D1/LEMS_c302_D1.xml")).unwrap();
-    let mut sim = build(&model, &Options {
+    let mut sim = build(
+        &model,
+        &Options {
             dt,
             method,
             discretization: if args.iter().any(|a| a == "per-segment") {
@@ -26,7 +32,9 @@ fn main() {
                 simulator::Discretization::PerCable
             },
             ..Options::default()
-        }).unwrap();
+        },
+    )
+    .unwrap();
     reference::stimulate(&mut sim);
     let setup = t0.elapsed();
     let probe = sim.probe("AVBR/0/AVBR/v").unwrap();

@@ -19,27 +19,59 @@ use crate::kernel::{Columns, Kernel, Plan};
 /// A standard rate or variable as a function of v.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Function {
-    Exponential { rate: f64, midpoint: f64, scale: f64 },
-    Sigmoid { rate: f64, midpoint: f64, scale: f64 },
-    ExponentialLinear { rate: f64, midpoint: f64, scale: f64 },
+    Exponential {
+        rate: f64,
+        midpoint: f64,
+        scale: f64,
+    },
+    Sigmoid {
+        rate: f64,
+        midpoint: f64,
+        scale: f64,
+    },
+    ExponentialLinear {
+        rate: f64,
+        midpoint: f64,
+        scale: f64,
+    },
     Constant(f64),
 }
 
 impl Function {
     fn new(f: &HHFunction, gate: &Gate) -> Result<Function> {
         Ok(match f {
-            HHFunction::Standard { shape, rate, midpoint, scale } => {
+            HHFunction::Standard {
+                shape,
+                rate,
+                midpoint,
+                scale,
+            } => {
                 let (rate, midpoint, scale) = (*rate, *midpoint, *scale);
                 match shape {
-                    HHShape::Exponential => Function::Exponential { rate, midpoint, scale },
-                    HHShape::Sigmoid => Function::Sigmoid { rate, midpoint, scale },
-                    HHShape::ExponentialLinear => Function::ExponentialLinear { rate, midpoint, scale },
+                    HHShape::Exponential => Function::Exponential {
+                        rate,
+                        midpoint,
+                        scale,
+                    },
+                    HHShape::Sigmoid => Function::Sigmoid {
+                        rate,
+                        midpoint,
+                        scale,
+                    },
+                    HHShape::ExponentialLinear => Function::ExponentialLinear {
+                        rate,
+                        midpoint,
+                        scale,
+                    },
                 }
             }
             HHFunction::FixedTimeCourse { tau } => Function::Constant(*tau),
             HHFunction::Custom(c) => {
                 return Err(Error::Unsupported {
-                    what: format!("gate {}: rate/variable of LEMS type {} is not supported yet", gate.id, c.type_name),
+                    what: format!(
+                        "gate {}: rate/variable of LEMS type {} is not supported yet",
+                        gate.id, c.type_name
+                    ),
                 })
             }
         })
@@ -48,9 +80,21 @@ impl Function {
     #[inline]
     fn at(&self, v: f64) -> f64 {
         match *self {
-            Function::Exponential { rate, midpoint, scale } => rate * exp((v - midpoint) / scale),
-            Function::Sigmoid { rate, midpoint, scale } => rate / (1.0 + exp(-(v - midpoint) / scale)),
-            Function::ExponentialLinear { rate, midpoint, scale } => {
+            Function::Exponential {
+                rate,
+                midpoint,
+                scale,
+            } => rate * exp((v - midpoint) / scale),
+            Function::Sigmoid {
+                rate,
+                midpoint,
+                scale,
+            } => rate / (1.0 + exp(-(v - midpoint) / scale)),
+            Function::ExponentialLinear {
+                rate,
+                midpoint,
+                scale,
+            } => {
                 let x = (v - midpoint) / scale;
                 if x.abs() < 1e-6 {
                     rate * (1.0 + x / 2.0)
@@ -65,12 +109,20 @@ impl Function {
     /// `out[i] = f(v[i])`, one shape per loop so that the loop vectorizes.
     fn eval_slice(&self, v: &[f64], out: &mut [f64]) {
         match *self {
-            Function::Exponential { rate, midpoint, scale } => {
+            Function::Exponential {
+                rate,
+                midpoint,
+                scale,
+            } => {
                 for (o, &x) in out.iter_mut().zip(v) {
                     *o = rate * exp((x - midpoint) / scale);
                 }
             }
-            Function::Sigmoid { rate, midpoint, scale } => sigmoid_slice(v, out, rate, midpoint, scale),
+            Function::Sigmoid {
+                rate,
+                midpoint,
+                scale,
+            } => sigmoid_slice(v, out, rate, midpoint, scale),
             Function::ExponentialLinear { .. } => {
                 for (o, &x) in out.iter_mut().zip(v) {
                     *o = self.at(x);
@@ -89,7 +141,12 @@ impl Function {
 #[derive(Debug, Clone, PartialEq)]
 enum Form {
     /// From rates α, β, optionally overridden by an explicit τ and/or q∞.
-    Rates { alpha: Function, beta: Function, tau: Option<Function>, inf: Option<Function> },
+    Rates {
+        alpha: Function,
+        beta: Function,
+        tau: Option<Function>,
+        inf: Option<Function>,
+    },
     /// From τ and q∞.
     TauInf { tau: Function, inf: Function },
     /// q = q∞(v) at all times.
@@ -100,7 +157,12 @@ impl Form {
     /// q∞ and τ (before rate scaling) for every voltage; `work` is scratch.
     fn inf_tau_slice(&self, v: &[f64], inf: &mut [f64], tau: &mut [f64], work: &mut [f64]) {
         match self {
-            Form::Rates { alpha, beta, tau: tau_f, inf: inf_f } => {
+            Form::Rates {
+                alpha,
+                beta,
+                tau: tau_f,
+                inf: inf_f,
+            } => {
                 alpha.eval_slice(v, inf);
                 beta.eval_slice(v, work);
                 for i in 0..v.len() {
@@ -115,7 +177,10 @@ impl Form {
                     f.eval_slice(v, tau);
                 }
             }
-            Form::TauInf { tau: tau_f, inf: inf_f } => {
+            Form::TauInf {
+                tau: tau_f,
+                inf: inf_f,
+            } => {
                 inf_f.eval_slice(v, inf);
                 tau_f.eval_slice(v, tau);
             }
@@ -129,10 +194,15 @@ impl Form {
     /// q∞ alone for every voltage (τ fixed); `work` is scratch.
     fn inf_slice(&self, v: &[f64], inf: &mut [f64], work: &mut [f64]) {
         match self {
-            Form::Rates { inf: Some(f), .. } | Form::TauInf { inf: f, .. } | Form::Instantaneous { inf: f } => {
-                f.eval_slice(v, inf)
-            }
-            Form::Rates { alpha, beta, inf: None, .. } => {
+            Form::Rates { inf: Some(f), .. }
+            | Form::TauInf { inf: f, .. }
+            | Form::Instantaneous { inf: f } => f.eval_slice(v, inf),
+            Form::Rates {
+                alpha,
+                beta,
+                inf: None,
+                ..
+            } => {
                 alpha.eval_slice(v, inf);
                 beta.eval_slice(v, work);
                 for (q, &b) in inf.iter_mut().zip(work.iter()) {
@@ -146,7 +216,12 @@ impl Form {
     #[inline]
     fn inf_tau(&self, v: f64) -> (f64, f64) {
         match self {
-            Form::Rates { alpha, beta, tau, inf } => {
+            Form::Rates {
+                alpha,
+                beta,
+                tau,
+                inf,
+            } => {
                 let (a, b) = (alpha.at(v), beta.at(v));
                 let q = inf.map_or(a / (a + b), |f| f.at(v));
                 let t = tau.map_or(1.0 / (a + b), |f| f.at(v));
@@ -215,42 +290,71 @@ fn q10_scale(q10: &Option<Q10>, temperature: f64) -> f64 {
     match q10 {
         None => 1.0,
         Some(Q10::Fixed { q10 }) => *q10,
-        Some(Q10::ExpTemp { q10_factor, experimental_temp }) => q10_factor.powf((temperature - experimental_temp) / 10.0),
+        Some(Q10::ExpTemp {
+            q10_factor,
+            experimental_temp,
+        }) => q10_factor.powf((temperature - experimental_temp) / 10.0),
     }
 }
 
 impl ChannelArrays {
     /// Prepares the arrays of a channel type (instances are added with [`Self::push`]).
-    pub fn new(channel: &IonChannel, registry: &TypeRegistry, temperature: f64) -> Result<ChannelArrays> {
+    pub fn new(
+        channel: &IonChannel,
+        registry: &TypeRegistry,
+        temperature: f64,
+    ) -> Result<ChannelArrays> {
         let mut gates = Vec::new();
         for g in &channel.gates {
             let f = |h: &HHFunction| Function::new(h, g);
             let form = match &g.kind {
-                GateKind::Rates { forward, reverse } => {
-                    Some(Form::Rates { alpha: f(forward)?, beta: f(reverse)?, tau: None, inf: None })
-                }
-                GateKind::TauInf { time_course, steady_state } => {
-                    Some(Form::TauInf { tau: f(time_course)?, inf: f(steady_state)? })
-                }
-                GateKind::RatesInf { forward, reverse, steady_state } => Some(Form::Rates {
+                GateKind::Rates { forward, reverse } => Some(Form::Rates {
+                    alpha: f(forward)?,
+                    beta: f(reverse)?,
+                    tau: None,
+                    inf: None,
+                }),
+                GateKind::TauInf {
+                    time_course,
+                    steady_state,
+                } => Some(Form::TauInf {
+                    tau: f(time_course)?,
+                    inf: f(steady_state)?,
+                }),
+                GateKind::RatesInf {
+                    forward,
+                    reverse,
+                    steady_state,
+                } => Some(Form::Rates {
                     alpha: f(forward)?,
                     beta: f(reverse)?,
                     tau: None,
                     inf: Some(f(steady_state)?),
                 }),
-                GateKind::RatesTau { forward, reverse, time_course } => Some(Form::Rates {
+                GateKind::RatesTau {
+                    forward,
+                    reverse,
+                    time_course,
+                } => Some(Form::Rates {
                     alpha: f(forward)?,
                     beta: f(reverse)?,
                     tau: Some(f(time_course)?),
                     inf: None,
                 }),
-                GateKind::RatesTauInf { forward, reverse, time_course, steady_state } => Some(Form::Rates {
+                GateKind::RatesTauInf {
+                    forward,
+                    reverse,
+                    time_course,
+                    steady_state,
+                } => Some(Form::Rates {
                     alpha: f(forward)?,
                     beta: f(reverse)?,
                     tau: Some(f(time_course)?),
                     inf: Some(f(steady_state)?),
                 }),
-                GateKind::Instantaneous { steady_state } => Some(Form::Instantaneous { inf: f(steady_state)? }),
+                GateKind::Instantaneous { steady_state } => Some(Form::Instantaneous {
+                    inf: f(steady_state)?,
+                }),
                 GateKind::Custom(_) => None,
             };
             let lems = match &g.kind {
@@ -280,7 +384,14 @@ impl ChannelArrays {
     }
 
     /// Adds an instance.
-    pub fn push(&mut self, node: usize, gmax: f64, erev: f64, pool: usize, component_of_gate: &[Option<&neuroml::lems::Component>]) -> Result<()> {
+    pub fn push(
+        &mut self,
+        node: usize,
+        gmax: f64,
+        erev: f64,
+        pool: usize,
+        component_of_gate: &[Option<&neuroml::lems::Component>],
+    ) -> Result<()> {
         self.node.push(node);
         self.gmax.push(gmax);
         self.erev.push(erev);
@@ -359,7 +470,11 @@ impl ChannelArrays {
                 }
                 let out = &l.columns.data[l.output];
                 for (o, &x) in self.open.iter_mut().zip(out) {
-                    *o *= if l.use_q_power { x.powi(g.instances) } else { x };
+                    *o *= if l.use_q_power {
+                        x.powi(g.instances)
+                    } else {
+                        x
+                    };
                 }
             } else {
                 multiply_powers(&mut self.open, &g.q, g.instances);
@@ -370,8 +485,18 @@ impl ChannelArrays {
     /// Adds the currents of the last [`Self::update_open`]:
     /// `inward[n] += ḡ·f·(E − v)`, `conductance[n] += ḡ·f`; ion currents go to
     /// `ion_currents[pool][node]`.
-    pub fn add_currents(&self, inward: &mut [f64], conductance: &mut [f64], ion_currents: &mut [Vec<f64>]) {
-        let instances = self.node.iter().zip(&self.local_v).zip(self.gmax.iter().zip(&self.open)).zip(&self.erev);
+    pub fn add_currents(
+        &self,
+        inward: &mut [f64],
+        conductance: &mut [f64],
+        ion_currents: &mut [Vec<f64>],
+    ) {
+        let instances = self
+            .node
+            .iter()
+            .zip(&self.local_v)
+            .zip(self.gmax.iter().zip(&self.open))
+            .zip(&self.erev);
         match self.common_pool {
             Some(usize::MAX) => {
                 for (((&n, &v), (&gmax, &open)), &erev) in instances {
@@ -425,8 +550,12 @@ impl ChannelArrays {
             let scale = g.rate_scale;
             // e^{−dt/τ} once for the gate when τ does not depend on v.
             let fixed = match form {
-                Form::TauInf { tau, .. } if tau.is_constant() => Some((-dt * scale / tau.at(0.0)).exp()),
-                Form::Rates { tau: Some(tau), .. } if tau.is_constant() => Some((-dt * scale / tau.at(0.0)).exp()),
+                Form::TauInf { tau, .. } if tau.is_constant() => {
+                    Some((-dt * scale / tau.at(0.0)).exp())
+                }
+                Form::Rates { tau: Some(tau), .. } if tau.is_constant() => {
+                    Some((-dt * scale / tau.at(0.0)).exp())
+                }
                 _ => None,
             };
             let [inf, tau, work] = &mut self.work;
@@ -440,7 +569,11 @@ impl ChannelArrays {
                 None => {
                     form.inf_tau_slice(&self.local_v, inf, tau, work);
                     for ((q, &inf), &tau) in g.q.iter_mut().zip(inf.iter()).zip(tau.iter()) {
-                        let decay = if tau > 0.0 { exp(-dt * scale / tau) } else { 0.0 };
+                        let decay = if tau > 0.0 {
+                            exp(-dt * scale / tau)
+                        } else {
+                            0.0
+                        };
                         *q = inf + (*q - inf) * decay;
                     }
                 }
@@ -469,7 +602,14 @@ impl LemsGate {
     }
 
     /// Gathers the inputs marked in `which` (v, caConc, temperature).
-    fn set_some_inputs(&mut self, nodes: &[usize], v: &[f64], ca: &[f64], temperature: f64, which: [bool; 3]) {
+    fn set_some_inputs(
+        &mut self,
+        nodes: &[usize],
+        v: &[f64],
+        ca: &[f64],
+        temperature: f64,
+        which: [bool; 3],
+    ) {
         if which[0] {
             for (x, &n) in self.columns.data[self.v].iter_mut().zip(nodes) {
                 *x = v[n];
@@ -481,22 +621,39 @@ impl LemsGate {
             }
         }
         if let Some(t) = self.temperature.filter(|_| which[2]) {
-            self.columns.data[t].iter_mut().for_each(|x| *x = temperature);
+            self.columns.data[t]
+                .iter_mut()
+                .for_each(|x| *x = temperature);
         }
     }
 }
 
-fn lems_gate(registry: &TypeRegistry, type_name: &str, channel: &str, gate: &Gate) -> Result<LemsGate> {
+fn lems_gate(
+    registry: &TypeRegistry,
+    type_name: &str,
+    channel: &str,
+    gate: &Gate,
+) -> Result<LemsGate> {
     let kernel = Kernel::compile(registry, type_name, &["v", "caConc", "temperature"])?;
-    let output = kernel.slot("fcond").or_else(|| kernel.slot("q")).ok_or_else(|| Error::Unsupported {
-        what: format!("channel {channel}: gate {} of type {type_name} defines neither fcond nor q", gate.id),
-    })?;
+    let output = kernel
+        .slot("fcond")
+        .or_else(|| kernel.slot("q"))
+        .ok_or_else(|| Error::Unsupported {
+            what: format!(
+                "channel {channel}: gate {} of type {type_name} defines neither fcond nor q",
+                gate.id
+            ),
+        })?;
     let use_q_power = kernel.slot("fcond").is_none();
     let stateless = kernel.state_names().is_empty();
     let current_plan = kernel.plan_for(&[output]);
     let state_plan = kernel.state_plan();
     let reads = |slot: Option<usize>| slot.is_some_and(|k| kernel.reads(&current_plan, None, k));
-    let current_reads = [reads(kernel.slot("v")), reads(kernel.slot("caConc")), reads(kernel.slot("temperature"))];
+    let current_reads = [
+        reads(kernel.slot("v")),
+        reads(kernel.slot("caConc")),
+        reads(kernel.slot("temperature")),
+    ];
     Ok(LemsGate {
         current_reads,
         columns: kernel.columns(),

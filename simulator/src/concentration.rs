@@ -62,16 +62,38 @@ impl IonPool {
     }
 
     /// Governs `node` (area [µm²]) by a model, starting at `initial` [mM].
-    pub fn push(&mut self, node: usize, area: f64, model: &ConcentrationModel, initial: f64) -> Result<()> {
+    pub fn push(
+        &mut self,
+        node: usize,
+        area: f64,
+        model: &ConcentrationModel,
+        initial: f64,
+    ) -> Result<()> {
         let (influx, resting, tau) = match model {
-            ConcentrationModel::FixedFactor { resting_conc, decay_constant, rho, .. } => {
-                (Influx::FixedFactor(rho / area.max(1e-12)), *resting_conc, *decay_constant)
-            }
-            ConcentrationModel::DecayingPool { resting_conc, decay_constant, shell_thickness, .. } => {
+            ConcentrationModel::FixedFactor {
+                resting_conc,
+                decay_constant,
+                rho,
+                ..
+            } => (
+                Influx::FixedFactor(rho / area.max(1e-12)),
+                *resting_conc,
+                *decay_constant,
+            ),
+            ConcentrationModel::DecayingPool {
+                resting_conc,
+                decay_constant,
+                shell_thickness,
+                ..
+            } => {
                 let r = (area / (4.0 * std::f64::consts::PI)).sqrt();
                 let inner = (r - shell_thickness).max(0.0);
                 let volume = 4.0 / 3.0 * std::f64::consts::PI * (r.powi(3) - inner.powi(3));
-                (Influx::Shell(1e6 / (2.0 * FARADAY * volume.max(1e-12))), *resting_conc, *decay_constant)
+                (
+                    Influx::Shell(1e6 / (2.0 * FARADAY * volume.max(1e-12))),
+                    *resting_conc,
+                    *decay_constant,
+                )
             }
             ConcentrationModel::Custom(c) => {
                 return Err(Error::Unsupported {

@@ -44,12 +44,20 @@ impl Discretization {
 
     /// Number of compartments of one cell.
     pub fn cell_compartments(&self, cell: &Cell) -> usize {
-        cell.morphology.cables().iter().map(|c| self.cable_compartments(cell, c)).sum()
+        cell.morphology
+            .cables()
+            .iter()
+            .map(|c| self.cable_compartments(cell, c))
+            .sum()
     }
 
     /// Number of compartments of the model's network (each cell instance counted).
     pub fn model_compartments(&self, model: &neuroml::Model) -> usize {
-        model.cell_instances().into_iter().map(|(cell, n)| n * self.cell_compartments(cell)).sum()
+        model
+            .cell_instances()
+            .into_iter()
+            .map(|(cell, n)| n * self.cell_compartments(cell))
+            .sum()
     }
 }
 
@@ -72,7 +80,10 @@ mod tests {
         assert_eq!(Discretization::FixedPerCable(2).cell_compartments(cell), 6);
         assert_eq!(Discretization::PerSegment.cell_compartments(cell), 5);
         // Lengths 10, 20 + 20 + 0, 10 µm at no more than 5 µm each.
-        assert_eq!(Discretization::MaxLength(5.0).cell_compartments(cell), 2 + 8 + 2);
+        assert_eq!(
+            Discretization::MaxLength(5.0).cell_compartments(cell),
+            2 + 8 + 2
+        );
         // Five cells in the network.
         assert_eq!(Discretization::PerCable.model_compartments(&model), 30);
     }
@@ -82,6 +93,9 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         let model = neuroml::load(root.join("models/c302_D1/LEMS_c302_D1.xml")).unwrap();
         assert_eq!(Discretization::PerCable.model_compartments(&model), 2041);
-        assert_eq!(Discretization::PerSegment.model_compartments(&model), 13_869);
+        assert_eq!(
+            Discretization::PerSegment.model_compartments(&model),
+            13_869
+        );
     }
 }

@@ -55,7 +55,8 @@ pub fn sigmoid_slice(v: &[f64], out: &mut [f64], rate: f64, midpoint: f64, scale
             unsafe { sigmoid_avx512(v, out, rate, midpoint, scale) };
             return;
         }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
             // SAFETY: the features were detected at run time.
             unsafe { sigmoid_avx2(v, out, rate, midpoint, scale) };
             return;
@@ -73,7 +74,8 @@ pub fn exp_slice(xs: &mut [f64]) {
             unsafe { exp_avx512(xs) };
             return;
         }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
             // SAFETY: the features were detected at run time.
             unsafe { exp_avx2(xs) };
             return;
@@ -153,7 +155,10 @@ mod tests {
         assert!(exp(1e9).is_finite());
         for x in [-0.5, -1e-3, -1e-9, 0.0, 1e-7, 5e-3, 0.02, 3.0] {
             let (a, b) = (exp_m1(x), f64::exp_m1(x));
-            assert!((a - b).abs() <= 1e-13 * b.abs().max(1e-300), "{x}: {a} vs {b}");
+            assert!(
+                (a - b).abs() <= 1e-13 * b.abs().max(1e-300),
+                "{x}: {a} vs {b}"
+            );
         }
     }
 }
@@ -172,7 +177,10 @@ mod speed {
             }
             std::hint::black_box(&mut out);
         }
-        println!("fast scalar: {:.2} ns per sigmoid", t.elapsed().as_nanos() as f64 / 2041e4);
+        println!(
+            "fast scalar: {:.2} ns per sigmoid",
+            t.elapsed().as_nanos() as f64 / 2041e4
+        );
         let t = std::time::Instant::now();
         for _ in 0..10000 {
             super::sigmoid_slice(&v, &mut out, 1.0, 3.0, 6.7);
@@ -187,6 +195,9 @@ mod speed {
             }
             std::hint::black_box(&mut out);
         }
-        println!("std: {:.2} ns per sigmoid", t.elapsed().as_nanos() as f64 / 2041e4);
+        println!(
+            "std: {:.2} ns per sigmoid",
+            t.elapsed().as_nanos() as f64 / 2041e4
+        );
     }
 }

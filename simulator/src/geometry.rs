@@ -27,15 +27,27 @@ impl Polyline {
     /// point, then every segment's distal point. A cable of one segment with
     /// proximal == distal (a spherical soma) becomes a cylinder of length = diameter.
     pub fn of_cable(morphology: &Morphology, cable: &Cable) -> Polyline {
-        let segments: Vec<_> = cable.segments.iter().filter_map(|&id| morphology.segment(id)).collect();
+        let segments: Vec<_> = cable
+            .segments
+            .iter()
+            .filter_map(|&id| morphology.segment(id))
+            .collect();
         let Some(first) = segments.first() else {
-            return Polyline { arc: vec![0.0], diameter: vec![0.0], piece_segment: vec![] };
+            return Polyline {
+                arc: vec![0.0],
+                diameter: vec![0.0],
+                piece_segment: vec![],
+            };
         };
         let mut points: Vec<Point3> = vec![morphology.proximal(first)];
         points.extend(segments.iter().map(|s| s.distal));
         if segments.len() == 1 && points[0].distance(&points[1]) == 0.0 {
             let d = points[0].diameter;
-            return Polyline { arc: vec![0.0, d], diameter: vec![d, d], piece_segment: vec![first.id] };
+            return Polyline {
+                arc: vec![0.0, d],
+                diameter: vec![d, d],
+                piece_segment: vec![first.id],
+            };
         }
         let mut arc = vec![0.0];
         for w in points.windows(2) {
@@ -50,7 +62,11 @@ impl Polyline {
 
     /// A straight cylinder (for tests and hand-built cells).
     pub fn cylinder(length: f64, diameter: f64, segment: u32) -> Polyline {
-        Polyline { arc: vec![0.0, length], diameter: vec![diameter, diameter], piece_segment: vec![segment] }
+        Polyline {
+            arc: vec![0.0, length],
+            diameter: vec![diameter, diameter],
+            piece_segment: vec![segment],
+        }
     }
 
     /// Total length [µm].
@@ -84,7 +100,8 @@ impl Polyline {
         self.parts(from, to)
             .map(|(k, a, b)| {
                 let (r1, r2) = (self.diameter_at(k, a) / 2.0, self.diameter_at(k, b) / 2.0);
-                let area = std::f64::consts::PI * (r1 + r2) * ((r1 - r2).powi(2) + (b - a).powi(2)).sqrt();
+                let area =
+                    std::f64::consts::PI * (r1 + r2) * ((r1 - r2).powi(2) + (b - a).powi(2)).sqrt();
                 (self.piece_segment[k], area)
             })
             .collect()
@@ -118,13 +135,25 @@ mod tests {
 
     #[test]
     fn frustum_split_adds_up() {
-        let p = Polyline { arc: vec![0.0, 10.0, 30.0], diameter: vec![4.0, 2.0, 1.0], piece_segment: vec![3, 4] };
+        let p = Polyline {
+            arc: vec![0.0, 10.0, 30.0],
+            diameter: vec![4.0, 2.0, 1.0],
+            piece_segment: vec![3, 4],
+        };
         let whole: f64 = p.areas(0.0, 30.0).iter().map(|x| x.1).sum();
-        let halves: f64 = p.areas(0.0, 12.5).iter().chain(p.areas(12.5, 30.0).iter()).map(|x| x.1).sum();
+        let halves: f64 = p
+            .areas(0.0, 12.5)
+            .iter()
+            .chain(p.areas(12.5, 30.0).iter())
+            .map(|x| x.1)
+            .sum();
         assert!((whole - halves).abs() < 1e-3, "{whole} vs {halves}");
         let r = p.resistance_integral(0.0, 30.0);
         let exact = 4.0 * 10.0 / (PI * 8.0) + 4.0 * 20.0 / (PI * 2.0);
         assert!((r - exact).abs() < 1e-12);
-        assert_eq!(p.areas(5.0, 20.0).iter().map(|x| x.0).collect::<Vec<_>>(), vec![3, 4]);
+        assert_eq!(
+            p.areas(5.0, 20.0).iter().map(|x| x.0).collect::<Vec<_>>(),
+            vec![3, 4]
+        );
     }
 }

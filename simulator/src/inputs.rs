@@ -61,31 +61,57 @@ impl Waveform {
     /// The waveform of a NeuroML input source.
     pub fn from_source(source: &InputSource) -> Result<Waveform> {
         Ok(match source {
-            InputSource::Pulse { delay, duration, amplitude, .. } => {
-                Waveform::Pulse { delay: *delay, duration: *duration, amplitude: *amplitude }
-            }
-            InputSource::Sine { delay, duration, amplitude, period, phase, .. } => Waveform::Sine {
+            InputSource::Pulse {
+                delay,
+                duration,
+                amplitude,
+                ..
+            } => Waveform::Pulse {
+                delay: *delay,
+                duration: *duration,
+                amplitude: *amplitude,
+            },
+            InputSource::Sine {
+                delay,
+                duration,
+                amplitude,
+                period,
+                phase,
+                ..
+            } => Waveform::Sine {
                 delay: *delay,
                 duration: *duration,
                 amplitude: *amplitude,
                 period: *period,
                 phase: *phase,
             },
-            InputSource::Ramp { delay, duration, start_amplitude, finish_amplitude, baseline_amplitude, .. } => {
-                Waveform::Ramp {
-                    delay: *delay,
-                    duration: *duration,
-                    start: *start_amplitude,
-                    finish: *finish_amplitude,
-                    baseline: *baseline_amplitude,
-                }
-            }
-            InputSource::Compound { parts, .. } => {
-                Waveform::Sum(parts.iter().map(Waveform::from_source).collect::<Result<_>>()?)
-            }
+            InputSource::Ramp {
+                delay,
+                duration,
+                start_amplitude,
+                finish_amplitude,
+                baseline_amplitude,
+                ..
+            } => Waveform::Ramp {
+                delay: *delay,
+                duration: *duration,
+                start: *start_amplitude,
+                finish: *finish_amplitude,
+                baseline: *baseline_amplitude,
+            },
+            InputSource::Compound { parts, .. } => Waveform::Sum(
+                parts
+                    .iter()
+                    .map(Waveform::from_source)
+                    .collect::<Result<_>>()?,
+            ),
             InputSource::Custom(c) => {
                 return Err(Error::Unsupported {
-                    what: format!("input '{}' of LEMS type {} is not supported", c.id.as_deref().unwrap_or(""), c.type_name),
+                    what: format!(
+                        "input '{}' of LEMS type {} is not supported",
+                        c.id.as_deref().unwrap_or(""),
+                        c.type_name
+                    ),
                 })
             }
         })
@@ -95,21 +121,37 @@ impl Waveform {
     pub fn at(&self, t: f64) -> f64 {
         let on = |delay: f64, duration: f64| t >= delay && t < delay + duration;
         match self {
-            Waveform::Pulse { delay, duration, amplitude } => {
+            Waveform::Pulse {
+                delay,
+                duration,
+                amplitude,
+            } => {
                 if on(*delay, *duration) {
                     *amplitude
                 } else {
                     0.0
                 }
             }
-            Waveform::Sine { delay, duration, amplitude, period, phase } => {
+            Waveform::Sine {
+                delay,
+                duration,
+                amplitude,
+                period,
+                phase,
+            } => {
                 if on(*delay, *duration) {
                     amplitude * (2.0 * std::f64::consts::PI * (t - delay) / period + phase).sin()
                 } else {
                     0.0
                 }
             }
-            Waveform::Ramp { delay, duration, start, finish, baseline } => {
+            Waveform::Ramp {
+                delay,
+                duration,
+                start,
+                finish,
+                baseline,
+            } => {
                 if on(*delay, *duration) {
                     start + (finish - start) * (t - delay) / duration
                 } else {
@@ -121,7 +163,10 @@ impl Waveform {
                 if t < 0.0 {
                     return 0.0;
                 }
-                values.get((t / dt).floor() as usize).copied().unwrap_or(0.0)
+                values
+                    .get((t / dt).floor() as usize)
+                    .copied()
+                    .unwrap_or(0.0)
             }
         }
     }
@@ -160,16 +205,35 @@ mod tests {
 
     #[test]
     fn shapes() {
-        let p = Waveform::Pulse { delay: 100.0, duration: 300.0, amplitude: 0.015 };
+        let p = Waveform::Pulse {
+            delay: 100.0,
+            duration: 300.0,
+            amplitude: 0.015,
+        };
         assert_eq!(p.at(99.95), 0.0);
         assert_eq!(p.at(100.0), 0.015);
         assert_eq!(p.at(400.0), 0.0);
-        let r = Waveform::Ramp { delay: 10.0, duration: 10.0, start: 0.0, finish: 1.0, baseline: 0.5 };
+        let r = Waveform::Ramp {
+            delay: 10.0,
+            duration: 10.0,
+            start: 0.0,
+            finish: 1.0,
+            baseline: 0.5,
+        };
         assert_eq!(r.at(5.0), 0.5);
         assert!((r.at(15.0) - 0.5).abs() < 1e-12);
-        let s = Waveform::Sine { delay: 0.0, duration: 100.0, amplitude: 2.0, period: 40.0, phase: 0.0 };
+        let s = Waveform::Sine {
+            delay: 0.0,
+            duration: 100.0,
+            amplitude: 2.0,
+            period: 40.0,
+            phase: 0.0,
+        };
         assert!((s.at(10.0) - 2.0).abs() < 1e-12);
-        let sampled = Waveform::Sampled { dt: 0.5, values: vec![1.0, 2.0, 3.0] };
+        let sampled = Waveform::Sampled {
+            dt: 0.5,
+            values: vec![1.0, 2.0, 3.0],
+        };
         assert_eq!(sampled.at(0.75), 2.0);
         assert_eq!(sampled.at(2.0), 0.0);
         assert_eq!(Waveform::Sum(vec![p, sampled]).at(0.25), 1.0);

@@ -38,7 +38,10 @@ struct Program {
 }
 
 impl Program {
-    fn compile(expr: &Expr, slot: &dyn Fn(&str) -> Option<usize>) -> std::result::Result<Program, String> {
+    fn compile(
+        expr: &Expr,
+        slot: &dyn Fn(&str) -> Option<usize>,
+    ) -> std::result::Result<Program, String> {
         let mut ops = Vec::new();
         emit(expr, slot, &mut ops)?;
         let depth = stack_depth(&ops);
@@ -56,7 +59,14 @@ impl Program {
     /// Evaluates instances `start..start + len` (len ≤ [`BLOCK`]) into `out[..len]`,
     /// using `stack` (at least `self.depth` lanes) as scratch.
     #[inline]
-    fn run_block(&self, cols: &[Vec<f64>], start: usize, len: usize, stack: &mut [Lane], out: &mut [f64]) {
+    fn run_block(
+        &self,
+        cols: &[Vec<f64>],
+        start: usize,
+        len: usize,
+        stack: &mut [Lane],
+        out: &mut [f64],
+    ) {
         // A constant length for whole blocks lets the copies and loops unroll.
         if len == BLOCK {
             self.run_lanes(cols, start, BLOCK, stack, out)
@@ -66,7 +76,14 @@ impl Program {
     }
 
     #[inline(always)]
-    fn run_lanes(&self, cols: &[Vec<f64>], start: usize, len: usize, stack: &mut [Lane], out: &mut [f64]) {
+    fn run_lanes(
+        &self,
+        cols: &[Vec<f64>],
+        start: usize,
+        len: usize,
+        stack: &mut [Lane],
+        out: &mut [f64],
+    ) {
         let range = start..start + len;
         let mut sp = 0;
         for op in &self.ops {
@@ -80,10 +97,14 @@ impl Program {
                     sp += 1;
                 }
                 Op::Neg => stack[sp - 1][..len].iter_mut().for_each(|x| *x = -*x),
-                Op::Not => stack[sp - 1][..len].iter_mut().for_each(|x| *x = if *x == 0.0 { 1.0 } else { 0.0 }),
+                Op::Not => stack[sp - 1][..len]
+                    .iter_mut()
+                    .for_each(|x| *x = if *x == 0.0 { 1.0 } else { 0.0 }),
                 Op::Call(f) => match f {
                     Function::Exp => crate::fastmath::exp_slice(&mut stack[sp - 1][..len]),
-                    _ => stack[sp - 1][..len].iter_mut().for_each(|x| *x = f.apply(*x)),
+                    _ => stack[sp - 1][..len]
+                        .iter_mut()
+                        .for_each(|x| *x = f.apply(*x)),
                 },
                 Op::BinConst(b, c) => binary(b, &mut stack[sp - 1][..len], |_| c),
                 Op::BinLoad(b, k) => {
@@ -139,14 +160,23 @@ fn binary(op: BinaryOp, lhs: &mut [f64], rhs: impl Fn(usize) -> f64) {
         BinaryOp::Sub => lhs.iter_mut().enumerate().for_each(|(i, x)| *x -= rhs(i)),
         BinaryOp::Mul => lhs.iter_mut().enumerate().for_each(|(i, x)| *x *= rhs(i)),
         BinaryOp::Div => lhs.iter_mut().enumerate().for_each(|(i, x)| *x /= rhs(i)),
-        _ => lhs.iter_mut().enumerate().for_each(|(i, x)| *x = op.apply(*x, rhs(i))),
+        _ => lhs
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, x)| *x = op.apply(*x, rhs(i))),
     }
 }
 
-fn emit(expr: &Expr, slot: &dyn Fn(&str) -> Option<usize>, ops: &mut Vec<Op>) -> std::result::Result<(), String> {
+fn emit(
+    expr: &Expr,
+    slot: &dyn Fn(&str) -> Option<usize>,
+    ops: &mut Vec<Op>,
+) -> std::result::Result<(), String> {
     match expr {
         Expr::Number(x) => ops.push(Op::Const(*x)),
-        Expr::Name(n) => ops.push(Op::Load(slot(n).ok_or_else(|| format!("unknown name '{n}'"))?)),
+        Expr::Name(n) => ops.push(Op::Load(
+            slot(n).ok_or_else(|| format!("unknown name '{n}'"))?,
+        )),
         Expr::Neg(e) => {
             emit(e, slot, ops)?;
             ops.push(Op::Neg)
@@ -163,9 +193,10 @@ fn emit(expr: &Expr, slot: &dyn Fn(&str) -> Option<usize>, ops: &mut Vec<Op>) ->
             emit(a, slot, ops)?;
             match &**b {
                 Expr::Number(c) => ops.push(Op::BinConst(*op, *c)),
-                Expr::Name(n) => {
-                    ops.push(Op::BinLoad(*op, slot(n).ok_or_else(|| format!("unknown name '{n}'"))?))
-                }
+                Expr::Name(n) => ops.push(Op::BinLoad(
+                    *op,
+                    slot(n).ok_or_else(|| format!("unknown name '{n}'"))?,
+                )),
                 _ => {
                     emit(b, slot, ops)?;
                     ops.push(Op::Bin(*op))
@@ -250,7 +281,9 @@ impl Kernel {
     /// `inputs` lists the names the caller will supply; `select` paths such as `peer/v`
     /// become inputs named by the path.
     pub fn compile(registry: &TypeRegistry, type_name: &str, inputs: &[&str]) -> Result<Kernel> {
-        let unsupported = |what: String| Error::Unsupported { what: format!("ComponentType {type_name}: {what}") };
+        let unsupported = |what: String| Error::Unsupported {
+            what: format!("ComponentType {type_name}: {what}"),
+        };
         let lineage = registry.lineage(type_name);
         let dynamics = lineage
             .iter()
@@ -282,7 +315,10 @@ impl Kernel {
         for d in &dynamics.derived_variables {
             if let DerivedValue::Select { path, .. } = &d.value {
                 if !names.iter().any(|x| x == path) {
-                    return Err(unsupported(format!("derived variable {} selects '{path}', which is not supplied", d.name)));
+                    return Err(unsupported(format!(
+                        "derived variable {} selects '{path}', which is not supplied",
+                        d.name
+                    )));
                 }
             }
             add(&mut names, &mut kinds, &d.name, SlotKind::Derived);
@@ -298,22 +334,34 @@ impl Kernel {
         let mut pending: Vec<(usize, Program, Vec<usize>)> = Vec::new();
         for d in &dynamics.derived_variables {
             let (prog, reads) = match &d.value {
-                DerivedValue::Expression(e) => {
-                    (compile(&d.name, e)?, e.names().iter().filter_map(|n| slot(n)).collect())
-                }
+                DerivedValue::Expression(e) => (
+                    compile(&d.name, e)?,
+                    e.names().iter().filter_map(|n| slot(n)).collect(),
+                ),
                 DerivedValue::Select { path, .. } => {
                     let k = slot(path).expect("checked above");
-                    (Program { ops: vec![Op::Load(k)], depth: 1 }, vec![k])
+                    (
+                        Program {
+                            ops: vec![Op::Load(k)],
+                            depth: 1,
+                        },
+                        vec![k],
+                    )
                 }
             };
             pending.push((slot(&d.name).unwrap(), prog, reads));
         }
         for d in &dynamics.conditional_derived_variables {
             let mut ops = Vec::new();
-            emit_cases(&d.cases, &slot, &mut ops).map_err(|m| unsupported(format!("{}: {m}", d.name)))?;
+            emit_cases(&d.cases, &slot, &mut ops)
+                .map_err(|m| unsupported(format!("{}: {m}", d.name)))?;
             let mut reads = Vec::new();
             for case in &d.cases {
-                let names = case.condition.iter().flat_map(|c| c.names()).chain(case.value.names());
+                let names = case
+                    .condition
+                    .iter()
+                    .flat_map(|c| c.names())
+                    .chain(case.value.names());
                 reads.extend(names.filter_map(&slot));
             }
             let depth = stack_depth(&ops);
@@ -323,15 +371,27 @@ impl Kernel {
         let mut depends: Vec<Vec<usize>> = kinds
             .iter()
             .enumerate()
-            .map(|(i, k)| if matches!(k, SlotKind::Input | SlotKind::State) { vec![i] } else { Vec::new() })
+            .map(|(i, k)| {
+                if matches!(k, SlotKind::Input | SlotKind::State) {
+                    vec![i]
+                } else {
+                    Vec::new()
+                }
+            })
             .collect();
         while !pending.is_empty() {
             let ready = pending.iter().position(|(_, _, reads)| {
-                reads.iter().all(|r| kinds[*r] != SlotKind::Derived || derived.iter().any(|(s, _)| s == r))
+                reads
+                    .iter()
+                    .all(|r| kinds[*r] != SlotKind::Derived || derived.iter().any(|(s, _)| s == r))
             });
             let Some(i) = ready else {
-                let names_left: Vec<_> = pending.iter().map(|(s, _, _)| names[*s].clone()).collect();
-                return Err(unsupported(format!("derived variables depend on each other in a cycle: {}", names_left.join(", "))));
+                let names_left: Vec<_> =
+                    pending.iter().map(|(s, _, _)| names[*s].clone()).collect();
+                return Err(unsupported(format!(
+                    "derived variables depend on each other in a cycle: {}",
+                    names_left.join(", ")
+                )));
             };
             let (s, prog, reads) = pending.remove(i);
             let mut dep: Vec<usize> = Vec::new();
@@ -353,7 +413,11 @@ impl Kernel {
                 DerivedValue::Select { .. } => None,
             })
             .collect();
-        let opaque: Vec<String> = dynamics.conditional_derived_variables.iter().map(|d| d.name.clone()).collect();
+        let opaque: Vec<String> = dynamics
+            .conditional_derived_variables
+            .iter()
+            .map(|d| d.name.clone())
+            .collect();
         let mut jacobians = Vec::new();
         for td in &dynamics.time_derivatives {
             let jacobian = differentiate(&td.value, &td.variable, &definitions, &opaque, 0)
@@ -362,18 +426,26 @@ impl Kernel {
         }
         let mut derivatives = Vec::new();
         for td in &dynamics.time_derivatives {
-            let s = slot(&td.variable).filter(|&s| kinds[s] == SlotKind::State).ok_or_else(|| {
-                unsupported(format!("time derivative of '{}', which is not a state variable", td.variable))
-            })?;
+            let s = slot(&td.variable)
+                .filter(|&s| kinds[s] == SlotKind::State)
+                .ok_or_else(|| {
+                    unsupported(format!(
+                        "time derivative of '{}', which is not a state variable",
+                        td.variable
+                    ))
+                })?;
             derivatives.push((s, compile(&td.variable, &td.value)?));
         }
         let mut on_start = Vec::new();
         for a in &dynamics.on_start {
-            let s = slot(&a.variable).ok_or_else(|| unsupported(format!("OnStart assigns unknown '{}'", a.variable)))?;
+            let s = slot(&a.variable)
+                .ok_or_else(|| unsupported(format!("OnStart assigns unknown '{}'", a.variable)))?;
             on_start.push((s, compile(&a.variable, &a.value)?));
         }
         if !dynamics.on_conditions.is_empty() || !dynamics.on_events.is_empty() {
-            return Err(unsupported("OnCondition/OnEvent in continuous dynamics are not supported".into()));
+            return Err(unsupported(
+                "OnCondition/OnEvent in continuous dynamics are not supported".into(),
+            ));
         }
         Ok(Kernel {
             type_name: type_name.to_string(),
@@ -399,7 +471,12 @@ impl Kernel {
 
     /// Evaluates a partial derivative over all instances into `out` (derived variables
     /// must be up to date).
-    pub fn evaluate_partial(&self, cols: &mut Columns, partial: &PartialDerivative, out: &mut [f64]) {
+    pub fn evaluate_partial(
+        &self,
+        cols: &mut Columns,
+        partial: &PartialDerivative,
+        out: &mut [f64],
+    ) {
         partial.0.run(&cols.data, &mut cols.stack, out);
     }
 
@@ -410,32 +487,48 @@ impl Kernel {
 
     /// Names of the state variables.
     pub fn state_names(&self) -> Vec<&str> {
-        self.kinds.iter().zip(&self.names).filter(|(k, _)| **k == SlotKind::State).map(|(_, n)| n.as_str()).collect()
+        self.kinds
+            .iter()
+            .zip(&self.names)
+            .filter(|(k, _)| **k == SlotKind::State)
+            .map(|(_, n)| n.as_str())
+            .collect()
     }
 
     /// Empty columns for this kernel.
     pub fn columns(&self) -> Columns {
-        Columns { data: vec![Vec::new(); self.names.len()], ..Default::default() }
+        Columns {
+            data: vec![Vec::new(); self.names.len()],
+            ..Default::default()
+        }
     }
 
     /// Adds an instance with the component's parameters (and `overrides`, e.g. the
     /// connection's `weight`); returns its index.
-    pub fn push(&self, cols: &mut Columns, component: &Component, overrides: &[(&str, f64)]) -> Result<usize> {
+    pub fn push(
+        &self,
+        cols: &mut Columns,
+        component: &Component,
+        overrides: &[(&str, f64)],
+    ) -> Result<usize> {
         for (k, kind) in self.kinds.iter().enumerate() {
             let value = match kind {
                 SlotKind::Parameter(default) => {
                     let name = &self.names[k];
                     match overrides.iter().find(|(n, _)| n == name) {
                         Some(&(_, v)) => v,
-                        None => component.parameters.get(name).copied().or(*default).ok_or_else(|| {
-                            Error::Unsupported {
+                        None => component
+                            .parameters
+                            .get(name)
+                            .copied()
+                            .or(*default)
+                            .ok_or_else(|| Error::Unsupported {
                                 what: format!(
                                     "{} '{}': parameter '{name}' has no value",
                                     component.type_name,
                                     component.id.as_deref().unwrap_or("")
                                 ),
-                            }
-                        })?,
+                            })?,
                     }
                 }
                 SlotKind::Constant(c) => *c,
@@ -500,17 +593,25 @@ impl Kernel {
                 pending.extend(reads(p));
             }
         }
-        (0..seen.len()).filter(|&k| seen[k] && self.kinds[k] != SlotKind::Derived).collect()
+        (0..seen.len())
+            .filter(|&k| seen[k] && self.kinds[k] != SlotKind::Derived)
+            .collect()
     }
 
     /// Whether evaluating `plan` (and `partial`) reads `slot`.
     pub fn reads(&self, plan: &Plan, partial: Option<&PartialDerivative>, slot: usize) -> bool {
-        plan.0.iter().any(|&i| self.derived[i].1.reads().any(|k| k == slot)) || partial.is_some_and(|p| p.0.reads().any(|k| k == slot))
+        plan.0
+            .iter()
+            .any(|&i| self.derived[i].1.reads().any(|k| k == slot))
+            || partial.is_some_and(|p| p.0.reads().any(|k| k == slot))
     }
 
     /// Whether `slot` holds a parameter or a constant (fixed per instance).
     pub fn is_fixed(&self, slot: usize) -> bool {
-        matches!(self.kinds[slot], SlotKind::Parameter(_) | SlotKind::Constant(_))
+        matches!(
+            self.kinds[slot],
+            SlotKind::Parameter(_) | SlotKind::Constant(_)
+        )
     }
 
     /// Whether `slot` holds a state variable.
@@ -520,12 +621,23 @@ impl Kernel {
 
     /// The part of a plan that depends on `slot`.
     pub fn depending(&self, plan: &Plan, slot: usize) -> Plan {
-        Plan(plan.0.iter().copied().filter(|&i| self.depends[self.derived[i].0].contains(&slot)).collect())
+        Plan(
+            plan.0
+                .iter()
+                .copied()
+                .filter(|&i| self.depends[self.derived[i].0].contains(&slot))
+                .collect(),
+        )
     }
 
     /// Evaluates the derived variables of a plan.
     pub fn evaluate(&self, cols: &mut Columns, plan: &Plan) {
-        let depth = plan.0.iter().map(|&i| self.derived[i].1.depth).max().unwrap_or(0);
+        let depth = plan
+            .0
+            .iter()
+            .map(|&i| self.derived[i].1.depth)
+            .max()
+            .unwrap_or(0);
         ensure_depth(&mut cols.stack, depth + 1);
         for start in (0..cols.len()).step_by(BLOCK) {
             let len = BLOCK.min(cols.len() - start);
@@ -574,23 +686,37 @@ impl Kernel {
     /// `cnexp` is) and reduces to forward Euler when b = 0.
     pub fn advance(&self, cols: &mut Columns, plan: &Plan, dt: f64) {
         let m = self.derivatives.len();
-        let depth = self.derivatives.iter().map(|(_, p)| p.depth).chain(self.jacobians.iter().flatten().map(|p| p.depth));
+        let depth = self
+            .derivatives
+            .iter()
+            .map(|(_, p)| p.depth)
+            .chain(self.jacobians.iter().flatten().map(|p| p.depth));
         let plan_depth = plan.0.iter().map(|&i| self.derived[i].1.depth);
-        ensure_depth(&mut cols.stack, 1 + depth.chain(plan_depth).max().unwrap_or(0));
+        ensure_depth(
+            &mut cols.stack,
+            1 + depth.chain(plan_depth).max().unwrap_or(0),
+        );
         let mut lanes = std::mem::take(&mut cols.lanes);
         ensure_depth(&mut lanes, m + 2);
         let dependents: Vec<Plan> = if self.jacobians.iter().all(Option::is_some) {
             Vec::new()
         } else {
-            self.derivatives.iter().map(|(s, _)| self.depending(plan, *s)).collect()
+            self.derivatives
+                .iter()
+                .map(|(s, _)| self.depending(plan, *s))
+                .collect()
         };
         for start in (0..cols.len()).step_by(BLOCK) {
             let len = BLOCK.min(cols.len() - start);
             let range = start..start + len;
             let (updates, work) = lanes.split_at_mut(m);
-            let [slope, saved, ..] = work else { unreachable!("m + 2 lanes") };
+            let [slope, saved, ..] = work else {
+                unreachable!("m + 2 lanes")
+            };
             self.evaluate_block(cols, plan, start, len);
-            for (k, ((s, prog), jacobian)) in self.derivatives.iter().zip(&self.jacobians).enumerate() {
+            for (k, ((s, prog), jacobian)) in
+                self.derivatives.iter().zip(&self.jacobians).enumerate()
+            {
                 let f = &mut updates[k];
                 prog.run_block(&cols.data, start, len, &mut cols.stack, f);
                 match jacobian {
@@ -614,7 +740,11 @@ impl Kernel {
                 for i in 0..len {
                     let b = slope[i];
                     let x = b * dt;
-                    f[i] = if x.abs() < 1e-12 { f[i] * dt } else { f[i] * crate::fastmath::exp_m1(x) / b };
+                    f[i] = if x.abs() < 1e-12 {
+                        f[i] * dt
+                    } else {
+                        f[i] * crate::fastmath::exp_m1(x) / b
+                    };
                 }
             }
             for ((s, _), dy) in self.derivatives.iter().zip(updates.iter()) {
@@ -642,7 +772,11 @@ fn stack_depth(ops: &[Op]) -> usize {
 }
 
 /// `if c₁ then v₁ else if c₂ then v₂ ... else default` (0 without a default).
-fn emit_cases(cases: &[Case], slot: &dyn Fn(&str) -> Option<usize>, ops: &mut Vec<Op>) -> std::result::Result<(), String> {
+fn emit_cases(
+    cases: &[Case],
+    slot: &dyn Fn(&str) -> Option<usize>,
+    ops: &mut Vec<Op>,
+) -> std::result::Result<(), String> {
     match cases.split_first() {
         None => ops.push(Op::Const(0.0)),
         Some((case, rest)) => match &case.condition {
@@ -660,7 +794,13 @@ fn emit_cases(cases: &[Case], slot: &dyn Fn(&str) -> Option<usize>, ops: &mut Ve
 
 /// ∂expr/∂var, following derived variables' definitions (chain rule); `None` where a
 /// construct has no derivative here (conditional variables, a variable exponent, ...).
-fn differentiate(expr: &Expr, var: &str, defs: &[(String, Expr)], opaque: &[String], depth: usize) -> Option<Expr> {
+fn differentiate(
+    expr: &Expr,
+    var: &str,
+    defs: &[(String, Expr)],
+    opaque: &[String],
+    depth: usize,
+) -> Option<Expr> {
     use Expr::*;
     if depth > 64 {
         return None;
@@ -703,7 +843,11 @@ fn differentiate(expr: &Expr, var: &str, defs: &[(String, Expr)], opaque: &[Stri
                     let exponent_minus_one = Binary(BinaryOp::Sub, b.clone(), bx(Number(1.0)));
                     Binary(
                         BinaryOp::Mul,
-                        bx(Binary(BinaryOp::Mul, b.clone(), bx(Binary(BinaryOp::Pow, a.clone(), bx(exponent_minus_one))))),
+                        bx(Binary(
+                            BinaryOp::Mul,
+                            b.clone(),
+                            bx(Binary(BinaryOp::Pow, a.clone(), bx(exponent_minus_one))),
+                        )),
                         bx(da),
                     )
                 }
@@ -716,12 +860,20 @@ fn differentiate(expr: &Expr, var: &str, defs: &[(String, Expr)], opaque: &[Stri
             let outer = match f {
                 Function::Exp => Call(Function::Exp, e.clone()),
                 Function::Ln => Binary(BinaryOp::Div, bx(Number(1.0)), e.clone()),
-                Function::Sqrt => Binary(BinaryOp::Div, bx(Number(0.5)), bx(Call(Function::Sqrt, e.clone()))),
+                Function::Sqrt => Binary(
+                    BinaryOp::Div,
+                    bx(Number(0.5)),
+                    bx(Call(Function::Sqrt, e.clone())),
+                ),
                 Function::Sin => Call(Function::Cos, e.clone()),
                 Function::Cos => Neg(bx(Call(Function::Sin, e.clone()))),
                 Function::Tanh => {
                     let t = Call(Function::Tanh, e.clone());
-                    Binary(BinaryOp::Sub, bx(Number(1.0)), bx(Binary(BinaryOp::Mul, bx(t.clone()), bx(t))))
+                    Binary(
+                        BinaryOp::Sub,
+                        bx(Number(1.0)),
+                        bx(Binary(BinaryOp::Mul, bx(t.clone()), bx(t))),
+                    )
                 }
                 _ if simplify(de.clone()) == Number(0.0) => return Some(Number(0.0)),
                 _ => return None,
@@ -745,7 +897,9 @@ fn simplify(e: Expr) -> Expr {
                 (BinaryOp::Add, Number(x), _) if *x == 0.0 => b,
                 (BinaryOp::Add | BinaryOp::Sub, _, Number(y)) if *y == 0.0 => a,
                 (BinaryOp::Sub, Number(x), _) if *x == 0.0 => Neg(Box::new(b)),
-                (BinaryOp::Mul, Number(x), _) | (BinaryOp::Mul, _, Number(x)) if *x == 0.0 => Number(0.0),
+                (BinaryOp::Mul, Number(x), _) | (BinaryOp::Mul, _, Number(x)) if *x == 0.0 => {
+                    Number(0.0)
+                }
                 (BinaryOp::Mul, Number(x), _) if *x == 1.0 => b,
                 (BinaryOp::Mul | BinaryOp::Div, _, Number(y)) if *y == 1.0 => a,
                 (BinaryOp::Div, Number(x), _) if *x == 0.0 => Number(0.0),
@@ -764,7 +918,10 @@ mod tests {
     use super::*;
 
     fn d(text: &str, var: &str, defs: &[(&str, &str)]) -> f64 {
-        let defs: Vec<(String, Expr)> = defs.iter().map(|(n, e)| (n.to_string(), Expr::parse(e).unwrap())).collect();
+        let defs: Vec<(String, Expr)> = defs
+            .iter()
+            .map(|(n, e)| (n.to_string(), Expr::parse(e).unwrap()))
+            .collect();
         let e = simplify(differentiate(&Expr::parse(text).unwrap(), var, &defs, &[], 0).unwrap());
         e.eval(&|n| match n {
             "s" => Some(0.3),

@@ -118,7 +118,9 @@ impl Layout {
             Some((p, rest)) => (p, rest.trim_end_matches(']').parse().ok()?),
             None => (name, 0),
         };
-        self.cells.iter().position(|c| c.population == pop && c.index == index)
+        self.cells
+            .iter()
+            .position(|c| c.population == pop && c.index == index)
     }
 
     /// A label for a node: `AVBL[0] Soma 0/1`.
@@ -126,7 +128,13 @@ impl Layout {
         let cell = &self.cells[self.node_cell[node]];
         for cable in &cell.cables {
             if let Some(j) = cable.nodes.iter().position(|&n| n == node) {
-                return format!("{} {} compartment {}/{}", cell.name(), cable.id, j, cable.nodes.len());
+                return format!(
+                    "{} {} compartment {}/{}",
+                    cell.name(),
+                    cable.id,
+                    j,
+                    cable.nodes.len()
+                );
             }
         }
         format!("{} zero-area node {}", cell.name(), node - cell.nodes.start)
@@ -134,10 +142,23 @@ impl Layout {
 }
 
 /// Values that segment groups assign, per segment (later entries override earlier ones).
-fn per_segment(cell: &Cell, values: &[neuroml::cell::GroupValue], default: f64) -> HashMap<u32, f64> {
-    let mut out: HashMap<u32, f64> = cell.morphology.segments.iter().map(|s| (s.id, default)).collect();
+fn per_segment(
+    cell: &Cell,
+    values: &[neuroml::cell::GroupValue],
+    default: f64,
+) -> HashMap<u32, f64> {
+    let mut out: HashMap<u32, f64> = cell
+        .morphology
+        .segments
+        .iter()
+        .map(|s| (s.id, default))
+        .collect();
     for gv in values {
-        for s in cell.morphology.resolve_group(&gv.segment_group).unwrap_or_default() {
+        for s in cell
+            .morphology
+            .resolve_group(&gv.segment_group)
+            .unwrap_or_default()
+        {
             out.insert(s, gv.value);
         }
     }
@@ -148,7 +169,10 @@ fn per_segment(cell: &Cell, values: &[neuroml::cell::GroupValue], default: f64) 
 enum Attach {
     Root,
     /// On the parent cable at arc fraction x.
-    At { parent_cable: usize, x: f64 },
+    At {
+        parent_cable: usize,
+        x: f64,
+    },
 }
 
 const END_EPS: f64 = 1e-9;
@@ -162,7 +186,10 @@ pub fn discretize(model: &Model, policy: Discretization) -> Result<Layout> {
             let mut v = Vec::new();
             for p in &net.populations {
                 let cell = model.cell(&p.component).ok_or_else(|| Error::Unsupported {
-                    what: format!("population {}: component '{}' is not a multicompartment cell", p.id, p.component),
+                    what: format!(
+                        "population {}: component '{}' is not a multicompartment cell",
+                        p.id, p.component
+                    ),
                 })?;
                 for i in 0..p.size {
                     let index = p.instances.get(i as usize).map(|x| x.id).unwrap_or(i);
@@ -180,17 +207,30 @@ pub fn discretize(model: &Model, policy: Discretization) -> Result<Layout> {
     Ok(layout)
 }
 
-fn add_cell(layout: &mut Layout, population: String, index: u32, cell: &Cell, policy: Discretization) {
+fn add_cell(
+    layout: &mut Layout,
+    population: String,
+    index: u32,
+    cell: &Cell,
+    policy: Discretization,
+) {
     let m = &cell.morphology;
     let cables: Vec<Cable> = m.cables();
     let polylines: Vec<Polyline> = cables.iter().map(|c| Polyline::of_cable(m, c)).collect();
-    let counts: Vec<usize> = cables.iter().map(|c| policy.cable_compartments(cell, c)).collect();
+    let counts: Vec<usize> = cables
+        .iter()
+        .map(|c| policy.cable_compartments(cell, c))
+        .collect();
     // Segment → (cable, start fraction, end fraction).
     let mut seg_pos: HashMap<u32, (usize, f64, f64)> = HashMap::new();
     for (ci, (cable, poly)) in cables.iter().zip(&polylines).enumerate() {
         let len = poly.length();
         for (k, &s) in poly.piece_segment.iter().enumerate() {
-            let (a, b) = if len > 0.0 { (poly.arc[k] / len, poly.arc[k + 1] / len) } else { (0.0, 1.0) };
+            let (a, b) = if len > 0.0 {
+                (poly.arc[k] / len, poly.arc[k + 1] / len)
+            } else {
+                (0.0, 1.0)
+            };
             seg_pos.insert(s, (ci, a, b));
         }
         debug_assert_eq!(cable.segments.len(), poly.piece_segment.len());
@@ -199,8 +239,16 @@ fn add_cell(layout: &mut Layout, population: String, index: u32, cell: &Cell, po
     let attach: Vec<Attach> = cables
         .iter()
         .map(|cable| {
-            let parent = cable.segments.first().and_then(|&s| m.segment(s)).and_then(|s| s.parent);
-            match parent.and_then(|p| seg_pos.get(&p.segment).map(|&(pc, a, b)| (pc, a + p.fraction_along * (b - a)))) {
+            let parent = cable
+                .segments
+                .first()
+                .and_then(|&s| m.segment(s))
+                .and_then(|s| s.parent);
+            match parent.and_then(|p| {
+                seg_pos
+                    .get(&p.segment)
+                    .map(|&(pc, a, b)| (pc, a + p.fraction_along * (b - a)))
+            }) {
                 Some((parent_cable, x)) => Attach::At { parent_cable, x },
                 None => Attach::Root,
             }
@@ -223,19 +271,27 @@ fn add_cell(layout: &mut Layout, population: String, index: u32, cell: &Cell, po
         attach.iter().filter(|a| matches!(**a, Attach::At { parent_cable, x } if parent_cable == ci && x >= 1.0 - END_EPS)).count()
     };
     // Parents before children: breadth-first from the roots.
-    let mut order: Vec<usize> = (0..cables.len()).filter(|&i| matches!(attach[i], Attach::Root)).collect();
+    let mut order: Vec<usize> = (0..cables.len())
+        .filter(|&i| matches!(attach[i], Attach::Root))
+        .collect();
     let mut i = 0;
     while i < order.len() {
         let p = order[i];
         for (c, a) in attach.iter().enumerate() {
-            if matches!(*a, Attach::At { parent_cable, .. } if parent_cable == p) && !order.contains(&c) {
+            if matches!(*a, Attach::At { parent_cable, .. } if parent_cable == p)
+                && !order.contains(&c)
+            {
                 order.push(c);
             }
         }
         i += 1;
     }
 
-    let cm = per_segment(cell, &cell.membrane.specific_capacitance, DEFAULT_SPECIFIC_CAPACITANCE);
+    let cm = per_segment(
+        cell,
+        &cell.membrane.specific_capacitance,
+        DEFAULT_SPECIFIC_CAPACITANCE,
+    );
     let v0 = per_segment(cell, &cell.membrane.init_memb_potential, DEFAULT_INITIAL_V);
     let rho = per_segment(cell, &cell.intracellular.resistivity, DEFAULT_RESISTIVITY);
 
@@ -265,7 +321,10 @@ fn add_cell(layout: &mut Layout, population: String, index: u32, cell: &Cell, po
         let len = poly.length();
         let piece = len / n as f64;
         let first_segment = cables[ci].segments.first().copied().unwrap_or(0);
-        let r = rho.get(&first_segment).copied().unwrap_or(DEFAULT_RESISTIVITY);
+        let r = rho
+            .get(&first_segment)
+            .copied()
+            .unwrap_or(DEFAULT_RESISTIVITY);
         let init = v0.get(&first_segment).copied().unwrap_or(DEFAULT_INITIAL_V);
         // The node compartment 0 hangs from, and the conductance in series with its
         // first half piece (when the end node it would join is eliminated).
@@ -312,7 +371,10 @@ fn add_cell(layout: &mut Layout, population: String, index: u32, cell: &Cell, po
             let mut capacitance = 0.0;
             for &(seg, area) in &areas {
                 layout.area[node] += area;
-                capacitance += area * cm.get(&seg).copied().unwrap_or(DEFAULT_SPECIFIC_CAPACITANCE);
+                capacitance += area
+                    * cm.get(&seg)
+                        .copied()
+                        .unwrap_or(DEFAULT_SPECIFIC_CAPACITANCE);
                 segment_areas.push((node, seg, area));
             }
             layout.capacitance[node] = capacitance;
@@ -338,7 +400,11 @@ fn add_cell(layout: &mut Layout, population: String, index: u32, cell: &Cell, po
             id: c.id.clone(),
             nodes: cable_nodes[ci].clone(),
             length: polylines[ci].length(),
-            segments: c.segments.iter().filter_map(|s| seg_pos.get(s).map(|&(_, a, b)| (*s, a, b))).collect(),
+            segments: c
+                .segments
+                .iter()
+                .filter_map(|s| seg_pos.get(s).map(|&(_, a, b)| (*s, a, b)))
+                .collect(),
         })
         .collect();
     layout.cells.push(CellLayout {
@@ -374,12 +440,22 @@ mod tests {
             }
         }
         // One root per cell.
-        assert_eq!(layout.parent.iter().filter(|&&p| p == NO_PARENT).count(), 302);
+        assert_eq!(
+            layout.parent.iter().filter(|&&p| p == NO_PARENT).count(),
+            302
+        );
         // Zero-area nodes are left only where several cables meet or at a root.
         let mut children = vec![0; layout.len()];
-        layout.parent.iter().filter(|&&p| p != NO_PARENT).for_each(|&p| children[p] += 1);
+        layout
+            .parent
+            .iter()
+            .filter(|&&p| p != NO_PARENT)
+            .for_each(|&p| children[p] += 1);
         for (i, &k) in children.iter().enumerate() {
-            assert!(layout.area[i] > 0.0 || k >= 2 || layout.parent[i] == NO_PARENT, "zero-area node {i}");
+            assert!(
+                layout.area[i] > 0.0 || k >= 2 || layout.parent[i] == NO_PARENT,
+                "zero-area node {i}"
+            );
         }
         let fine = discretize(&model, Discretization::PerSegment).unwrap();
         assert_eq!(fine.compartments, 13_869);

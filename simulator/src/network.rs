@@ -50,7 +50,10 @@ const DEFAULT_TEMPERATURE: f64 = 279.45;
 /// Builds the simulation of the model's network.
 pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
     if !(options.dt > 0.0 && options.dt.is_finite()) {
-        return Err(Error::Invalid(format!("dt must be a positive number of ms, not {}", options.dt)));
+        return Err(Error::Invalid(format!(
+            "dt must be a positive number of ms, not {}",
+            options.dt
+        )));
     }
     let ablated;
     let model = if options.ablate.is_empty() {
@@ -61,7 +64,10 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
     };
     let layout = discretize(model, options.discretization)?;
     let n = layout.len();
-    let temperature = model.network().and_then(|n| n.temperature).unwrap_or(DEFAULT_TEMPERATURE);
+    let temperature = model
+        .network()
+        .and_then(|n| n.temperature)
+        .unwrap_or(DEFAULT_TEMPERATURE);
     let registry = &model.component_types;
 
     // Concentration pools, one per ion.
@@ -69,11 +75,20 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
     for cell in &layout.cells {
         let description = model.cell(&cell.cell_type).expect("layout cells exist");
         for species in &description.intracellular.species {
-            let conc_model = model.concentration_model(&species.concentration_model).ok_or_else(|| Error::Unsupported {
-                what: format!("cell {}: unknown concentration model '{}'", cell.cell_type, species.concentration_model),
-            })?;
-            let segments: HashSet<u32> =
-                description.morphology.resolve_group(&species.segment_group).unwrap_or_default().into_iter().collect();
+            let conc_model = model
+                .concentration_model(&species.concentration_model)
+                .ok_or_else(|| Error::Unsupported {
+                    what: format!(
+                        "cell {}: unknown concentration model '{}'",
+                        cell.cell_type, species.concentration_model
+                    ),
+                })?;
+            let segments: HashSet<u32> = description
+                .morphology
+                .resolve_group(&species.segment_group)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
             let k = match pools.iter().position(|p| p.ion == species.ion) {
                 Some(k) => k,
                 None => {
@@ -84,7 +99,12 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
             let mut done = HashSet::new();
             for &(node, seg, _) in &cell.segment_areas {
                 if segments.contains(&seg) && done.insert(node) {
-                    pools[k].push(node, layout.area[node], conc_model, species.initial_concentration)?;
+                    pools[k].push(
+                        node,
+                        layout.area[node],
+                        conc_model,
+                        species.initial_concentration,
+                    )?;
                 }
             }
         }
@@ -96,14 +116,23 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
     for cell in &layout.cells {
         let description = model.cell(&cell.cell_type).expect("layout cells exist");
         for density in &description.membrane.channel_densities {
-            let channel = model.ion_channel(&density.ion_channel).ok_or_else(|| Error::Unsupported {
-                what: format!("cell {}: unknown ion channel '{}'", cell.cell_type, density.ion_channel),
-            })?;
+            let channel =
+                model
+                    .ion_channel(&density.ion_channel)
+                    .ok_or_else(|| Error::Unsupported {
+                        what: format!(
+                            "cell {}: unknown ion channel '{}'",
+                            cell.cell_type, density.ion_channel
+                        ),
+                    })?;
             let erev = match density.reversal {
                 Reversal::Fixed(e) => e,
                 Reversal::Nernst => {
                     return Err(Error::Unsupported {
-                        what: format!("cell {}: channelDensityNernst {} is not supported yet", cell.cell_type, density.id),
+                        what: format!(
+                            "cell {}: channelDensityNernst {} is not supported yet",
+                            cell.cell_type, density.id
+                        ),
                     })
                 }
             };
@@ -117,7 +146,12 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
             };
             let segments: HashSet<u32> = match density.segment {
                 Some(s) => [s].into_iter().collect(),
-                None => description.morphology.resolve_group(&density.segment_group).unwrap_or_default().into_iter().collect(),
+                None => description
+                    .morphology
+                    .resolve_group(&density.segment_group)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect(),
             };
             let mut gmax: Vec<(usize, f64)> = Vec::new();
             for &(node, seg, area) in &cell.segment_areas {
@@ -128,7 +162,10 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
                     }
                 }
             }
-            let pool = pools.iter().position(|p| p.ion == density.ion).unwrap_or(usize::MAX);
+            let pool = pools
+                .iter()
+                .position(|p| p.ion == density.ion)
+                .unwrap_or(usize::MAX);
             let gate_components: Vec<_> = channel
                 .gates
                 .iter()
@@ -138,22 +175,38 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
                 })
                 .collect();
             for (node, g) in gmax {
-                let pool = if pool != usize::MAX && pools[pool].node.contains(&node) { pool } else { usize::MAX };
+                let pool = if pool != usize::MAX && pools[pool].node.contains(&node) {
+                    pool
+                } else {
+                    usize::MAX
+                };
                 channels[k].push(node, g, erev, pool, &gate_components)?;
             }
         }
     }
 
     // Synapses and inputs.
-    let cell_of: HashMap<(&str, u32), usize> =
-        layout.cells.iter().enumerate().map(|(i, c)| ((c.population.as_str(), c.index), i)).collect();
+    let cell_of: HashMap<(&str, u32), usize> = layout
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ((c.population.as_str(), c.index), i))
+        .collect();
     let node = |r: &CellRef, segment: u32, fraction: f64, what: &str| -> Result<usize> {
-        let &c = cell_of.get(&(r.population.as_str(), r.index)).ok_or_else(|| {
-            Error::Invalid(format!("{what}: no cell {}[{}] in the network", r.population, r.index))
-        })?;
-        layout.cells[c]
-            .node_at(segment, fraction)
-            .ok_or_else(|| Error::Invalid(format!("{what}: cell {} has no segment {segment}", r.population)))
+        let &c = cell_of
+            .get(&(r.population.as_str(), r.index))
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "{what}: no cell {}[{}] in the network",
+                    r.population, r.index
+                ))
+            })?;
+        layout.cells[c].node_at(segment, fraction).ok_or_else(|| {
+            Error::Invalid(format!(
+                "{what}: cell {} has no segment {segment}",
+                r.population
+            ))
+        })
     };
     let mut gaps = GapJunctions::default();
     let mut core_graded = CoreGraded::default();
@@ -230,7 +283,10 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
     if let Some(net) = model.network() {
         for list in &net.input_lists {
             let source = model.input_source(&list.component).ok_or_else(|| {
-                Error::Invalid(format!("input list {}: unknown input '{}'", list.id, list.component))
+                Error::Invalid(format!(
+                    "input list {}: unknown input '{}'",
+                    list.id, list.component
+                ))
             })?;
             let waveform = Waveform::from_source(source)?;
             for input in &list.inputs {
@@ -259,19 +315,29 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
 fn ablate(model: &Model, names: &[String]) -> Result<Model> {
     let mut out = model.clone();
     let Some(net_id) = model.network().map(|n| n.id.clone()) else {
-        return Err(Error::Invalid("cannot ablate cells: the model has no network".into()));
+        return Err(Error::Invalid(
+            "cannot ablate cells: the model has no network".into(),
+        ));
     };
-    let net = out.networks.iter_mut().find(|n| n.id == net_id).expect("network exists");
+    let net = out
+        .networks
+        .iter_mut()
+        .find(|n| n.id == net_id)
+        .expect("network exists");
     for name in names {
         if !net.populations.iter().any(|p| &p.id == name) {
-            return Err(Error::Invalid(format!("cannot ablate '{name}': no such population in network {net_id}")));
+            return Err(Error::Invalid(format!(
+                "cannot ablate '{name}': no such population in network {net_id}"
+            )));
         }
     }
     let gone = |p: &str| names.iter().any(|n| n == p);
     net.populations.retain(|p| !gone(&p.id));
-    net.projections.retain(|p| !gone(&p.pre_population) && !gone(&p.post_population));
+    net.projections
+        .retain(|p| !gone(&p.pre_population) && !gone(&p.post_population));
     for proj in &mut net.projections {
-        proj.connections.retain(|c| !gone(&c.pre.population) && !gone(&c.post.population));
+        proj.connections
+            .retain(|c| !gone(&c.pre.population) && !gone(&c.post.population));
     }
     for list in &mut net.input_lists {
         list.inputs.retain(|i| !gone(&i.target.population));

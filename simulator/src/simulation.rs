@@ -264,8 +264,12 @@ impl Simulation {
     fn currents(&mut self) {
         let dt = self.dt;
         let _span = tracing::trace_span!("currents").entered();
-        for (((inward, g), (&leak_g, &leak_ge)), &v) in
-            self.inward.iter_mut().zip(&mut self.conductance).zip(self.leak_g.iter().zip(&self.leak_ge)).zip(&self.v)
+        for (((inward, g), (&leak_g, &leak_ge)), &v) in self
+            .inward
+            .iter_mut()
+            .zip(&mut self.conductance)
+            .zip(self.leak_g.iter().zip(&self.leak_ge))
+            .zip(&self.v)
         {
             *inward = leak_ge - leak_g * v;
             *g = leak_g;
@@ -273,7 +277,8 @@ impl Simulation {
         for c in &mut self.ion_currents {
             c.iter_mut().for_each(|x| *x = 0.0);
         }
-        self.inputs.add_currents(self.t + dt / 2.0, &mut self.inward);
+        self.inputs
+            .add_currents(self.t + dt / 2.0, &mut self.inward);
         let (v, temperature) = (&self.v, self.temperature);
         let ca = calcium(&self.pools, self.calcium, &self.zeros);
         // Each mechanism evaluates into its own arrays, then all are summed per node.
@@ -284,9 +289,14 @@ impl Simulation {
             s.update_currents(v, temperature);
         }
         for ch in &self.channels {
-            ch.add_currents(&mut self.inward, &mut self.conductance, &mut self.ion_currents);
+            ch.add_currents(
+                &mut self.inward,
+                &mut self.conductance,
+                &mut self.ion_currents,
+            );
         }
-        self.core_graded.add_currents(&self.v, &mut self.inward, &mut self.conductance);
+        self.core_graded
+            .add_currents(&self.v, &mut self.inward, &mut self.conductance);
         for s in &self.lems_synapses {
             s.add_currents(&mut self.inward, &mut self.conductance);
         }
@@ -317,8 +327,16 @@ impl Simulation {
         if self.v.iter().fold(true, |ok, &v| ok & (v.abs() <= RUNAWAY)) {
             return Ok(());
         }
-        let i = self.v.iter().position(|v| v.is_nan() || v.abs() > RUNAWAY).expect("found above");
-        Err(Error::Runaway { time: self.t, location: self.layout.node_label(i), value: self.v[i] })
+        let i = self
+            .v
+            .iter()
+            .position(|v| v.is_nan() || v.abs() > RUNAWAY)
+            .expect("found above");
+        Err(Error::Runaway {
+            time: self.t,
+            location: self.layout.node_label(i),
+            value: self.v[i],
+        })
     }
 
     /// The value a probe reads now.
@@ -345,17 +363,25 @@ impl Simulation {
         };
         let (variable, cell, segment) = match parts.as_slice() {
             [pop, idx, _cell, var] => (*var, index(pop, idx)?, 0),
-            [pop, idx, _cell, seg, var] => {
-                (*var, index(pop, idx)?, seg.parse::<u32>().map_err(|_| bad("bad segment"))?)
-            }
+            [pop, idx, _cell, seg, var] => (
+                *var,
+                index(pop, idx)?,
+                seg.parse::<u32>().map_err(|_| bad("bad segment"))?,
+            ),
             [cell, var] => {
                 let found = self.layout.cell_index(cell);
-                (*var, found.ok_or_else(|| bad(&format!("no cell {cell} in the network")))?, 0)
+                (
+                    *var,
+                    found.ok_or_else(|| bad(&format!("no cell {cell} in the network")))?,
+                    0,
+                )
             }
             _ => return Err(bad("expected POPULATION/INDEX/CELL/VARIABLE")),
         };
         let cell = &self.layout.cells[cell];
-        let node = cell.node_at(segment, 0.5).ok_or_else(|| bad(&format!("no segment {segment}")))?;
+        let node = cell
+            .node_at(segment, 0.5)
+            .ok_or_else(|| bad(&format!("no segment {segment}")))?;
         let quantity = match variable {
             "v" => Quantity::Voltage,
             "caConc" | "cai" => Quantity::Concentration(
@@ -364,15 +390,29 @@ impl Simulation {
                     .position(|p| p.ion == "ca" && p.node.contains(&node))
                     .ok_or_else(|| bad("no calcium concentration model there"))?,
             ),
-            other => return Err(bad(&format!("unknown variable '{other}' (v and caConc can be recorded)"))),
+            other => {
+                return Err(bad(&format!(
+                    "unknown variable '{other}' (v and caConc can be recorded)"
+                )))
+            }
         };
         Ok(Probe { node, quantity })
     }
 
     /// Injects a current waveform into a cell (`POP` or `POP[INDEX]`) at the point
     /// `fraction_along` of segment `segment`, scaled by `weight`.
-    pub fn add_input(&mut self, cell: &str, segment: u32, fraction_along: f64, weight: f64, waveform: crate::inputs::Waveform) -> Result<()> {
-        let c = self.layout.cell_index(cell).ok_or_else(|| Error::Invalid(format!("no cell '{cell}' in the network")))?;
+    pub fn add_input(
+        &mut self,
+        cell: &str,
+        segment: u32,
+        fraction_along: f64,
+        weight: f64,
+        waveform: crate::inputs::Waveform,
+    ) -> Result<()> {
+        let c = self
+            .layout
+            .cell_index(cell)
+            .ok_or_else(|| Error::Invalid(format!("no cell '{cell}' in the network")))?;
         let node = self.layout.cells[c]
             .node_at(segment, fraction_along)
             .ok_or_else(|| Error::Invalid(format!("cell '{cell}' has no segment {segment}")))?;
@@ -385,7 +425,10 @@ impl Simulation {
     pub fn run(&mut self, duration: f64, probes: &[Probe], every: usize) -> Result<Traces> {
         let steps = (duration / self.dt).round() as usize;
         let every = every.max(1);
-        let mut traces = Traces { time: Vec::new(), values: vec![Vec::new(); probes.len()] };
+        let mut traces = Traces {
+            time: Vec::new(),
+            values: vec![Vec::new(); probes.len()],
+        };
         let record = |sim: &Simulation, traces: &mut Traces| {
             traces.time.push(sim.t);
             for (series, p) in traces.values.iter_mut().zip(probes) {
@@ -429,20 +472,44 @@ mod tests {
     /// give the same network, bit for bit, as every synapse advancing its own states.
     #[test]
     fn shared_synapse_states_change_nothing() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap();
         let model = neuroml::load(root.join("models/c302_D1/LEMS_c302_D1.xml")).unwrap();
         let mut shared = build(&model, &Options::default()).unwrap();
         for cell in ["PLML", "AVBR"] {
-            shared.add_input(cell, 0, 0.5, 1.0, Waveform::Pulse { delay: 5.0, duration: 30.0, amplitude: 0.05 }).unwrap();
+            shared
+                .add_input(
+                    cell,
+                    0,
+                    0.5,
+                    1.0,
+                    Waveform::Pulse {
+                        delay: 5.0,
+                        duration: 30.0,
+                        amplitude: 0.05,
+                    },
+                )
+                .unwrap();
         }
         let mut own = shared.clone();
-        assert!(shared.lems_synapses.iter().all(|s| s.groups().is_some_and(|g| g * 4 < s.node.len())));
+        assert!(shared
+            .lems_synapses
+            .iter()
+            .all(|s| s.groups().is_some_and(|g| g * 4 < s.node.len())));
         own.lems_synapses.iter_mut().for_each(|s| s.unshare());
         let a = shared.run(40.0, &[], 1).unwrap();
         let b = own.run(40.0, &[], 1).unwrap();
         assert_eq!(a, b);
         assert_eq!(shared.v, own.v);
-        assert!(shared.v.iter().zip(&shared.layout.initial_v).any(|(v, v0)| (v - v0).abs() > 1.0), "the network moved");
+        assert!(
+            shared
+                .v
+                .iter()
+                .zip(&shared.layout.initial_v)
+                .any(|(v, v0)| (v - v0).abs() > 1.0),
+            "the network moved"
+        );
     }
 
     /// The states lead the voltage by half the step in use: dt/2 after the first step, a
@@ -451,7 +518,14 @@ mod tests {
     fn states_lead_by_half_a_step() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let model = neuroml::load(root.join("tests/models/passive.nml")).unwrap();
-        let mut sim = build(&model, &Options { dt: 0.1, ..Options::default() }).unwrap();
+        let mut sim = build(
+            &model,
+            &Options {
+                dt: 0.1,
+                ..Options::default()
+            },
+        )
+        .unwrap();
         assert_eq!(sim.lead, 0.0);
         let mut leads = Vec::new();
         for dt in [0.1, 0.1, 0.5, 0.1, 0.1, 0.1, 0.1] {
@@ -468,7 +542,11 @@ mod tests {
             sim.set_dt(dt);
             for _ in 0..100 {
                 sim.step().unwrap();
-                assert!(sim.lead >= dt / 2.0 && sim.lead < dt / 2.0 * (1.0 + 1e-9), "dt {dt}: lead {}", sim.lead);
+                assert!(
+                    sim.lead >= dt / 2.0 && sim.lead < dt / 2.0 * (1.0 + 1e-9),
+                    "dt {dt}: lead {}",
+                    sim.lead
+                );
             }
         }
     }
@@ -477,10 +555,23 @@ mod tests {
     /// compartment and the time.
     #[test]
     fn runaway_voltage_is_an_error_naming_the_place() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap();
         let model = neuroml::load(root.join("models/c302_D1/LEMS_c302_D1.xml")).unwrap();
         let mut sim = build(&model, &Options::default()).unwrap();
-        sim.add_input("PLML", 0, 0.5, 1.0, Waveform::Pulse { delay: 1.0, duration: 50.0, amplitude: -5.0 }).unwrap();
+        sim.add_input(
+            "PLML",
+            0,
+            0.5,
+            1.0,
+            Waveform::Pulse {
+                delay: 1.0,
+                duration: 50.0,
+                amplitude: -5.0,
+            },
+        )
+        .unwrap();
         let err = sim.run(50.0, &[], 1).unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, crate::Error::Runaway { .. }), "{text}");

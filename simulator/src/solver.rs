@@ -85,7 +85,11 @@ impl TreeSolver {
         for (k, &r) in roots.iter().enumerate() {
             root_index[r] = k;
         }
-        let all_on_roots = gaps.a.iter().chain(&gaps.b).all(|&x| root_index[x] != usize::MAX);
+        let all_on_roots = gaps
+            .a
+            .iter()
+            .chain(&gaps.b)
+            .all(|&x| root_index[x] != usize::MAX);
         let reduced = all_on_roots.then(|| {
             let a: Vec<usize> = gaps.a.iter().map(|&x| root_index[x]).collect();
             let b: Vec<usize> = gaps.b.iter().map(|&x| root_index[x]).collect();
@@ -116,12 +120,23 @@ impl TreeSolver {
 
     /// Solves (diag + L_axial + L_gap) x = rhs, where `diag` holds only the membrane
     /// terms.
-    pub fn solve(&mut self, diag: &[f64], rhs: &[f64], x: &mut [f64], time: f64) -> Result<SolveStats, Error> {
+    pub fn solve(
+        &mut self,
+        diag: &[f64],
+        rhs: &[f64],
+        x: &mut [f64],
+        time: f64,
+    ) -> Result<SolveStats, Error> {
         let whole_system = !self.gaps.is_empty() && self.reduced.is_none();
         if whole_system {
             self.membrane.copy_from_slice(diag);
         }
-        for ((d, &m), (&a, &g)) in self.d.iter_mut().zip(diag).zip(self.axial_diag.iter().zip(&self.gap_diag)) {
+        for ((d, &m), (&a, &g)) in self
+            .d
+            .iter_mut()
+            .zip(diag)
+            .zip(self.axial_diag.iter().zip(&self.gap_diag))
+        {
             *d = m + a + g;
         }
         self.b.copy_from_slice(rhs);
@@ -157,7 +172,12 @@ impl TreeSolver {
             // Buffers kept between steps: solve() needs diag and rhs apart from its own.
             let [mut diag, mut rhs] = std::mem::take(&mut self.step_system);
             diag.clear();
-            diag.extend(capacitance.iter().zip(conductance).map(|(&c, &g)| c / h + g));
+            diag.extend(
+                capacitance
+                    .iter()
+                    .zip(conductance)
+                    .map(|(&c, &g)| c / h + g),
+            );
             rhs.clear();
             rhs.extend_from_slice(inward);
             self.add_coupling_currents(v, &mut rhs);
@@ -224,7 +244,11 @@ impl TreeSolver {
     fn back_substitute(&self, x: &mut [f64]) {
         for i in 0..self.parent.len() {
             let p = self.parent[i];
-            x[i] = if p == NO_PARENT { self.b[i] * self.inv_d[i] } else { self.b[i] * self.inv_d[i] + self.ratio[i] * x[p] };
+            x[i] = if p == NO_PARENT {
+                self.b[i] * self.inv_d[i]
+            } else {
+                self.b[i] * self.inv_d[i] + self.ratio[i] * x[p]
+            };
         }
     }
 
@@ -248,9 +272,23 @@ impl TreeSolver {
         self.root_b.clear();
         self.root_b.extend(roots.iter().map(|&r| self.b[r]));
         self.root_x.resize(roots.len(), 0.0);
-        let mut op = RootSystem { d: &self.root_d, couplings };
-        let stats = conjugate_gradients(&mut op, &self.root_b, &mut self.root_x, self.tolerance, self.max_iterations, &mut self.work)
-            .map_err(|(residual, iterations)| Error::NoConvergence { time, residual, iterations })?;
+        let mut op = RootSystem {
+            d: &self.root_d,
+            couplings,
+        };
+        let stats = conjugate_gradients(
+            &mut op,
+            &self.root_b,
+            &mut self.root_x,
+            self.tolerance,
+            self.max_iterations,
+            &mut self.work,
+        )
+        .map_err(|(residual, iterations)| Error::NoConvergence {
+            time,
+            residual,
+            iterations,
+        })?;
         // Roots are fixed by the root system: b/d at a root gives its solution.
         for (k, &r) in roots.iter().enumerate() {
             self.b[r] = self.root_x[k] * self.d[r];
@@ -262,9 +300,20 @@ impl TreeSolver {
     fn solve_pcg(&mut self, rhs: &[f64], x: &mut [f64], time: f64) -> Result<SolveStats, Error> {
         let mut work = std::mem::take(&mut self.work);
         let (tolerance, max_iterations) = (self.tolerance, self.max_iterations);
-        let result = conjugate_gradients(&mut WholeSystem(self), rhs, x, tolerance, max_iterations, &mut work);
+        let result = conjugate_gradients(
+            &mut WholeSystem(self),
+            rhs,
+            x,
+            tolerance,
+            max_iterations,
+            &mut work,
+        );
         self.work = work;
-        result.map_err(|(residual, iterations)| Error::NoConvergence { time, residual, iterations })
+        result.map_err(|(residual, iterations)| Error::NoConvergence {
+            time,
+            residual,
+            iterations,
+        })
     }
 
     /// out = M y with the membrane diagonal of the current solve.
@@ -326,15 +375,21 @@ impl Couplings {
         // Junctions joining the same two nodes (c302 lists each pair in both directions)
         // become one entry with their summed conductance.
         let mut rows: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
-        let mut add = |row: usize, col: usize, g: f64| match rows[row].iter_mut().find(|(c, _)| *c == col) {
-            Some(entry) => entry.1 += g,
-            None => rows[row].push((col, g)),
-        };
+        let mut add =
+            |row: usize, col: usize, g: f64| match rows[row].iter_mut().find(|(c, _)| *c == col) {
+                Some(entry) => entry.1 += g,
+                None => rows[row].push((col, g)),
+            };
         for ((&a, &b), &g) in a.iter().zip(b).zip(g) {
             add(a, b, g);
             add(b, a, g);
         }
-        let mut c = Couplings { start: vec![0], col: Vec::new(), g: Vec::new(), nonempty: Vec::new() };
+        let mut c = Couplings {
+            start: vec![0],
+            col: Vec::new(),
+            g: Vec::new(),
+            nonempty: Vec::new(),
+        };
         for (k, row) in rows.iter().enumerate() {
             if !row.is_empty() {
                 c.nonempty.push(k);
@@ -424,7 +479,10 @@ fn conjugate_gradients(
     }
     let mut residual = norm(r) / bnorm;
     if residual <= tolerance {
-        return Ok(SolveStats { iterations: 0, residual });
+        return Ok(SolveStats {
+            iterations: 0,
+            residual,
+        });
     }
     op.precondition(r, z);
     p.copy_from_slice(z);
@@ -439,7 +497,10 @@ fn conjugate_gradients(
         }
         residual = norm(r) / bnorm;
         if residual <= tolerance {
-            return Ok(SolveStats { iterations: it, residual });
+            return Ok(SolveStats {
+                iterations: it,
+                residual,
+            });
         }
         op.precondition(r, z);
         let rz_new: f64 = r.iter().zip(z.iter()).map(|(a, b)| a * b).sum();
@@ -457,7 +518,13 @@ mod tests {
     use super::*;
 
     /// Dense Gaussian elimination: the reference every solver path must agree with.
-    fn dense_solve(parent: &[usize], axial: &[f64], gaps: &GapJunctions, diag: &[f64], rhs: &[f64]) -> Vec<f64> {
+    fn dense_solve(
+        parent: &[usize],
+        axial: &[f64],
+        gaps: &GapJunctions,
+        diag: &[f64],
+        rhs: &[f64],
+    ) -> Vec<f64> {
         let n = parent.len();
         let mut m = vec![vec![0.0; n]; n];
         for i in 0..n {
@@ -506,7 +573,10 @@ mod tests {
         let mut x = vec![0.0; 9];
         let stats = solver.solve(&diag, &rhs, &mut x, 0.0).unwrap();
         for (a, b) in x.iter().zip(&expected) {
-            assert!((a - b).abs() < 1e-9 * b.abs().max(1.0), "{x:?} vs {expected:?} ({stats:?})");
+            assert!(
+                (a - b).abs() < 1e-9 * b.abs().max(1.0),
+                "{x:?} vs {expected:?} ({stats:?})"
+            );
         }
         // The fused step solve assembles the same system: (C/h + G + L) x = I − L v.
         let (h, v): (f64, Vec<f64>) = (0.05, (0..9).map(|i| -60.0 + 3.0 * i as f64).collect());
@@ -516,9 +586,14 @@ mod tests {
         solver.add_coupling_currents(&v, &mut assembled);
         let expected = dense_solve(&parent, &axial, &gaps, &diag, &assembled);
         let mut fused = vec![0.0; 9];
-        solver.solve_step(&capacitance, h, &conductance, &rhs, &v, &mut fused, 0.0).unwrap();
+        solver
+            .solve_step(&capacitance, h, &conductance, &rhs, &v, &mut fused, 0.0)
+            .unwrap();
         for (a, b) in fused.iter().zip(&expected) {
-            assert!((a - b).abs() < 1e-9 * b.abs().max(1.0), "{fused:?} vs {expected:?}");
+            assert!(
+                (a - b).abs() < 1e-9 * b.abs().max(1.0),
+                "{fused:?} vs {expected:?}"
+            );
         }
     }
 
@@ -529,13 +604,21 @@ mod tests {
 
     #[test]
     fn junctions_on_roots() {
-        let gaps = GapJunctions { a: vec![0, 4], b: vec![4, 7], conductance: vec![0.2, 0.05] };
+        let gaps = GapJunctions {
+            a: vec![0, 4],
+            b: vec![4, 7],
+            conductance: vec![0.2, 0.05],
+        };
         check(gaps);
     }
 
     #[test]
     fn junctions_anywhere() {
-        let gaps = GapJunctions { a: vec![2, 6, 0], b: vec![8, 3, 5], conductance: vec![0.3, 0.02, 1.0] };
+        let gaps = GapJunctions {
+            a: vec![2, 6, 0],
+            b: vec![8, 3, 5],
+            conductance: vec![0.3, 0.02, 1.0],
+        };
         check(gaps);
     }
 }

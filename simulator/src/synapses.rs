@@ -72,7 +72,11 @@ impl CoreGraded {
         for i in 0..self.node.len() {
             let inf = 1.0 / (1.0 + ((self.vth[i] - v[self.peer[i]]) / self.delta[i]).exp());
             let tau = (1.0 - inf) / self.k[i];
-            self.s[i] = if tau > 0.0 { inf + (self.s[i] - inf) * (-dt / tau).exp() } else { inf };
+            self.s[i] = if tau > 0.0 {
+                inf + (self.s[i] - inf) * (-dt / tau).exp()
+            } else {
+                inf
+            };
         }
     }
 
@@ -83,7 +87,14 @@ impl CoreGraded {
 }
 
 /// Writes the peer voltage and temperature inputs of `cols`.
-fn set_peer_inputs(cols: &mut Columns, peer: &[usize], vpeer: Option<usize>, temperature_slot: Option<usize>, v: &[f64], temperature: f64) {
+fn set_peer_inputs(
+    cols: &mut Columns,
+    peer: &[usize],
+    vpeer: Option<usize>,
+    temperature_slot: Option<usize>,
+    v: &[f64],
+    temperature: f64,
+) {
     if let Some(k) = vpeer {
         for (x, &p) in cols.data[k].iter_mut().zip(peer) {
             *x = if p == usize::MAX { 0.0 } else { v[p] };
@@ -145,18 +156,34 @@ struct SharedStates {
 impl SharedStates {
     /// Groups the instances, or None when the states read something else (such as `v`)
     /// or grouping would not save work.
-    fn new(kernel: &Kernel, cols: &Columns, peer: &[usize], vpeer: Option<usize>, temperature: Option<usize>) -> Option<SharedStates> {
+    fn new(
+        kernel: &Kernel,
+        cols: &Columns,
+        peer: &[usize],
+        vpeer: Option<usize>,
+        temperature: Option<usize>,
+    ) -> Option<SharedStates> {
         let deps = kernel.state_dependencies();
-        let fixed: Vec<usize> = deps.iter().copied().filter(|&k| kernel.is_fixed(k)).collect();
-        let allowed = |k: usize| kernel.is_fixed(k) || kernel.is_state(k) || Some(k) == vpeer || Some(k) == temperature;
+        let fixed: Vec<usize> = deps
+            .iter()
+            .copied()
+            .filter(|&k| kernel.is_fixed(k))
+            .collect();
+        let allowed = |k: usize| {
+            kernel.is_fixed(k) || kernel.is_state(k) || Some(k) == vpeer || Some(k) == temperature
+        };
         if !deps.iter().all(|&k| allowed(k)) {
             return None;
         }
-        let mut index: std::collections::HashMap<(usize, Vec<u64>), usize> = std::collections::HashMap::new();
+        let mut index: std::collections::HashMap<(usize, Vec<u64>), usize> =
+            std::collections::HashMap::new();
         let mut representative = Vec::new();
         let group_of: Vec<usize> = (0..cols.len())
             .map(|i| {
-                let key = (peer[i], fixed.iter().map(|&k| cols.data[k][i].to_bits()).collect());
+                let key = (
+                    peer[i],
+                    fixed.iter().map(|&k| cols.data[k][i].to_bits()).collect(),
+                );
                 *index.entry(key).or_insert_with(|| {
                     representative.push(i);
                     representative.len() - 1
@@ -170,8 +197,15 @@ impl SharedStates {
         for (k, column) in columns.data.iter_mut().enumerate() {
             column.extend(representative.iter().map(|&i| cols.data[k][i]));
         }
-        let states = (0..cols.data.len()).filter(|&k| kernel.is_state(k)).collect();
-        Some(SharedStates { columns, group_of, peer: representative.iter().map(|&i| peer[i]).collect(), states })
+        let states = (0..cols.data.len())
+            .filter(|&k| kernel.is_state(k))
+            .collect();
+        Some(SharedStates {
+            columns,
+            group_of,
+            peer: representative.iter().map(|&i| peer[i]).collect(),
+            states,
+        })
     }
 }
 
@@ -190,7 +224,8 @@ impl LemsSynapses {
         let current_v_plan = kernel.depending(&current_plan, v);
         let state_plan = kernel.state_plan();
         let (vpeer, di_dv) = (kernel.slot("peer/v"), kernel.partial("i", "v"));
-        let currents_read_peer = vpeer.is_some_and(|k| kernel.reads(&current_plan, di_dv.as_ref(), k));
+        let currents_read_peer =
+            vpeer.is_some_and(|k| kernel.reads(&current_plan, di_dv.as_ref(), k));
         Ok(LemsSynapses {
             columns: kernel.columns(),
             node: Vec::new(),
@@ -212,8 +247,18 @@ impl LemsSynapses {
     }
 
     /// Adds an instance of `component` on `node` with `peer`, scaled by `weight`.
-    pub fn push(&mut self, component: &Component, node: usize, peer: usize, weight: f64) -> Result<()> {
-        let overrides: &[(&str, f64)] = if self.kernel.slot("weight").is_some() { &[("weight", weight)] } else { &[] };
+    pub fn push(
+        &mut self,
+        component: &Component,
+        node: usize,
+        peer: usize,
+        weight: f64,
+    ) -> Result<()> {
+        let overrides: &[(&str, f64)] = if self.kernel.slot("weight").is_some() {
+            &[("weight", weight)]
+        } else {
+            &[]
+        };
         self.kernel.push(&mut self.columns, component, overrides)?;
         self.node.push(node);
         self.peer.push(peer);
@@ -226,14 +271,27 @@ impl LemsSynapses {
             *x = v[n];
         }
         let vpeer = self.vpeer.filter(|_| peer);
-        set_peer_inputs(&mut self.columns, &self.peer, vpeer, self.temperature, v, temperature);
+        set_peer_inputs(
+            &mut self.columns,
+            &self.peer,
+            vpeer,
+            self.temperature,
+            v,
+            temperature,
+        );
     }
 
     /// States from `OnStart` (0 otherwise).
     pub fn initialise(&mut self, v: &[f64], temperature: f64) {
         self.set_inputs(v, temperature, true);
         self.kernel.initialise(&mut self.columns);
-        self.shared = SharedStates::new(&self.kernel, &self.columns, &self.peer, self.vpeer, self.temperature);
+        self.shared = SharedStates::new(
+            &self.kernel,
+            &self.columns,
+            &self.peer,
+            self.vpeer,
+            self.temperature,
+        );
     }
 
     /// Evaluates every instance's current and conductance −∂i/∂v at the present v and
@@ -247,13 +305,19 @@ impl LemsSynapses {
         self.kernel.evaluate(&mut self.columns, &self.current_plan);
         self.current.copy_from_slice(&self.columns.data[self.i]);
         if let Some(di_dv) = &self.di_dv {
-            self.kernel.evaluate_partial(&mut self.columns, di_dv, &mut self.slope);
+            self.kernel
+                .evaluate_partial(&mut self.columns, di_dv, &mut self.slope);
             self.slope.iter_mut().for_each(|g| *g = -*g);
             return;
         }
         self.columns.data[self.v].iter_mut().for_each(|x| *x += DV);
-        self.kernel.evaluate(&mut self.columns, &self.current_v_plan);
-        for (g, (&i0, &i1)) in self.slope.iter_mut().zip(self.current.iter().zip(&self.columns.data[self.i])) {
+        self.kernel
+            .evaluate(&mut self.columns, &self.current_v_plan);
+        for (g, (&i0, &i1)) in self
+            .slope
+            .iter_mut()
+            .zip(self.current.iter().zip(&self.columns.data[self.i]))
+        {
             *g = (i0 - i1) / DV;
         }
     }
@@ -273,8 +337,16 @@ impl LemsSynapses {
             self.kernel.advance(&mut self.columns, &self.state_plan, dt);
             return;
         };
-        set_peer_inputs(&mut shared.columns, &shared.peer, self.vpeer, self.temperature, v, temperature);
-        self.kernel.advance(&mut shared.columns, &self.state_plan, dt);
+        set_peer_inputs(
+            &mut shared.columns,
+            &shared.peer,
+            self.vpeer,
+            self.temperature,
+            v,
+            temperature,
+        );
+        self.kernel
+            .advance(&mut shared.columns, &self.state_plan, dt);
         for &s in &shared.states {
             let group = &shared.columns.data[s];
             for (x, &g) in self.columns.data[s].iter_mut().zip(&shared.group_of) {
@@ -299,6 +371,8 @@ impl LemsSynapses {
     /// it reads are up to date; derived variables only the states need (c302's `phi`) are
     /// evaluated per group when states are shared, and are not kept per instance.
     pub fn variable(&self, name: &str) -> Option<&[f64]> {
-        self.kernel.slot(name).map(|k| self.columns.data[k].as_slice())
+        self.kernel
+            .slot(name)
+            .map(|k| self.columns.data[k].as_slice())
     }
 }

@@ -9,12 +9,38 @@ use simulator::{build, Method, Options};
 /// Soma voltages of every cell every 1 ms over the first 60 ms, PLML and AVBL stimulated
 /// from 20 ms.
 fn run(model: &neuroml::Model, dt: f64) -> Vec<Vec<f64>> {
-    let mut sim = build(model, &Options { dt, method: Method::CrankNicolson, ..Options::default() }).unwrap();
+    let mut sim = build(
+        model,
+        &Options {
+            dt,
+            method: Method::CrankNicolson,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     for cell in ["PLML", "AVBL"] {
-        sim.add_input(cell, 0, 0.5, 1.0, Waveform::Pulse { delay: 20.0, duration: 100.0, amplitude: 0.015 }).unwrap();
+        sim.add_input(
+            cell,
+            0,
+            0.5,
+            1.0,
+            Waveform::Pulse {
+                delay: 20.0,
+                duration: 100.0,
+                amplitude: 0.015,
+            },
+        )
+        .unwrap();
     }
-    let probes: Vec<_> = sim.layout.cells.iter().map(|c| sim.probe(&format!("{}/v", c.population)).unwrap()).collect();
-    sim.run(60.0, &probes, (1.0 / dt).round() as usize).unwrap().values
+    let probes: Vec<_> = sim
+        .layout
+        .cells
+        .iter()
+        .map(|c| sim.probe(&format!("{}/v", c.population)).unwrap())
+        .collect();
+    sim.run(60.0, &probes, (1.0 / dt).round() as usize)
+        .unwrap()
+        .values
 }
 
 fn rms(a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {

@@ -16,11 +16,28 @@ fn compare_small(case: &str, dt: f64, neuron_dt: &str) -> Vec<(String, f64, f64)
     let lems = std::fs::read_dir(&model_dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("LEMS_"))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("LEMS_")
+        })
         .unwrap();
     let model = neuroml::load(&lems).unwrap();
-    let table = read_table(&dir().join(case).join(format!("neuron-9.0.2_dt{neuron_dt}.txt")));
-    let mut sim = build(&model, &Options { dt, ..Options::default() }).unwrap();
+    let table = read_table(
+        &dir()
+            .join(case)
+            .join(format!("neuron-9.0.2_dt{neuron_dt}.txt")),
+    );
+    let mut sim = build(
+        &model,
+        &Options {
+            dt,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     let probes: Vec<_> = table.names[1..]
         .iter()
         .map(|n| {
@@ -95,13 +112,29 @@ fn graded_synapse_chain_matches_neuron() {
 fn full_model_sim(dt: f64, method: simulator::Method) -> simulator::Simulation {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let model = neuroml::load(root.join("models/c302_D1/LEMS_c302_D1.xml")).unwrap();
-    let mut sim = build(&model, &Options { dt, method, ..Options::default() }).unwrap();
+    let mut sim = build(
+        &model,
+        &Options {
+            dt,
+            method,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     reference::stimulate(&mut sim);
     sim
 }
 
-fn full_compare(dt: f64, method: simulator::Method, neuron_dt: &str) -> (f64, f64, Vec<(String, f64)>) {
-    let table = read_table(&dir().join("full_D1_PLM_AVB").join(format!("neuron-9.0.2_dt{neuron_dt}.txt")));
+fn full_compare(
+    dt: f64,
+    method: simulator::Method,
+    neuron_dt: &str,
+) -> (f64, f64, Vec<(String, f64)>) {
+    let table = read_table(
+        &dir()
+            .join("full_D1_PLM_AVB")
+            .join(format!("neuron-9.0.2_dt{neuron_dt}.txt")),
+    );
     let mut sim = full_model_sim(dt, method);
     let probes: Vec<_> = table.names[1..]
         .iter()
@@ -113,7 +146,11 @@ fn full_compare(dt: f64, method: simulator::Method, neuron_dt: &str) -> (f64, f6
     let every = (1.0 / dt).round() as usize;
     let t0 = std::time::Instant::now();
     let traces = sim.run(500.0, &probes, every).unwrap();
-    eprintln!("simulated in {:?}, {} CG iterations", t0.elapsed(), sim.total_iterations);
+    eprintln!(
+        "simulated in {:?}, {} CG iterations",
+        t0.elapsed(),
+        sim.total_iterations
+    );
     let (mut sq, mut max, mut count) = (0.0f64, 0.0f64, 0usize);
     let mut per_cell = Vec::new();
     for (k, name) in table.names[1..].iter().enumerate() {
@@ -146,7 +183,10 @@ fn full_model_accuracy_against_converged_neuron() {
         }
     }
     let neuron_error = (sq / count as f64).sqrt();
-    assert!((neuron_error - 0.103).abs() < 0.002, "NEURON dt 0.1 vs 0.01: {neuron_error}");
+    assert!(
+        (neuron_error - 0.103).abs() < 0.002,
+        "NEURON dt 0.1 vs 0.01: {neuron_error}"
+    );
 
     let (cn, _, _) = full_compare(0.1, CrankNicolson, "0.01");
     let (be, _, _) = full_compare(0.1, BackwardEuler, "0.01");

@@ -29,8 +29,14 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let dir = args.first().map(PathBuf::from).unwrap_or_else(|| repo.join("../shared/reference/paper-fcm-0.5ms"));
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let dir = args
+        .first()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo.join("../shared/reference/paper-fcm-0.5ms"));
     let epochs: usize = args.get(1).and_then(|e| e.parse().ok()).unwrap_or(30);
     let names = |s: &str| s.split(',').map(String::from).collect::<Vec<_>>();
     let import = Import {
@@ -41,22 +47,48 @@ fn main() {
         output_unit: "unknown".into(),
         generator: "bench".into(),
     };
-    let data = import_dat(&dir, &import).unwrap_or_else(|e| panic!("{}: {e} (pass the authors' data folder)", dir.display()));
+    let data = import_dat(&dir, &import)
+        .unwrap_or_else(|e| panic!("{}: {e} (pass the authors' data folder)", dir.display()));
     let splits = Splits::new(&data, &[]).expect("splits");
-    let models = [(Cell::Gru, 4), (Cell::Gru, 8), (Cell::Gru, 32), (Cell::Lstm, 8), (Cell::Lstm, 32), (Cell::Rnn, 16), (Cell::Rnn, 64)];
+    let models = [
+        (Cell::Gru, 4),
+        (Cell::Gru, 8),
+        (Cell::Gru, 32),
+        (Cell::Lstm, 8),
+        (Cell::Lstm, 32),
+        (Cell::Rnn, 16),
+        (Cell::Rnn, 64),
+    ];
     let spec = |c: Cell, h: usize| format!("{}-{h}", c.layer());
     let keras_epochs = 8.min(epochs).to_string();
-    let mut keras_args = vec![repo.join("tools/keras_epoch.py").display().to_string(), dir.display().to_string(), keras_epochs];
+    let mut keras_args = vec![
+        repo.join("tools/keras_epoch.py").display().to_string(),
+        dir.display().to_string(),
+        keras_epochs,
+    ];
     keras_args.extend(models.iter().map(|&(c, h)| spec(c, h)));
     eprintln!("timing Keras/TensorFlow ({} models)...", models.len());
     let keras: Vec<Option<f64>> = match Command::new("python3").args(&keras_args).output() {
         Ok(out) if out.status.success() => {
             let text = String::from_utf8_lossy(&out.stdout).into_owned();
-            let values: Vec<serde_json::Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
-            models.iter().enumerate().map(|(k, _)| values.get(k).and_then(|v| v["seconds_per_epoch"].as_f64())).collect()
+            let values: Vec<serde_json::Value> = text
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect();
+            models
+                .iter()
+                .enumerate()
+                .map(|(k, _)| values.get(k).and_then(|v| v["seconds_per_epoch"].as_f64()))
+                .collect()
         }
         Ok(out) => {
-            eprintln!("Keras not timed: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or(""));
+            eprintln!(
+                "Keras not timed: {}",
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            );
             vec![None; models.len()]
         }
         Err(e) => {
@@ -64,8 +96,17 @@ fn main() {
             vec![None; models.len()]
         }
     };
-    println!("one epoch on {} ({} train + {} valid sequences x {} steps), median of {epochs} epochs", dir.display(), splits.train.sequences, splits.valid.sequences, data.steps());
-    println!("{:<8} {:>6} {:>12} {:>14} {:>8}", "model", "params", "ours [ms]", "Keras [ms]", "ratio");
+    println!(
+        "one epoch on {} ({} train + {} valid sequences x {} steps), median of {epochs} epochs",
+        dir.display(),
+        splits.train.sequences,
+        splits.valid.sequences,
+        data.steps()
+    );
+    println!(
+        "{:<8} {:>6} {:>12} {:>14} {:>8}",
+        "model", "params", "ours [ms]", "Keras [ms]", "ratio"
+    );
     for (&(cell, hidden), keras) in models.iter().zip(keras) {
         let mut settings = Settings::paper(cell, hidden);
         settings.epochs = epochs + 1;
@@ -74,12 +115,24 @@ fn main() {
         let scaling = Scaling::fit(settings.scale, &splits.train);
         let mut stamps = Stamps(vec![Instant::now()]);
         train::train_run(&settings, &splits, &scaling, 0, 0, &mut stamps).expect("training");
-        let steps: Vec<f64> = stamps.0.windows(2).skip(1).map(|w| (w[1] - w[0]).as_secs_f64()).collect();
+        let steps: Vec<f64> = stamps
+            .0
+            .windows(2)
+            .skip(1)
+            .map(|w| (w[1] - w[0]).as_secs_f64())
+            .collect();
         let ours = median(steps);
         let (k, ratio) = match keras {
             Some(k) => (format!("{:.1}", k * 1e3), format!("{:.0}x", k / ours)),
             None => ("-".into(), "-".into()),
         };
-        println!("{:<8} {:>6} {:>12.2} {:>14} {:>8}", spec(cell, hidden), arch.parameters(), ours * 1e3, k, ratio);
+        println!(
+            "{:<8} {:>6} {:>12.2} {:>14} {:>8}",
+            spec(cell, hidden),
+            arch.parameters(),
+            ours * 1e3,
+            k,
+            ratio
+        );
     }
 }

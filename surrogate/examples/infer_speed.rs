@@ -3,7 +3,12 @@ use std::time::Instant;
 use surrogate::{Architecture, Cell, Scaling, Weights};
 
 fn main() {
-    let arch = Architecture { cell: Cell::Gru, hidden: 4, inputs: 4, outputs: 4 };
+    let arch = Architecture {
+        cell: Cell::Gru,
+        hidden: 4,
+        inputs: 4,
+        outputs: 4,
+    };
     let w = Weights::initial(&arch, 0);
     let s = Scaling::identity(4, 4);
     let steps = 5000;
@@ -15,6 +20,10 @@ fn main() {
             std::hint::black_box(surrogate::train::predict(&arch, &w, &s, &x, steps));
             best = best.min(t.elapsed().as_secs_f64());
         }
-        println!("{n:>3} sequences: {:.3} ms per sequence ({:.1} ns per sequence-step)", best / n as f64 * 1e3, best / (n * steps) as f64 * 1e9);
+        println!(
+            "{n:>3} sequences: {:.3} ms per sequence ({:.1} ns per sequence-step)",
+            best / n as f64 * 1e3,
+            best / (n * steps) as f64 * 1e9
+        );
     }
 }

@@ -150,7 +150,9 @@ impl Real for f32 {
         // Small |x|: Cephes tanhf's odd polynomial; otherwise 1 − 2/(e^{2|x|} + 1) with the sign.
         let a = self.abs();
         let z = self * self;
-        let small = ((((-5.704_988_7e-3 * z + 2.063_908_3e-2) * z - 5.373_971_5e-2) * z + 1.333_144_4e-1) * z
+        let small = ((((-5.704_988_7e-3 * z + 2.063_908_3e-2) * z - 5.373_971_5e-2) * z
+            + 1.333_144_4e-1)
+            * z
             - 3.333_328e-1)
             * z
             * self
@@ -272,7 +274,9 @@ impl Real for Lane {
             let x = self.0[l];
             a[l] = x.abs();
             let z = x * x;
-            small[l] = ((((-5.704_988_7e-3 * z + 2.063_908_3e-2) * z - 5.373_971_5e-2) * z + 1.333_144_4e-1) * z
+            small[l] = ((((-5.704_988_7e-3 * z + 2.063_908_3e-2) * z - 5.373_971_5e-2) * z
+                + 1.333_144_4e-1)
+                * z
                 - 3.333_328e-1)
                 * z
                 * x
@@ -374,7 +378,16 @@ mod wide {
 
     #[target_feature(enable = "avx2")]
     #[allow(clippy::too_many_arguments)]
-    pub(super) unsafe fn forward_one<R: Real>(cell: Cell, hd: usize, steps: usize, a: &[R], u: &[R], bias: &[R], h: &mut [R], cache: &mut [R]) {
+    pub(super) unsafe fn forward_one<R: Real>(
+        cell: Cell,
+        hd: usize,
+        steps: usize,
+        a: &[R],
+        u: &[R],
+        bias: &[R],
+        h: &mut [R],
+        cache: &mut [R],
+    ) {
         super::forward_one(cell, hd, steps, a, u, bias, h, cache)
     }
 
@@ -396,7 +409,16 @@ mod wide {
 
 /// [`forward_one`], with AVX2 where the processor has it (same numbers: no FMA is introduced).
 #[allow(clippy::too_many_arguments)]
-fn forward_fast<R: Real>(cell: Cell, hd: usize, steps: usize, a: &[R], u: &[R], bias: &[R], h: &mut [R], cache: &mut [R]) {
+fn forward_fast<R: Real>(
+    cell: Cell,
+    hd: usize,
+    steps: usize,
+    a: &[R],
+    u: &[R],
+    bias: &[R],
+    h: &mut [R],
+    cache: &mut [R],
+) {
     #[cfg(target_arch = "x86_64")]
     if avx2() {
         // SAFETY: the processor supports AVX2.
@@ -407,7 +429,16 @@ fn forward_fast<R: Real>(cell: Cell, hd: usize, steps: usize, a: &[R], u: &[R], 
 
 /// [`backward_one`], with AVX2 where the processor has it.
 #[allow(clippy::too_many_arguments)]
-fn backward_fast<R: Real>(cell: Cell, hd: usize, steps: usize, ut: &[R], h: &[R], cache: &[R], dh: &[R], da: &mut [R]) -> (Vec<R>, Vec<R>) {
+fn backward_fast<R: Real>(
+    cell: Cell,
+    hd: usize,
+    steps: usize,
+    ut: &[R],
+    h: &[R],
+    cache: &[R],
+    dh: &[R],
+    da: &mut [R],
+) -> (Vec<R>, Vec<R>) {
     #[cfg(target_arch = "x86_64")]
     if avx2() {
         // SAFETY: the processor supports AVX2.
@@ -419,7 +450,11 @@ fn backward_fast<R: Real>(cell: Cell, hd: usize, steps: usize, ut: &[R], h: &[R]
 /// Runs the recurrence over every sequence: `a` `[B, T, G·H]`, `u` `[H, G·H]`, `bias` `[G·H]`
 /// (read only by [`Cell::GruResetAfter`]).
 pub fn forward<R: Real>(cell: Cell, dims: Dims, a: &[R], u: &[R], bias: &[R]) -> Forward<R> {
-    let Dims { batch, steps, hidden } = dims;
+    let Dims {
+        batch,
+        steps,
+        hidden,
+    } = dims;
     let width = cell.gates() * hidden;
     assert_eq!(a.len(), batch * steps * width, "projected inputs");
     assert_eq!(u.len(), hidden * width, "recurrent kernel");
@@ -432,16 +467,28 @@ pub fn forward<R: Real>(cell: Cell, dims: Dims, a: &[R], u: &[R], bias: &[R]) ->
     } else {
         cache.chunks_mut(steps * cw).collect()
     };
-    h.par_chunks_mut(steps * hidden.max(1)).zip(caches.into_par_iter()).enumerate().for_each(|(b, (h, cache))| {
-        let a = &a[b * steps * width..(b + 1) * steps * width];
-        forward_fast(cell, hidden, steps, a, u, bias, h, cache);
-    });
+    h.par_chunks_mut(steps * hidden.max(1))
+        .zip(caches.into_par_iter())
+        .enumerate()
+        .for_each(|(b, (h, cache))| {
+            let a = &a[b * steps * width..(b + 1) * steps * width];
+            forward_fast(cell, hidden, steps, a, u, bias, h, cache);
+        });
     Forward { h, cache }
 }
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn forward_one<R: Real>(cell: Cell, hd: usize, steps: usize, a: &[R], u: &[R], bias: &[R], h: &mut [R], cache: &mut [R]) {
+fn forward_one<R: Real>(
+    cell: Cell,
+    hd: usize,
+    steps: usize,
+    a: &[R],
+    u: &[R],
+    bias: &[R],
+    h: &mut [R],
+    cache: &mut [R],
+) {
     let mut state = (vec![R::ZERO; hd], vec![R::ZERO; hd]);
     forward_block(cell, hd, steps, a, u, bias, h, cache, &mut state);
 }
@@ -551,8 +598,18 @@ fn forward_block<R: Real>(
 
 /// Backpropagation through time: given `dh` `[B, T, H]` (the loss's gradient with respect to
 /// every hidden state), returns the gradients of `a`, `u` and the recurrent bias.
-pub fn backward<R: Real>(cell: Cell, dims: Dims, u: &[R], fwd: &Forward<R>, dh: &[R]) -> Gradients<R> {
-    let Dims { batch, steps, hidden } = dims;
+pub fn backward<R: Real>(
+    cell: Cell,
+    dims: Dims,
+    u: &[R],
+    fwd: &Forward<R>,
+    dh: &[R],
+) -> Gradients<R> {
+    let Dims {
+        batch,
+        steps,
+        hidden,
+    } = dims;
     let width = cell.gates() * hidden;
     let cw = cell.cache_width() * hidden;
     assert_eq!(dh.len(), batch * steps * hidden, "hidden-state gradient");
@@ -579,7 +636,11 @@ pub fn backward<R: Real>(cell: Cell, dims: Dims, u: &[R], fwd: &Forward<R>, dh: 
             *o += v;
         }
     }
-    Gradients { a: da, u: du, bias: dbias }
+    Gradients {
+        a: da,
+        u: du,
+        bias: dbias,
+    }
 }
 
 /// `out += Σ_j d[j] · ut[offset + j, :]`, i.e. `out += d · U[:, offset..]ᵀ`.
@@ -619,7 +680,11 @@ fn backward_one<R: Real>(
     let mut dm_h = vec![R::ZERO; hd];
     let one = R::ONE;
     for t in (0..steps).rev() {
-        let prev = if t == 0 { &zeros[..] } else { &h[(t - 1) * hd..t * hd] };
+        let prev = if t == 0 {
+            &zeros[..]
+        } else {
+            &h[(t - 1) * hd..t * hd]
+        };
         let ht = &h[t * hd..(t + 1) * hd];
         let ct = &cache[t * cw..(t + 1) * cw];
         let ds = &mut da[t * width..(t + 1) * width];
@@ -636,9 +701,19 @@ fn backward_one<R: Real>(
                 add_vec_ut(ds, ut, hd, 0, &mut next);
             }
             Cell::Lstm => {
-                let c_before = if t == 0 { &zeros[..] } else { &cache[(t - 1) * cw + 4 * hd..(t - 1) * cw + 5 * hd] };
+                let c_before = if t == 0 {
+                    &zeros[..]
+                } else {
+                    &cache[(t - 1) * cw + 4 * hd..(t - 1) * cw + 5 * hd]
+                };
                 for j in 0..hd {
-                    let (i, f, g, o, tc) = (ct[j], ct[hd + j], ct[2 * hd + j], ct[3 * hd + j], ct[5 * hd + j]);
+                    let (i, f, g, o, tc) = (
+                        ct[j],
+                        ct[hd + j],
+                        ct[2 * hd + j],
+                        ct[3 * hd + j],
+                        ct[5 * hd + j],
+                    );
                     let dc = c_carry[j] + dh[j] * o * (one - tc * tc);
                     ds[j] = dc * g * i * (one - i);
                     ds[hd + j] = dc * c_before[j] * f * (one - f);
@@ -737,7 +812,11 @@ fn scatter(lanes: &[Lane], x: &mut [f32], batch: usize, n: usize, group: usize) 
 /// As [`forward`] in f32, with [`LANES`] sequences at a time in vector lanes: the fast path
 /// for batches (groups run in parallel).
 pub fn forward_lanes(cell: Cell, dims: Dims, a: &[f32], u: &[f32], bias: &[f32]) -> LaneForward {
-    let Dims { batch, steps, hidden } = dims;
+    let Dims {
+        batch,
+        steps,
+        hidden,
+    } = dims;
     let width = cell.gates() * hidden;
     assert_eq!(a.len(), batch * steps * width, "projected inputs");
     assert_eq!(u.len(), hidden * width, "recurrent kernel");
@@ -763,11 +842,24 @@ pub fn forward_lanes(cell: Cell, dims: Dims, a: &[f32], u: &[f32], bias: &[f32])
 
 /// As [`backward`] for a [`forward_lanes`] pass. Gradient sums run over lanes, then groups,
 /// in a fixed order.
-pub fn backward_lanes(cell: Cell, dims: Dims, u: &[f32], fwd: &LaneForward, dh: &[f32]) -> Gradients<f32> {
-    let Dims { batch, steps, hidden } = dims;
+pub fn backward_lanes(
+    cell: Cell,
+    dims: Dims,
+    u: &[f32],
+    fwd: &LaneForward,
+    dh: &[f32],
+) -> Gradients<f32> {
+    let Dims {
+        batch,
+        steps,
+        hidden,
+    } = dims;
     let width = cell.gates() * hidden;
     assert_eq!(dh.len(), batch * steps * hidden, "hidden-state gradient");
-    let utl: Vec<Lane> = transpose(u, hidden, width).into_iter().map(Lane::splat).collect();
+    let utl: Vec<Lane> = transpose(u, hidden, width)
+        .into_iter()
+        .map(Lane::splat)
+        .collect();
     let parts: Vec<(Vec<Lane>, Vec<Lane>, Vec<Lane>)> = fwd
         .groups
         .par_iter()
@@ -791,7 +883,11 @@ pub fn backward_lanes(cell: Cell, dims: Dims, u: &[f32], fwd: &LaneForward, dh: 
             *o += v.0.iter().sum::<f32>();
         }
     }
-    Gradients { a: da, u: du, bias: dbias }
+    Gradients {
+        a: da,
+        u: du,
+        bias: dbias,
+    }
 }
 
 /// Weights of a whole surrogate, row-major, for [`infer`].
@@ -830,13 +926,35 @@ pub fn infer(net: &Net, x: &[f32], steps: usize) -> Vec<f32> {
     let (ni, no) = (net.inputs, net.outputs);
     let batch = x.len() / (steps * ni).max(1);
     if batch <= 1 {
-        let plain = Weighted { net: *net, w: net.kernel, u: net.recurrent, b: net.bias, rb: net.recurrent_bias, d: net.dense, db: net.dense_bias };
+        let plain = Weighted {
+            net: *net,
+            w: net.kernel,
+            u: net.recurrent,
+            b: net.bias,
+            rb: net.recurrent_bias,
+            d: net.dense,
+            db: net.dense_bias,
+        };
         return infer_fast(&plain, x, steps);
     }
     let lane = |v: &[f32]| v.iter().map(|&x| Lane::splat(x)).collect::<Vec<Lane>>();
-    let (w, u, b, rb, d, db) =
-        (lane(net.kernel), lane(net.recurrent), lane(net.bias), lane(net.recurrent_bias), lane(net.dense), lane(net.dense_bias));
-    let lanes = Weighted { net: *net, w: &w, u: &u, b: &b, rb: &rb, d: &d, db: &db };
+    let (w, u, b, rb, d, db) = (
+        lane(net.kernel),
+        lane(net.recurrent),
+        lane(net.bias),
+        lane(net.recurrent_bias),
+        lane(net.dense),
+        lane(net.dense_bias),
+    );
+    let lanes = Weighted {
+        net: *net,
+        w: &w,
+        u: &u,
+        b: &b,
+        rb: &rb,
+        d: &d,
+        db: &db,
+    };
     let groups: Vec<Vec<Lane>> = (0..batch.div_ceil(LANES))
         .into_par_iter()
         .map(|g| {
@@ -864,7 +982,13 @@ struct Weighted<'a, R> {
 
 #[inline(always)]
 fn infer_group<R: Real>(n: &Weighted<R>, x: &[R], steps: usize) -> Vec<R> {
-    let Net { cell, hidden: hd, inputs: ni, outputs: no, .. } = n.net;
+    let Net {
+        cell,
+        hidden: hd,
+        inputs: ni,
+        outputs: no,
+        ..
+    } = n.net;
     let width = cell.gates() * hd;
     let cw = cell.cache_width() * hd;
     let mut y = vec![R::ZERO; steps * no];
@@ -878,9 +1002,25 @@ fn infer_group<R: Real>(n: &Weighted<R>, x: &[R], steps: usize) -> Vec<R> {
         for t in 0..k {
             let at = &mut a[t * width..(t + 1) * width];
             at.copy_from_slice(n.b);
-            add_vec_mat(&x[(start + t) * ni..(start + t + 1) * ni], n.w, width, 0, at);
+            add_vec_mat(
+                &x[(start + t) * ni..(start + t + 1) * ni],
+                n.w,
+                width,
+                0,
+                at,
+            );
         }
-        forward_block(cell, hd, k, &a[..k * width], n.u, n.rb, &mut h[..k * hd], &mut cache[..k * cw], &mut state);
+        forward_block(
+            cell,
+            hd,
+            k,
+            &a[..k * width],
+            n.u,
+            n.rb,
+            &mut h[..k * hd],
+            &mut cache[..k * cw],
+            &mut state,
+        );
         for t in 0..k {
             let yt = &mut y[(start + t) * no..(start + t + 1) * no];
             yt.copy_from_slice(n.db);
@@ -915,7 +1055,12 @@ mod tests {
     }
 
     /// Random projected inputs, recurrent kernel, recurrent bias and hidden-state weights.
-    fn case(cell: Cell, dims: Dims, seed: u64, scale: f64) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    fn case(
+        cell: Cell,
+        dims: Dims,
+        seed: u64,
+        scale: f64,
+    ) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let width = cell.gates() * dims.hidden;
         let a = random(dims.batch * dims.steps * width, scale, &mut rng);
@@ -935,7 +1080,11 @@ mod tests {
     #[test]
     fn gradients_match_finite_differences() {
         for cell in [Cell::Rnn, Cell::Lstm, Cell::Gru, Cell::GruResetAfter] {
-            let dims = Dims { batch: 2, steps: 6, hidden: 3 };
+            let dims = Dims {
+                batch: 2,
+                steps: 6,
+                hidden: 3,
+            };
             let (a, u, b, w) = case(cell, dims, 7, 1.0);
             let fwd = forward(cell, dims, &a, &u, &b);
             let g = backward(cell, dims, &u, &fwd, &w);
@@ -947,9 +1096,18 @@ mod tests {
                     plus[k] += eps;
                     minus[k] -= eps;
                     let (lp, lm) = match which {
-                        0 => (loss(cell, dims, &plus, &u, &b, &w), loss(cell, dims, &minus, &u, &b, &w)),
-                        1 => (loss(cell, dims, &a, &plus, &b, &w), loss(cell, dims, &a, &minus, &b, &w)),
-                        _ => (loss(cell, dims, &a, &u, &plus, &w), loss(cell, dims, &a, &u, &minus, &w)),
+                        0 => (
+                            loss(cell, dims, &plus, &u, &b, &w),
+                            loss(cell, dims, &minus, &u, &b, &w),
+                        ),
+                        1 => (
+                            loss(cell, dims, &a, &plus, &b, &w),
+                            loss(cell, dims, &a, &minus, &b, &w),
+                        ),
+                        _ => (
+                            loss(cell, dims, &a, &u, &plus, &w),
+                            loss(cell, dims, &a, &u, &minus, &w),
+                        ),
                     };
                     let numeric = (lp - lm) / (2.0 * eps);
                     assert!(
@@ -972,7 +1130,11 @@ mod tests {
     /// A one-unit RNN with U = 0 is tanh of its input at every step.
     #[test]
     fn rnn_without_recurrence_is_tanh() {
-        let dims = Dims { batch: 1, steps: 3, hidden: 1 };
+        let dims = Dims {
+            batch: 1,
+            steps: 3,
+            hidden: 1,
+        };
         let f = forward::<f64>(Cell::Rnn, dims, &[0.5, -1.0, 2.0], &[0.0], &[0.0]);
         assert_eq!(f.h, vec![0.5f64.tanh(), (-1.0f64).tanh(), 2.0f64.tanh()]);
     }
@@ -988,9 +1150,17 @@ mod tests {
             worst.0 = worst.0.max((s.0 - s.1).abs() / s.0.abs().max(1e-30));
             worst.1 = worst.1.max((t.0 - t.1).abs() / t.0.abs().max(1e-30));
         }
-        assert!(worst.0 < 1e-6 && worst.1 < 1e-6, "relative errors: sigmoid {:e}, tanh {:e}", worst.0, worst.1);
+        assert!(
+            worst.0 < 1e-6 && worst.1 < 1e-6,
+            "relative errors: sigmoid {:e}, tanh {:e}",
+            worst.0,
+            worst.1
+        );
         assert_eq!(Real::tanh(0.0f32), 0.0);
-        assert_eq!(Real::sigmoid(-200.0f32), 0.0f32.max(Real::sigmoid(-200.0f32)));
+        assert_eq!(
+            Real::sigmoid(-200.0f32),
+            0.0f32.max(Real::sigmoid(-200.0f32))
+        );
         assert!(Real::sigmoid(200.0f32) == 1.0 && Real::tanh(-50.0f32) == -1.0);
     }
 
@@ -998,7 +1168,11 @@ mod tests {
     #[test]
     fn f32_kernels_follow_f64() {
         for cell in [Cell::Rnn, Cell::Lstm, Cell::Gru, Cell::GruResetAfter] {
-            let dims = Dims { batch: 3, steps: 50, hidden: 5 };
+            let dims = Dims {
+                batch: 3,
+                steps: 50,
+                hidden: 5,
+            };
             let (a, u, b, dh) = case(cell, dims, 9, 1.5);
             let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
             let f64s = forward::<f64>(cell, dims, &a, &u, &b);
@@ -1008,7 +1182,10 @@ mod tests {
             let close = |x: &[f64], y: &[f32], what: &str| {
                 let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1.0);
                 for (k, (p, q)) in x.iter().zip(y).enumerate() {
-                    assert!((p - *q as f64).abs() < 1e-4 * scale, "{cell:?} {what}[{k}]: {p} vs {q}");
+                    assert!(
+                        (p - *q as f64).abs() < 1e-4 * scale,
+                        "{cell:?} {what}[{k}]: {p} vs {q}"
+                    );
                 }
             };
             close(&f64s.h, &f32f.h, "h");
@@ -1022,7 +1199,11 @@ mod tests {
     #[test]
     fn lanes_follow_single_sequences() {
         for cell in [Cell::Rnn, Cell::Lstm, Cell::Gru, Cell::GruResetAfter] {
-            let dims = Dims { batch: 11, steps: 30, hidden: 3 };
+            let dims = Dims {
+                batch: 11,
+                steps: 30,
+                hidden: 3,
+            };
             let f32s = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect::<Vec<f32>>();
             let (a, u, b, dh) = case(cell, dims, 4, 1.5);
             let (a, u, b, dh) = (f32s(a), f32s(u), f32s(b), f32s(dh));
@@ -1033,7 +1214,10 @@ mod tests {
             let g2 = backward_lanes(cell, dims, &u, &lanes, &dh);
             assert_eq!(g1.a, g2.a, "{cell:?}");
             for (x, y) in g1.u.iter().zip(&g2.u).chain(g1.bias.iter().zip(&g2.bias)) {
-                assert!((x - y).abs() <= 1e-5 * (1.0 + x.abs()), "{cell:?}: {x} vs {y}");
+                assert!(
+                    (x - y).abs() <= 1e-5 * (1.0 + x.abs()),
+                    "{cell:?}: {x} vs {y}"
+                );
             }
         }
     }

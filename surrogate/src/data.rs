@@ -51,9 +51,16 @@ fn channel_stats(values: &[f32], channels: usize) -> (Vec<f32>, Vec<f32>) {
     mean.iter_mut().for_each(|m| *m /= n);
     let mut var = vec![0.0f64; channels];
     for row in values.chunks(channels) {
-        row.iter().zip(&mean).zip(&mut var).for_each(|((v, m), s)| *s += (*v as f64 - m).powi(2));
+        row.iter()
+            .zip(&mean)
+            .zip(&mut var)
+            .for_each(|((v, m), s)| *s += (*v as f64 - m).powi(2));
     }
-    let scale = var.iter().map(|s| (s / n).sqrt()).map(|s| if s > 1e-12 { s as f32 } else { 1.0 }).collect();
+    let scale = var
+        .iter()
+        .map(|s| (s / n).sqrt())
+        .map(|s| if s > 1e-12 { s as f32 } else { 1.0 })
+        .collect();
     (mean.into_iter().map(|m| m as f32).collect(), scale)
 }
 
@@ -81,13 +88,25 @@ impl Scaling {
         }
         let (input_offset, input_scale) = channel_stats(&train.x, train.inputs);
         let (output_offset, output_scale) = channel_stats(&train.y, train.outputs);
-        Scaling { input_offset, input_scale, output_offset, output_scale }
+        Scaling {
+            input_offset,
+            input_scale,
+            output_offset,
+            output_scale,
+        }
     }
 
     /// Whether this map changes nothing.
     pub fn is_identity(&self) -> bool {
-        self.input_offset.iter().chain(&self.output_offset).all(|&v| v == 0.0)
-            && self.input_scale.iter().chain(&self.output_scale).all(|&v| v == 1.0)
+        self.input_offset
+            .iter()
+            .chain(&self.output_offset)
+            .all(|&v| v == 0.0)
+            && self
+                .input_scale
+                .iter()
+                .chain(&self.output_scale)
+                .all(|&v| v == 1.0)
     }
 
     /// Inputs `[.., I]` into network units.
@@ -104,7 +123,12 @@ impl Scaling {
     pub fn unscale_outputs(&self, y: &[f32]) -> Vec<f32> {
         let o = self.output_offset.len();
         y.chunks(o)
-            .flat_map(|row| row.iter().zip(&self.output_offset).zip(&self.output_scale).map(|((v, m), s)| v * s + m))
+            .flat_map(|row| {
+                row.iter()
+                    .zip(&self.output_offset)
+                    .zip(&self.output_scale)
+                    .map(|((v, m), s)| v * s + m)
+            })
             .collect()
     }
 }
@@ -112,7 +136,12 @@ impl Scaling {
 fn apply(values: &[f32], offset: &[f32], scale: &[f32]) -> Vec<f32> {
     values
         .chunks(offset.len())
-        .flat_map(|row| row.iter().zip(offset).zip(scale).map(|((v, m), s)| (v - m) / s))
+        .flat_map(|row| {
+            row.iter()
+                .zip(offset)
+                .zip(scale)
+                .map(|((v, m), s)| (v - m) / s)
+        })
         .collect()
 }
 
@@ -175,33 +204,50 @@ impl Splits {
                 )));
             }
         }
-        let keep: Vec<usize> =
-            (0..data.input_names.len()).filter(|&i| !drop_inputs.contains(&data.input_names[i])).collect();
+        let keep: Vec<usize> = (0..data.input_names.len())
+            .filter(|&i| !drop_inputs.contains(&data.input_names[i]))
+            .collect();
         if keep.is_empty() {
-            return Err(Error::Invalid("--drop-inputs: no input would be left".into()));
+            return Err(Error::Invalid(
+                "--drop-inputs: no input would be left".into(),
+            ));
         }
-        let (steps, ni, no) = (data.steps(), data.input_names.len(), data.output_names.len());
+        let (steps, ni, no) = (
+            data.steps(),
+            data.input_names.len(),
+            data.output_names.len(),
+        );
         let mut sets: [Set; 3] = Default::default();
         for (s, set) in sets.iter_mut().enumerate() {
             set.steps = steps;
             set.inputs = keep.len();
             set.outputs = no;
-            for (n, _) in data.split.iter().enumerate().filter(|(_, &k)| k as usize == s) {
+            for (n, _) in data
+                .split
+                .iter()
+                .enumerate()
+                .filter(|(_, &k)| k as usize == s)
+            {
                 for t in 0..steps {
                     let row = &data.inputs[(n * steps + t) * ni..(n * steps + t + 1) * ni];
                     set.x.extend(keep.iter().map(|&i| row[i]));
                 }
-                set.y.extend_from_slice(&data.outputs[n * steps * no..(n + 1) * steps * no]);
+                set.y
+                    .extend_from_slice(&data.outputs[n * steps * no..(n + 1) * steps * no]);
                 set.indices.push(n);
                 set.sequences += 1;
             }
         }
         let [train, valid, test] = sets;
         if train.sequences == 0 {
-            return Err(Error::Invalid("the dataset has no training sequences (split 0)".into()));
+            return Err(Error::Invalid(
+                "the dataset has no training sequences (split 0)".into(),
+            ));
         }
         if train.x.iter().chain(&train.y).any(|v| !v.is_finite()) {
-            return Err(Error::Invalid("the training data hold NaN or infinite values".into()));
+            return Err(Error::Invalid(
+                "the training data hold NaN or infinite values".into(),
+            ));
         }
         Ok(Splits {
             train,

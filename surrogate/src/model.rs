@@ -32,8 +32,17 @@ impl Architecture {
     /// `+ H·O + O`.
     pub fn parameters(&self) -> usize {
         let width = self.cell.gates() * self.hidden;
-        let recurrent_bias = if self.cell.has_recurrent_bias() { width } else { 0 };
-        self.inputs * width + self.hidden * width + width + recurrent_bias + self.hidden * self.outputs + self.outputs
+        let recurrent_bias = if self.cell.has_recurrent_bias() {
+            width
+        } else {
+            0
+        };
+        self.inputs * width
+            + self.hidden * width
+            + width
+            + recurrent_bias
+            + self.hidden * self.outputs
+            + self.outputs
     }
 }
 
@@ -55,7 +64,14 @@ pub struct Network {
 }
 
 /// Named weight arrays in a fixed order, row-major, as stored in `weights.json`.
-pub const WEIGHT_NAMES: [&str; 6] = ["kernel", "recurrent", "bias", "recurrent_bias", "dense", "dense_bias"];
+pub const WEIGHT_NAMES: [&str; 6] = [
+    "kernel",
+    "recurrent",
+    "bias",
+    "recurrent_bias",
+    "dense",
+    "dense_bias",
+];
 
 /// Host copy of a network's weights.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -76,7 +92,9 @@ pub struct Weights {
 
 fn glorot(rows: usize, cols: usize, rng: &mut ChaCha8Rng) -> Vec<f32> {
     let limit = (6.0 / (rows + cols) as f64).sqrt();
-    (0..rows * cols).map(|_| rng.random_range(-limit..limit) as f32).collect()
+    (0..rows * cols)
+        .map(|_| rng.random_range(-limit..limit) as f32)
+        .collect()
 }
 
 fn normal(rng: &mut ChaCha8Rng) -> f64 {
@@ -114,18 +132,42 @@ impl Weights {
         let recurrent = orthogonal(arch.hidden, width, &mut rng);
         let mut bias = vec![0.0; width];
         if arch.cell == Cell::Lstm {
-            bias[arch.hidden..2 * arch.hidden].iter_mut().for_each(|b| *b = 1.0);
+            bias[arch.hidden..2 * arch.hidden]
+                .iter_mut()
+                .for_each(|b| *b = 1.0);
         }
-        let recurrent_bias = if arch.cell.has_recurrent_bias() { vec![0.0; width] } else { Vec::new() };
+        let recurrent_bias = if arch.cell.has_recurrent_bias() {
+            vec![0.0; width]
+        } else {
+            Vec::new()
+        };
         let dense = glorot(arch.hidden, arch.outputs, &mut rng);
-        Weights { kernel, recurrent, bias, recurrent_bias, dense, dense_bias: vec![0.0; arch.outputs] }
+        Weights {
+            kernel,
+            recurrent,
+            bias,
+            recurrent_bias,
+            dense,
+            dense_bias: vec![0.0; arch.outputs],
+        }
     }
 
     /// Checks every array's length against the architecture.
     pub fn check(&self, arch: &Architecture) -> Result<(), String> {
         let width = arch.cell.gates() * arch.hidden;
-        let rb = if arch.cell.has_recurrent_bias() { width } else { 0 };
-        let expected = [arch.inputs * width, arch.hidden * width, width, rb, arch.hidden * arch.outputs, arch.outputs];
+        let rb = if arch.cell.has_recurrent_bias() {
+            width
+        } else {
+            0
+        };
+        let expected = [
+            arch.inputs * width,
+            arch.hidden * width,
+            width,
+            rb,
+            arch.hidden * arch.outputs,
+            arch.outputs,
+        ];
         let got = [
             self.kernel.len(),
             self.recurrent.len(),
@@ -136,7 +178,9 @@ impl Weights {
         ];
         for ((name, e), g) in WEIGHT_NAMES.iter().zip(expected).zip(got) {
             if e != g {
-                return Err(format!("weight `{name}` has {g} values, the architecture needs {e}"));
+                return Err(format!(
+                    "weight `{name}` has {g} values, the architecture needs {e}"
+                ));
             }
         }
         if self.iter().any(|v| !v.is_finite()) {
@@ -159,13 +203,26 @@ impl Weights {
     /// The weights as a network on `device`.
     pub fn to_network(&self, arch: &Architecture, device: &Device) -> Network {
         let width = arch.cell.gates() * arch.hidden;
-        let t2 = |v: &[f32], r: usize, c: usize| Param::from_tensor(Tensor::from_data(TensorData::new(v.to_vec(), [r, c]), device));
-        let t1 = |v: &[f32]| Param::from_tensor(Tensor::from_data(TensorData::new(v.to_vec(), [v.len()]), device));
+        let t2 = |v: &[f32], r: usize, c: usize| {
+            Param::from_tensor(Tensor::from_data(
+                TensorData::new(v.to_vec(), [r, c]),
+                device,
+            ))
+        };
+        let t1 = |v: &[f32]| {
+            Param::from_tensor(Tensor::from_data(
+                TensorData::new(v.to_vec(), [v.len()]),
+                device,
+            ))
+        };
         Network {
             kernel: t2(&self.kernel, arch.inputs, width),
             recurrent: t2(&self.recurrent, arch.hidden, width),
             bias: t1(&self.bias),
-            recurrent_bias: arch.cell.has_recurrent_bias().then(|| t1(&self.recurrent_bias)),
+            recurrent_bias: arch
+                .cell
+                .has_recurrent_bias()
+                .then(|| t1(&self.recurrent_bias)),
             dense: t2(&self.dense, arch.hidden, arch.outputs),
             dense_bias: t1(&self.dense_bias),
         }
@@ -179,7 +236,11 @@ impl Weights {
             kernel: v(network.kernel.val()),
             recurrent: v(network.recurrent.val()),
             bias: v1(network.bias.val()),
-            recurrent_bias: network.recurrent_bias.as_ref().map(|p| v1(p.val())).unwrap_or_default(),
+            recurrent_bias: network
+                .recurrent_bias
+                .as_ref()
+                .map(|p| v1(p.val()))
+                .unwrap_or_default(),
             dense: v(network.dense.val()),
             dense_bias: v1(network.dense_bias.val()),
         }
@@ -193,14 +254,21 @@ impl Network {
         let kernel = self.kernel.val();
         let width = kernel.dims()[1];
         let hidden = width / cell.gates();
-        let a = x.reshape([batch * steps, inputs]).matmul(kernel) + self.bias.val().unsqueeze::<2>();
+        let a =
+            x.reshape([batch * steps, inputs]).matmul(kernel) + self.bias.val().unsqueeze::<2>();
         let recurrent_bias = match &self.recurrent_bias {
             Some(b) => b.val(),
             None => Tensor::zeros([width], &a.device()),
         };
-        let h = recurrence(cell, a.reshape([batch, steps, width]), self.recurrent.val(), recurrent_bias);
+        let h = recurrence(
+            cell,
+            a.reshape([batch, steps, width]),
+            self.recurrent.val(),
+            recurrent_bias,
+        );
         let outputs = self.dense_bias.dims()[0];
-        let y = h.reshape([batch * steps, hidden]).matmul(self.dense.val()) + self.dense_bias.val().unsqueeze::<2>();
+        let y = h.reshape([batch * steps, hidden]).matmul(self.dense.val())
+            + self.dense_bias.val().unsqueeze::<2>();
         y.reshape([batch, steps, outputs])
     }
 }
@@ -210,7 +278,13 @@ mod tests {
     use super::*;
 
     fn params(cell: Cell, hidden: usize) -> usize {
-        Architecture { cell, hidden, inputs: 4, outputs: 4 }.parameters()
+        Architecture {
+            cell,
+            hidden,
+            inputs: 4,
+            outputs: 4,
+        }
+        .parameters()
     }
 
     /// The paper's parameter counts (Tables 1 and 2), also counted from the built network.
@@ -224,7 +298,12 @@ mod tests {
         assert_eq!(params(Cell::Gru, 32), 3684);
         let device = Device::flex();
         for cell in [Cell::Rnn, Cell::Lstm, Cell::Gru, Cell::GruResetAfter] {
-            let arch = Architecture { cell, hidden: 8, inputs: 4, outputs: 4 };
+            let arch = Architecture {
+                cell,
+                hidden: 8,
+                inputs: 4,
+                outputs: 4,
+            };
             let network = Weights::initial(&arch, 1).to_network(&arch, &device);
             assert_eq!(network.num_params(), arch.parameters(), "{cell:?}");
         }

@@ -96,12 +96,24 @@ fn run_forward<B: Backend>(
     (dims, h, pass, u)
 }
 
-fn host_sequence<B: Backend>(cell: Cell, a: FloatTensor<B>, u: &FloatTensor<B>) -> (Dims, Vec<f32>) {
+fn host_sequence<B: Backend>(
+    cell: Cell,
+    a: FloatTensor<B>,
+    u: &FloatTensor<B>,
+) -> (Dims, Vec<f32>) {
     let shape = a.shape();
     let hidden = u.shape()[0];
     assert_eq!(shape.num_dims(), 3, "recurrence input must be [B, T, G·H]");
-    assert_eq!(shape[2], cell.gates() * hidden, "recurrence input width must be G·H");
-    let dims = Dims { batch: shape[0], steps: shape[1], hidden };
+    assert_eq!(
+        shape[2],
+        cell.gates() * hidden,
+        "recurrence input width must be G·H"
+    );
+    let dims = Dims {
+        batch: shape[0],
+        steps: shape[1],
+        hidden,
+    };
     (dims, host::<B>(a))
 }
 
@@ -112,7 +124,14 @@ fn device_tensor<B: Backend, const D: usize>(
     device: &burn::backend::tensor::Device<B>,
 ) -> FloatTensor<B> {
     let data = TensorData::new(values, shape);
-    B::float_from_data(if dtype == DType::F32 { data } else { data.convert_dtype(dtype) }, device)
+    B::float_from_data(
+        if dtype == DType::F32 {
+            data
+        } else {
+            data.convert_dtype(dtype)
+        },
+        device,
+    )
 }
 
 /// What the backward node keeps from the forward pass.
@@ -131,7 +150,12 @@ struct RecurrenceBackward;
 impl<B: Backend> Backward<B, 3> for RecurrenceBackward {
     type State = Arc<Saved>;
 
-    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+    fn backward(
+        self,
+        ops: Ops<Self::State, 3>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
         let grad = grads.consume::<B>(&ops.node);
         let device = grad.device();
         let saved = ops.state;
@@ -140,17 +164,30 @@ impl<B: Backend> Backward<B, 3> for RecurrenceBackward {
             Pass::Single(f) => cell::backward(saved.cell, saved.dims, &saved.u, f, &dh),
             Pass::Lanes(f) => cell::backward_lanes(saved.cell, saved.dims, &saved.u, f, &dh),
         };
-        let Dims { batch, steps, hidden } = saved.dims;
+        let Dims {
+            batch,
+            steps,
+            hidden,
+        } = saved.dims;
         let width = saved.cell.gates() * hidden;
         let [node_a, node_u, node_bias] = ops.parents;
         if let Some(node) = node_a {
-            grads.register::<B>(node.id, device_tensor::<B, 3>(g.a, [batch, steps, width], saved.dtype, &device));
+            grads.register::<B>(
+                node.id,
+                device_tensor::<B, 3>(g.a, [batch, steps, width], saved.dtype, &device),
+            );
         }
         if let Some(node) = node_u {
-            grads.register::<B>(node.id, device_tensor::<B, 2>(g.u, [hidden, width], saved.dtype, &device));
+            grads.register::<B>(
+                node.id,
+                device_tensor::<B, 2>(g.u, [hidden, width], saved.dtype, &device),
+            );
         }
         if let Some(node) = node_bias {
-            grads.register::<B>(node.id, device_tensor::<B, 1>(g.bias, [width], saved.dtype, &device));
+            grads.register::<B>(
+                node.id,
+                device_tensor::<B, 1>(g.bias, [width], saved.dtype, &device),
+            );
         }
     }
 }
@@ -169,12 +206,27 @@ impl<B: Backend, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
         let dtype = a.dtype();
         let (dims, h, forward, u_host) = run_forward::<B>(cell, a, u, bias);
         let shape = [dims.batch, dims.steps, dims.hidden];
-        match RecurrenceBackward.prepare::<C>([a_node, u_node, bias_node]).compute_bound().stateful() {
+        match RecurrenceBackward
+            .prepare::<C>([a_node, u_node, bias_node])
+            .compute_bound()
+            .stateful()
+        {
             OpsKind::Tracked(prep) => {
                 let h = device_tensor::<B, 3>(h, shape, dtype, &device);
-                prep.finish(Arc::new(Saved { cell, dims, u: u_host, forward, dtype }), h)
+                prep.finish(
+                    Arc::new(Saved {
+                        cell,
+                        dims,
+                        u: u_host,
+                        forward,
+                        dtype,
+                    }),
+                    h,
+                )
             }
-            OpsKind::UnTracked(prep) => prep.finish(device_tensor::<B, 3>(h, shape, dtype, &device)),
+            OpsKind::UnTracked(prep) => {
+                prep.finish(device_tensor::<B, 3>(h, shape, dtype, &device))
+            }
         }
     }
 }

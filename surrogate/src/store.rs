@@ -114,7 +114,10 @@ impl RunFile {
 /// The hidden folder a model directory is built in: `.NAME.partial` beside it. It also holds
 /// the runs finished so far, so an interrupted training resumes from them.
 pub fn partial_dir(dir: &Path) -> PathBuf {
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into());
     dir.with_file_name(format!(".{name}.partial"))
 }
 
@@ -134,8 +137,12 @@ pub fn open_runs(folder: &Path, request: &serde_json::Value) -> Result<Vec<Run>,
         return Ok(runs);
     }
     loop {
-        let path = folder.join("runs").join(format!("{:02}.json", runs.len() + 1));
-        let Ok(text) = std::fs::read_to_string(&path) else { break };
+        let path = folder
+            .join("runs")
+            .join(format!("{:02}.json", runs.len() + 1));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            break;
+        };
         match serde_json::from_str::<RunFile>(&text) {
             Ok(file) => runs.push(file.into_run()),
             Err(_) => break,
@@ -177,7 +184,10 @@ pub fn kept_run(runs: &[Run]) -> usize {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io { path: path.to_path_buf(), source }
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
@@ -194,12 +204,14 @@ pub fn save_with(
     extra: impl FnOnce(&Path) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let tmp = partial_dir(dir);
-    let result = write_all(&tmp, model, runs).and_then(|_| extra(&tmp)).and_then(|_| {
-        if dir.exists() {
-            std::fs::remove_dir_all(dir).map_err(io(dir))?;
-        }
-        std::fs::rename(&tmp, dir).map_err(io(dir))
-    });
+    let result = write_all(&tmp, model, runs)
+        .and_then(|_| extra(&tmp))
+        .and_then(|_| {
+            if dir.exists() {
+                std::fs::remove_dir_all(dir).map_err(io(dir))?;
+            }
+            std::fs::rename(&tmp, dir).map_err(io(dir))
+        });
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&tmp);
     }
@@ -218,7 +230,10 @@ fn write_all(tmp: &Path, model: &ModelFile, runs: &[Run]) -> Result<(), Error> {
             let valid = e.valid_loss.map(|v| v.to_string()).unwrap_or_default();
             let _ = writeln!(csv, "{},{},{},{}", k + 1, e.epoch, e.train_loss, valid);
         }
-        write_json(&tmp.join("runs").join(format!("{:02}.json", k + 1)), &RunFile::of(run))?;
+        write_json(
+            &tmp.join("runs").join(format!("{:02}.json", k + 1)),
+            &RunFile::of(run),
+        )?;
     }
     let path = tmp.join("curves.csv");
     std::fs::write(&path, csv).map_err(io(&path))
@@ -232,18 +247,30 @@ pub fn load(dir: &Path) -> Result<(ModelFile, Weights), Error> {
         Ok((path, text))
     };
     let (path, text) = read("model.json")?;
-    let model: ModelFile =
-        serde_json::from_str(&text).map_err(|e| Error::Model { path: path.clone(), message: e.to_string() })?;
+    let model: ModelFile = serde_json::from_str(&text).map_err(|e| Error::Model {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
     if model.format != FORMAT {
-        return Err(Error::Model { path, message: format!("unknown format '{}' (expected {FORMAT})", model.format) });
+        return Err(Error::Model {
+            path,
+            message: format!("unknown format '{}' (expected {FORMAT})", model.format),
+        });
     }
     let arch = model.architecture;
     if model.input_names.len() != arch.inputs || model.output_names.len() != arch.outputs {
-        return Err(Error::Model { path, message: "input/output names do not match the architecture".into() });
+        return Err(Error::Model {
+            path,
+            message: "input/output names do not match the architecture".into(),
+        });
     }
     let (path, text) = read("weights.json")?;
-    let weights: Weights =
-        serde_json::from_str(&text).map_err(|e| Error::Model { path: path.clone(), message: e.to_string() })?;
-    weights.check(&arch).map_err(|message| Error::Model { path, message })?;
+    let weights: Weights = serde_json::from_str(&text).map_err(|e| Error::Model {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    weights
+        .check(&arch)
+        .map_err(|message| Error::Model { path, message })?;
     Ok((model, weights))
 }

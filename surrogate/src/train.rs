@@ -227,13 +227,20 @@ fn loss_of(loss: Loss, prediction: Tensor<3>, target: Tensor<3>) -> Tensor<1> {
 
 /// `set` in network units.
 fn scaled(set: &Set, scaling: &Scaling) -> Set {
-    Set { x: scaling.inputs(&set.x), y: scaling.outputs(&set.y), ..set.clone() }
+    Set {
+        x: scaling.inputs(&set.x),
+        y: scaling.outputs(&set.y),
+        ..set.clone()
+    }
 }
 
 /// The sequences at `rows` of `set` as input and target tensors.
 fn batch(set: &Set, rows: &[usize], device: &Device) -> (Tensor<3>, Tensor<3>) {
     let (x, y) = set.rows(rows);
-    (tensor3(x, [rows.len(), set.steps, set.inputs], device), tensor3(y, [rows.len(), set.steps, set.outputs], device))
+    (
+        tensor3(x, [rows.len(), set.steps, set.inputs], device),
+        tensor3(y, [rows.len(), set.steps, set.outputs], device),
+    )
 }
 
 /// Trains one run from `seed`.
@@ -277,24 +284,50 @@ pub fn train_run(
                 diverged_at = Some(epoch);
                 break;
             }
-            return Err(Error::Diverged { run: run + 1, epoch });
+            return Err(Error::Diverged {
+                run: run + 1,
+                epoch,
+            });
         }
         let valid_loss = valid_batch.as_ref().map(|(x, y)| {
             let model = network.valid();
-            scalar(loss_of(settings.loss, model.forward(settings.cell, x.clone()), y.clone()))
+            scalar(loss_of(
+                settings.loss,
+                model.forward(settings.cell, x.clone()),
+                y.clone(),
+            ))
         });
         // Without validation data the last epoch is kept.
         let score = valid_loss.unwrap_or(0.0);
-        if best.as_ref().is_none_or(|(b, _, _)| score < *b || valid_loss.is_none()) && score.is_finite() {
+        if best
+            .as_ref()
+            .is_none_or(|(b, _, _)| score < *b || valid_loss.is_none())
+            && score.is_finite()
+        {
             best = Some((score, epoch, Weights::from_network(&network.valid())));
         }
-        let e = Epoch { epoch, train_loss, valid_loss };
+        let e = Epoch {
+            epoch,
+            train_loss,
+            valid_loss,
+        };
         progress.epoch(run, &e);
         curve.push(e);
     }
-    let (_, best_epoch, weights) = best.ok_or(Error::Diverged { run: run + 1, epoch: settings.epochs })?;
+    let (_, best_epoch, weights) = best.ok_or(Error::Diverged {
+        run: run + 1,
+        epoch: settings.epochs,
+    })?;
     let errors = evaluate(&arch, &weights, scaling, splits);
-    Ok(Run { seed, best_epoch, errors, curve, weights, seconds: start.elapsed().as_secs_f64(), diverged_at })
+    Ok(Run {
+        seed,
+        best_epoch,
+        errors,
+        curve,
+        weights,
+        seconds: start.elapsed().as_secs_f64(),
+        diverged_at,
+    })
 }
 
 /// The architecture a training of `settings` on `splits` builds.
@@ -309,7 +342,13 @@ pub fn architecture(settings: &Settings, splits: &Splits) -> Architecture {
 
 /// Predicted outputs `[n, T, O]` in data units for inputs `[n, T, I]` in data units (the
 /// fused host path, [`crate::cell::infer`]).
-pub fn predict(arch: &Architecture, weights: &Weights, scaling: &Scaling, x: &[f32], steps: usize) -> Vec<f32> {
+pub fn predict(
+    arch: &Architecture,
+    weights: &Weights,
+    scaling: &Scaling,
+    x: &[f32],
+    steps: usize,
+) -> Vec<f32> {
     let zeros = vec![0.0; arch.cell.gates() * arch.hidden];
     let net = crate::cell::Net {
         cell: arch.cell,
@@ -319,7 +358,11 @@ pub fn predict(arch: &Architecture, weights: &Weights, scaling: &Scaling, x: &[f
         kernel: &weights.kernel,
         recurrent: &weights.recurrent,
         bias: &weights.bias,
-        recurrent_bias: if arch.cell.has_recurrent_bias() { &weights.recurrent_bias } else { &zeros },
+        recurrent_bias: if arch.cell.has_recurrent_bias() {
+            &weights.recurrent_bias
+        } else {
+            &zeros
+        },
         dense: &weights.dense,
         dense_bias: &weights.dense_bias,
     };
@@ -337,7 +380,13 @@ pub fn predict(arch: &Architecture, weights: &Weights, scaling: &Scaling, x: &[f
 
 /// Outputs `[n, T, O]` for inputs `[n, T, I]` (data units) through burn's operations (the
 /// path training differentiates); [`predict`] gives the same values faster.
-pub fn predict_burn(arch: &Architecture, weights: &Weights, scaling: &Scaling, x: &[f32], steps: usize) -> Vec<f32> {
+pub fn predict_burn(
+    arch: &Architecture,
+    weights: &Weights,
+    scaling: &Scaling,
+    x: &[f32],
+    steps: usize,
+) -> Vec<f32> {
     let n = x.len() / (steps * arch.inputs).max(1);
     if n == 0 {
         return Vec::new();
@@ -345,14 +394,24 @@ pub fn predict_burn(arch: &Architecture, weights: &Weights, scaling: &Scaling, x
     let device = Device::flex();
     let network = weights.to_network(arch, &device);
     let x = tensor3(scaling.inputs(x), [n, steps, arch.inputs], &device);
-    let y: Vec<f32> = network.forward(arch.cell, x).into_data().iter::<f32>().collect();
+    let y: Vec<f32> = network
+        .forward(arch.cell, x)
+        .into_data()
+        .iter::<f32>()
+        .collect();
     scaling.unscale_outputs(&y)
 }
 
 /// Input saliency of one sequence: `s[o][t][i] = ∂(Σ_τ y_o(τ)) / ∂x_i(t)`, the gradient of each
 /// output's sum over time with respect to each input at each step, in data units
 /// (output unit per input unit). `x` is `[T, I]` in data units; the result is `[O, T, I]`.
-pub fn saliency(arch: &Architecture, weights: &Weights, scaling: &Scaling, x: &[f32], steps: usize) -> Vec<f32> {
+pub fn saliency(
+    arch: &Architecture,
+    weights: &Weights,
+    scaling: &Scaling,
+    x: &[f32],
+    steps: usize,
+) -> Vec<f32> {
     let device = Device::flex().autodiff();
     let network = weights.to_network(arch, &device);
     let (ni, no) = (arch.inputs, arch.outputs);
@@ -362,9 +421,17 @@ pub fn saliency(arch: &Architecture, weights: &Weights, scaling: &Scaling, x: &[
         let y = network.forward(arch.cell, input.clone());
         let picked = y.slice([0..1, 0..steps, o..o + 1]).sum();
         let grads = picked.backward();
-        let g: Vec<f32> = input.grad(&grads).map(|g| g.into_data().iter::<f32>().collect()).unwrap_or_else(|| vec![0.0; steps * ni]);
+        let g: Vec<f32> = input
+            .grad(&grads)
+            .map(|g| g.into_data().iter::<f32>().collect())
+            .unwrap_or_else(|| vec![0.0; steps * ni]);
         let factor = |i: usize| scaling.output_scale[o] / scaling.input_scale[i];
-        out.extend(g.chunks(ni).flat_map(|row| row.iter().enumerate().map(move |(i, v)| v * factor(i)).collect::<Vec<_>>()));
+        out.extend(g.chunks(ni).flat_map(|row| {
+            row.iter()
+                .enumerate()
+                .map(move |(i, v)| v * factor(i))
+                .collect::<Vec<_>>()
+        }));
     }
     out
 }
@@ -373,14 +440,21 @@ pub fn saliency(arch: &Architecture, weights: &Weights, scaling: &Scaling, x: &[
 pub fn mean_std(values: &[f64]) -> (f64, f64) {
     let n = values.len().max(1) as f64;
     let mean = values.iter().sum::<f64>() / n;
-    let var = if values.len() > 1 { values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
+    let var = if values.len() > 1 {
+        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
     (mean, var.sqrt())
 }
 
 /// RMSE of `prediction` against `target`, both `[.., O]`: overall and per output.
 pub fn rmse(prediction: &[f32], target: &[f32], outputs: usize) -> SplitError {
     if target.is_empty() {
-        return SplitError { rmse: None, per_output: Vec::new() };
+        return SplitError {
+            rmse: None,
+            per_output: Vec::new(),
+        };
     }
     let mut sums = vec![0.0f64; outputs];
     for (p, t) in prediction.chunks(outputs).zip(target.chunks(outputs)) {
@@ -396,13 +470,32 @@ pub fn rmse(prediction: &[f32], target: &[f32], outputs: usize) -> SplitError {
 }
 
 /// RMSE of every split for the given weights.
-pub fn evaluate(arch: &Architecture, weights: &Weights, scaling: &Scaling, splits: &Splits) -> Errors {
-    let one = |set: &Set| rmse(&predict(arch, weights, scaling, &set.x, set.steps), &set.y, set.outputs);
-    Errors { train: one(&splits.train), valid: one(&splits.valid), test: one(&splits.test) }
+pub fn evaluate(
+    arch: &Architecture,
+    weights: &Weights,
+    scaling: &Scaling,
+    splits: &Splits,
+) -> Errors {
+    let one = |set: &Set| {
+        rmse(
+            &predict(arch, weights, scaling, &set.x, set.steps),
+            &set.y,
+            set.outputs,
+        )
+    };
+    Errors {
+        train: one(&splits.train),
+        valid: one(&splits.valid),
+        test: one(&splits.test),
+    }
 }
 
 /// Fits the scaling and trains `settings.runs` runs one after another.
-pub fn train(settings: &Settings, splits: &Splits, progress: &mut dyn Progress) -> Result<(Scaling, Vec<Run>), Error> {
+pub fn train(
+    settings: &Settings,
+    splits: &Splits,
+    progress: &mut dyn Progress,
+) -> Result<(Scaling, Vec<Run>), Error> {
     train_resuming(settings, splits, Vec::new(), &mut |_, _| Ok(()), progress)
 }
 
@@ -420,7 +513,14 @@ pub fn train_resuming(
     let mut runs = done;
     runs.truncate(settings.runs);
     for k in runs.len()..settings.runs {
-        let run = train_run(settings, splits, &scaling, settings.seed + k as u64, k, progress)?;
+        let run = train_run(
+            settings,
+            splits,
+            &scaling,
+            settings.seed + k as u64,
+            k,
+            progress,
+        )?;
         finished(k, &run)?;
         runs.push(run);
     }
@@ -441,13 +541,25 @@ mod tests {
         for _ in 0..sequences {
             let mut state = 0.0f32;
             for _ in 0..steps {
-                let u: f32 = if rng.random_bool(0.1) { rng.random_range(-1.0..1.0) } else { 0.0 };
+                let u: f32 = if rng.random_bool(0.1) {
+                    rng.random_range(-1.0..1.0)
+                } else {
+                    0.0
+                };
                 state = 0.8 * state + 0.5 * u;
                 x.push(u);
                 y.push(state);
             }
         }
-        Set { sequences, steps, inputs: 1, outputs: 1, x, y, indices: (0..sequences).collect() }
+        Set {
+            sequences,
+            steps,
+            inputs: 1,
+            outputs: 1,
+            x,
+            y,
+            indices: (0..sequences).collect(),
+        }
     }
 
     fn splits(seed: u64) -> Splits {
@@ -465,15 +577,32 @@ mod tests {
     #[test]
     fn model_gradients_match_finite_differences() {
         for cell in [Cell::Rnn, Cell::Lstm, Cell::Gru, Cell::GruResetAfter] {
-            let arch = Architecture { cell, hidden: 3, inputs: 2, outputs: 2 };
+            let arch = Architecture {
+                cell,
+                hidden: 3,
+                inputs: 2,
+                outputs: 2,
+            };
             let mut weights = Weights::initial(&arch, 5);
             // Non-zero biases so that every path is exercised.
-            weights.bias.iter_mut().enumerate().for_each(|(k, b)| *b += 0.1 * (k as f32 % 3.0 - 1.0));
-            weights.recurrent_bias.iter_mut().enumerate().for_each(|(k, b)| *b = 0.05 * (k as f32 % 4.0 - 1.5));
+            weights
+                .bias
+                .iter_mut()
+                .enumerate()
+                .for_each(|(k, b)| *b += 0.1 * (k as f32 % 3.0 - 1.0));
+            weights
+                .recurrent_bias
+                .iter_mut()
+                .enumerate()
+                .for_each(|(k, b)| *b = 0.05 * (k as f32 % 4.0 - 1.5));
             weights.dense_bias = vec![0.2, -0.1];
             let (b, t) = (2, 5);
-            let x: Vec<f32> = (0..b * t * 2).map(|k| (k * 7 % 11) as f32 / 5.0 - 1.0).collect();
-            let y: Vec<f32> = (0..b * t * 2).map(|k| (k * 5 % 13) as f32 / 6.0 - 1.0).collect();
+            let x: Vec<f32> = (0..b * t * 2)
+                .map(|k| (k * 7 % 11) as f32 / 5.0 - 1.0)
+                .collect();
+            let y: Vec<f32> = (0..b * t * 2)
+                .map(|k| (k * 5 % 13) as f32 / 6.0 - 1.0)
+                .collect();
             let device = Device::flex().autodiff();
             let network = weights.to_network(&arch, &device);
             let loss = loss_of(
@@ -482,8 +611,22 @@ mod tests {
                 tensor3(y.clone(), [b, t, 2], &device),
             );
             let grads = loss.backward();
-            let g2 = |p: &burn::module::Param<Tensor<2>>| p.val().grad(&grads).unwrap().into_data().iter::<f32>().collect::<Vec<_>>();
-            let g1 = |p: &burn::module::Param<Tensor<1>>| p.val().grad(&grads).unwrap().into_data().iter::<f32>().collect::<Vec<_>>();
+            let g2 = |p: &burn::module::Param<Tensor<2>>| {
+                p.val()
+                    .grad(&grads)
+                    .unwrap()
+                    .into_data()
+                    .iter::<f32>()
+                    .collect::<Vec<_>>()
+            };
+            let g1 = |p: &burn::module::Param<Tensor<1>>| {
+                p.val()
+                    .grad(&grads)
+                    .unwrap()
+                    .into_data()
+                    .iter::<f32>()
+                    .collect::<Vec<_>>()
+            };
             let analytic = Weights {
                 kernel: g2(&network.kernel),
                 recurrent: g2(&network.recurrent),
@@ -495,7 +638,11 @@ mod tests {
             let identity = Scaling::identity(2, 2);
             let mse = |w: &Weights| -> f64 {
                 let p = predict(&arch, w, &identity, &x, t);
-                p.iter().zip(&y).map(|(a, b)| (*a as f64 - *b as f64).powi(2)).sum::<f64>() / y.len() as f64
+                p.iter()
+                    .zip(&y)
+                    .map(|(a, b)| (*a as f64 - *b as f64).powi(2))
+                    .sum::<f64>()
+                    / y.len() as f64
             };
             let eps = 1e-2f32;
             type Field = fn(&mut Weights) -> &mut Vec<f32>;
@@ -503,7 +650,11 @@ mod tests {
                 ("kernel", |w| &mut w.kernel, &analytic.kernel),
                 ("recurrent", |w| &mut w.recurrent, &analytic.recurrent),
                 ("bias", |w| &mut w.bias, &analytic.bias),
-                ("recurrent_bias", |w| &mut w.recurrent_bias, &analytic.recurrent_bias),
+                (
+                    "recurrent_bias",
+                    |w| &mut w.recurrent_bias,
+                    &analytic.recurrent_bias,
+                ),
                 ("dense", |w| &mut w.dense, &analytic.dense),
                 ("dense_bias", |w| &mut w.dense_bias, &analytic.dense_bias),
             ];
@@ -537,9 +688,14 @@ mod tests {
         let (_, runs) = train(&settings, &data, &mut ()).unwrap();
         let target = &data.test.y;
         let mean = target.iter().sum::<f32>() / target.len() as f32;
-        let baseline = (target.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / target.len() as f32).sqrt() as f64;
+        let baseline = (target.iter().map(|v| (v - mean).powi(2)).sum::<f32>()
+            / target.len() as f32)
+            .sqrt() as f64;
         let test = runs[0].errors.test.rmse.unwrap();
-        assert!(test < 0.3 * baseline, "test RMSE {test} vs predicting the mean {baseline}");
+        assert!(
+            test < 0.3 * baseline,
+            "test RMSE {test} vs predicting the mean {baseline}"
+        );
         assert!(runs[0].curve.last().unwrap().train_loss < runs[0].curve[0].train_loss);
         let (_, again) = train(&settings, &data, &mut ()).unwrap();
         assert_eq!(runs[0].weights, again[0].weights);
@@ -567,7 +723,12 @@ mod tests {
     /// in data units (with a non-trivial scaling).
     #[test]
     fn saliency_matches_finite_differences() {
-        let arch = Architecture { cell: Cell::Gru, hidden: 3, inputs: 2, outputs: 2 };
+        let arch = Architecture {
+            cell: Cell::Gru,
+            hidden: 3,
+            inputs: 2,
+            outputs: 2,
+        };
         let weights = Weights::initial(&arch, 8);
         let scaling = Scaling {
             input_offset: vec![1.0, -2.0],
@@ -576,10 +737,19 @@ mod tests {
             output_scale: vec![10.0, 4.0],
         };
         let steps = 6;
-        let x: Vec<f32> = (0..steps * 2).map(|k| (k * 3 % 7) as f32 / 3.0 - 1.0).collect();
+        let x: Vec<f32> = (0..steps * 2)
+            .map(|k| (k * 3 % 7) as f32 / 3.0 - 1.0)
+            .collect();
         let s = saliency(&arch, &weights, &scaling, &x, steps);
         assert_eq!(s.len(), 2 * steps * 2);
-        let sum = |x: &[f32], o: usize| -> f64 { predict(&arch, &weights, &scaling, x, steps).iter().skip(o).step_by(2).map(|&v| v as f64).sum() };
+        let sum = |x: &[f32], o: usize| -> f64 {
+            predict(&arch, &weights, &scaling, x, steps)
+                .iter()
+                .skip(o)
+                .step_by(2)
+                .map(|&v| v as f64)
+                .sum()
+        };
         let eps = 1e-2f32;
         for o in 0..2 {
             for k in 0..steps * 2 {
@@ -588,7 +758,10 @@ mod tests {
                 minus[k] -= eps;
                 let numeric = (sum(&plus, o) - sum(&minus, o)) / (2.0 * eps as f64);
                 let a = s[o * steps * 2 + k] as f64;
-                assert!((numeric - a).abs() <= 2e-3 + 2e-2 * a.abs(), "output {o}, input value {k}: {a} vs {numeric}");
+                assert!(
+                    (numeric - a).abs() <= 2e-3 + 2e-2 * a.abs(),
+                    "output {o}, input value {k}: {a} vs {numeric}"
+                );
             }
         }
     }
@@ -597,9 +770,18 @@ mod tests {
     #[test]
     fn fused_prediction_equals_burns() {
         for cell in [Cell::Rnn, Cell::Lstm, Cell::Gru, Cell::GruResetAfter] {
-            let arch = Architecture { cell, hidden: 5, inputs: 3, outputs: 2 };
+            let arch = Architecture {
+                cell,
+                hidden: 5,
+                inputs: 3,
+                outputs: 2,
+            };
             let mut weights = Weights::initial(&arch, 2);
-            weights.bias.iter_mut().enumerate().for_each(|(k, b)| *b = 0.1 * (k % 3) as f32);
+            weights
+                .bias
+                .iter_mut()
+                .enumerate()
+                .for_each(|(k, b)| *b = 0.1 * (k % 3) as f32);
             weights.recurrent_bias.iter_mut().for_each(|b| *b = -0.05);
             let scaling = Scaling {
                 input_offset: vec![1.0, 0.0, -1.0],
@@ -610,12 +792,17 @@ mod tests {
             // One sequence runs alone, eleven in vector lanes (a full group and a partial one).
             for n in [1, 11] {
                 let steps = 150;
-                let x: Vec<f32> = (0..n * steps * 3).map(|k| (k * 13 % 17) as f32 / 8.0 - 1.0).collect();
+                let x: Vec<f32> = (0..n * steps * 3)
+                    .map(|k| (k * 13 % 17) as f32 / 8.0 - 1.0)
+                    .collect();
                 let fused = predict(&arch, &weights, &scaling, &x, steps);
                 let reference = predict_burn(&arch, &weights, &scaling, &x, steps);
                 assert_eq!(fused.len(), reference.len());
                 for (a, b) in fused.iter().zip(&reference) {
-                    assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{cell:?}, {n} sequences: {a} vs {b}");
+                    assert!(
+                        (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
+                        "{cell:?}, {n} sequences: {a} vs {b}"
+                    );
                 }
             }
         }

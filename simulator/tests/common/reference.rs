@@ -21,7 +21,18 @@ pub fn dir() -> PathBuf {
 /// the soma (c302's `unphysiological_offset_current`).
 pub fn stimulate(sim: &mut Simulation) {
     for cell in STIMULATED {
-        sim.add_input(cell, 0, 0.5, 1.0, Waveform::Pulse { delay: 100.0, duration: 300.0, amplitude: 0.015 }).unwrap();
+        sim.add_input(
+            cell,
+            0,
+            0.5,
+            1.0,
+            Waveform::Pulse {
+                delay: 100.0,
+                duration: 300.0,
+                amplitude: 0.015,
+            },
+        )
+        .unwrap();
     }
 }
 
@@ -35,7 +46,14 @@ pub struct Table {
 pub fn read_table(path: &Path) -> Table {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut lines = text.lines().filter(|l| !l.starts_with('#'));
-    let names = lines.next().unwrap().split_whitespace().map(String::from).collect();
-    let rows = lines.map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect()).collect();
+    let names = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    let rows = lines
+        .map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect())
+        .collect();
     Table { names, rows }
 }
