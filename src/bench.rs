@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use datasets::{Generation, Prepared, Scenario};
 use serde_json::json;
-use surrogate::{Architecture, Cell, Scaling, Weights};
+use surrogate::{Architecture, Recurrence, Scaling, Weights};
 
 /// Arguments of `bench`.
 #[derive(clap::Args)]
@@ -73,7 +73,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         }
         None => {
             let arch = Architecture {
-                cell: Cell::Gru,
+                cell: Recurrence::Gru,
                 hidden: 4,
                 inputs: 4,
                 outputs: 4,

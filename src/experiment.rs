@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use anyhow::{bail, Context};
 use datasets::{Dataset, Generation, Scenario};
 use surrogate::train::{self, Epoch, Progress, Run, Settings, SplitError};
-use surrogate::{Architecture, Cell, Scaling, Splits};
+use surrogate::{Architecture, Recurrence, Scaling, Splits};
 
 use crate::figures::{self, Series};
 
@@ -108,7 +108,7 @@ fn sci(v: f64) -> String {
     format!("{v:.3e}")
 }
 
-fn name(cell: Cell, hidden: usize) -> String {
+fn name(cell: Recurrence, hidden: usize) -> String {
     format!("{}-{hidden}", cell.layer().to_uppercase())
 }
 
@@ -203,7 +203,7 @@ impl Progress for Bar {
 }
 
 impl Plan {
-    fn settings(&self, cell: Cell, hidden: usize) -> Settings {
+    fn settings(&self, cell: Recurrence, hidden: usize) -> Settings {
         let mut s = Settings::paper(cell, hidden);
         s.runs = self.runs;
         s.epochs = self.epochs;
@@ -221,7 +221,7 @@ impl Plan {
         data: &Data,
         dropped: &[String],
         splits: &Splits,
-        cell: Cell,
+        cell: Recurrence,
         hidden: usize,
         label: &str,
     ) -> anyhow::Result<Trained> {
@@ -484,12 +484,12 @@ fn experiment1(plan: &Plan) -> anyhow::Result<Section> {
     let mut figs = Vec::new();
     let mut gru8 = None;
     for (cell, hidden) in [
-        (Cell::Rnn, 16),
-        (Cell::Lstm, 8),
-        (Cell::Gru, 8),
-        (Cell::Rnn, 64),
-        (Cell::Lstm, 32),
-        (Cell::Gru, 32),
+        (Recurrence::Rnn, 16),
+        (Recurrence::Lstm, 8),
+        (Recurrence::Gru, 8),
+        (Recurrence::Rnn, 64),
+        (Recurrence::Lstm, 32),
+        (Recurrence::Gru, 32),
     ] {
         let label = name(cell, hidden);
         let t = plan.train(&src, &[], &splits, cell, hidden, &label)?;
@@ -529,7 +529,7 @@ fn experiment2(plan: &Plan) -> anyhow::Result<Section> {
     let mut table = Table::new(&header);
     let sizes = [2, 4, 8, 16, 32, 64];
     let mut series = Vec::new();
-    for cell in [Cell::Gru, Cell::Lstm] {
+    for cell in [Recurrence::Gru, Recurrence::Lstm] {
         let mut points = Vec::new();
         for hidden in sizes {
             let label = name(cell, hidden);
@@ -575,12 +575,12 @@ fn experiment3(plan: &Plan) -> anyhow::Result<Section> {
         let data = &src.d;
         let splits = Splits::new(data, &[])?;
         for hidden in [4, 8] {
-            let label = name(Cell::Gru, hidden);
+            let label = name(Recurrence::Gru, hidden);
             let t = plan.train(
                 &src,
                 &[],
                 &splits,
-                Cell::Gru,
+                Recurrence::Gru,
                 hidden,
                 &format!("{label} dt {dt}"),
             )?;
@@ -634,7 +634,7 @@ fn experiment4(plan: &Plan) -> anyhow::Result<Section> {
     header.extend(outs.iter().map(|s| s.as_str()));
     let mut table = Table::new(&header);
     let mut figs = Vec::new();
-    for cell in [Cell::Lstm, Cell::Gru] {
+    for cell in [Recurrence::Lstm, Recurrence::Gru] {
         for hidden in [8, 16, 32] {
             for (what, drop) in &variants {
                 let splits = Splits::new(data, drop)?;
@@ -657,7 +657,7 @@ fn experiment4(plan: &Plan) -> anyhow::Result<Section> {
                 ];
                 row.extend((0..data.output_names.len()).map(|o| sci(t.test_output(o))));
                 table.rows.push(row);
-                if cell == Cell::Gru && hidden == 8 && drop.is_empty() {
+                if cell == Recurrence::Gru && hidden == 8 && drop.is_empty() {
                     figs.extend(saliency_figures(&dir, &t, data, &splits)?);
                 }
             }
@@ -729,7 +729,7 @@ fn experiment5(plan: &Plan) -> anyhow::Result<Section> {
     header.extend(["test RMSE FCM outputs", "test RMSE nictation outputs"]);
     let mut table = Table::new(&header);
     let mut figs = Vec::new();
-    for cell in [Cell::Lstm, Cell::Gru] {
+    for cell in [Recurrence::Lstm, Recurrence::Gru] {
         for hidden in [8, 16, 32] {
             let label = name(cell, hidden);
             let t = plan.train(&src, &[], &splits, cell, hidden, &label)?;
@@ -737,7 +737,7 @@ fn experiment5(plan: &Plan) -> anyhow::Result<Section> {
             row.push(sci(t.test_group(&fcm)));
             row.push(sci(t.test_group(&nict)));
             table.rows.push(row);
-            if cell == Cell::Gru && hidden == 32 {
+            if cell == Recurrence::Gru && hidden == 32 {
                 let file = "curves_gru-32.png".to_string();
                 figures::learning_curves(&dir.join(&file), "GRU-32, FCM + nictation", &t.runs)?;
                 figs.push((file, "GRU-32 learning curves".into()));

@@ -10,7 +10,7 @@ use serde_json::json;
 use surrogate::data::ScaleMode;
 use surrogate::store::{self, ModelFile};
 use surrogate::train::{self, Epoch, Errors, Loss, Progress, Settings, SplitError};
-use surrogate::{Cell, Splits};
+use surrogate::{Recurrence, Splits};
 
 /// Arguments of `train`.
 #[derive(clap::Args)]
@@ -64,12 +64,12 @@ pub struct TrainArgs {
     pub json: bool,
 }
 
-fn cell_of(arch: &str, reset_after: bool) -> anyhow::Result<Cell> {
+fn cell_of(arch: &str, reset_after: bool) -> anyhow::Result<Recurrence> {
     Ok(match (arch, reset_after) {
-        ("rnn", false) => Cell::Rnn,
-        ("lstm", false) => Cell::Lstm,
-        ("gru", false) => Cell::Gru,
-        ("gru", true) => Cell::GruResetAfter,
+        ("rnn", false) => Recurrence::Rnn,
+        ("lstm", false) => Recurrence::Lstm,
+        ("gru", false) => Recurrence::Gru,
+        ("gru", true) => Recurrence::GruResetAfter,
         (_, true) => bail!("--reset-after applies to --arch gru only"),
         (other, _) => bail!("--arch: unknown layer '{other}' (rnn, lstm or gru)"),
     })
@@ -127,7 +127,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
             "{}-{}{} ({} parameters) on {}: {} train / {} valid / {} test sequences x {} steps, {} runs x {} epochs",
             a.arch.to_uppercase(),
             a.hidden,
-            if cell == Cell::GruResetAfter { " (reset after)" } else { "" },
+            if cell == Recurrence::GruResetAfter { " (reset after)" } else { "" },
             arch.parameters(),
             a.data.display(),
             splits.train.sequences,
@@ -226,7 +226,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         let value = json!({
             "arch": cell.layer(),
             "hidden": a.hidden,
-            "reset_after": cell == Cell::GruResetAfter,
+            "reset_after": cell == Recurrence::GruResetAfter,
             "params": arch.parameters(),
             "runs": runs.iter().map(|r| json!({"seed": r.seed, "best_epoch": r.best_epoch, "rmse": split_json(&r.errors)})).collect::<Vec<_>>(),
             "rmse_mean": {"train": tr.map(|s| s.0), "valid": va.map(|s| s.0), "test": te.map(|s| s.0)},

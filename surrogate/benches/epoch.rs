@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use datasets::dat::{import_dat, Import};
 use surrogate::train::{self, Epoch, Progress, Settings};
-use surrogate::{Cell, Scaling, Splits};
+use surrogate::{Recurrence, Scaling, Splits};
 
 struct Stamps(Vec<Instant>);
 
@@ -51,15 +51,15 @@ fn main() {
         .unwrap_or_else(|e| panic!("{}: {e} (pass the authors' data folder)", dir.display()));
     let splits = Splits::new(&data, &[]).expect("splits");
     let models = [
-        (Cell::Gru, 4),
-        (Cell::Gru, 8),
-        (Cell::Gru, 32),
-        (Cell::Lstm, 8),
-        (Cell::Lstm, 32),
-        (Cell::Rnn, 16),
-        (Cell::Rnn, 64),
+        (Recurrence::Gru, 4),
+        (Recurrence::Gru, 8),
+        (Recurrence::Gru, 32),
+        (Recurrence::Lstm, 8),
+        (Recurrence::Lstm, 32),
+        (Recurrence::Rnn, 16),
+        (Recurrence::Rnn, 64),
     ];
-    let spec = |c: Cell, h: usize| format!("{}-{h}", c.layer());
+    let spec = |c: Recurrence, h: usize| format!("{}-{h}", c.layer());
     let keras_epochs = 8.min(epochs).to_string();
     let mut keras_args = vec![
         repo.join("tools/keras_epoch.py").display().to_string(),

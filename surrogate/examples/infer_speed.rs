@@ -1,10 +1,10 @@
 //! Times the fused inference path: `cargo run --release -p surrogate --example infer_speed`.
 use std::time::Instant;
-use surrogate::{Architecture, Cell, Scaling, Weights};
+use surrogate::{Architecture, Recurrence, Scaling, Weights};
 
 fn main() {
     let arch = Architecture {
-        cell: Cell::Gru,
+        cell: Recurrence::Gru,
         hidden: 4,
         inputs: 4,
         outputs: 4,

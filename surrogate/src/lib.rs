@@ -4,7 +4,7 @@
 //! Barbulescu et al. (2023): one recurrent layer (Elman RNN, LSTM or GRU) and a dense
 //! read-out at every time step, trained with Adam on burn's CPU backend (Flex).
 //!
-//! * [`cell`]: the recurrences as whole-sequence kernels with hand-written BPTT.
+//! * [`recurrence`]: the recurrences as whole-sequence kernels with hand-written BPTT.
 //! * [`ops`]: those kernels as one burn operation (backend extension + autodiff node).
 //! * [`model`]: the network, Keras-style initialisation, parameter counts.
 //! * [`data`]: splits and scaling from a dataset file.
@@ -12,16 +12,16 @@
 //! * [`store`]: trained model directories (`model.json` + `weights.json`).
 #![warn(missing_docs)]
 
-pub mod cell;
 pub mod data;
 pub mod model;
 pub mod ops;
+pub mod recurrence;
 pub mod store;
 pub mod train;
 
-pub use cell::Cell;
 pub use data::{ScaleMode, Scaling, Splits};
 pub use model::{Architecture, Weights};
+pub use recurrence::Recurrence;
 pub use train::{Loss, Run, Settings};
 
 /// What can go wrong in training and prediction.

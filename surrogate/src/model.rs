@@ -1,6 +1,6 @@
 //! The paper's surrogate: one recurrent layer, then a dense read-out at every time step.
 //!
-//! `y_t = h_t D + d`, `h = recurrence(x W + b, U)` ([`crate::cell`]). Parameters are
+//! `y_t = h_t D + d`, `h = recurrence(x W + b, U)` ([`crate::recurrence`]). Parameters are
 //! initialised as Keras does: `W` and `D` Glorot-uniform, `U` orthogonal, biases zero except
 //! an LSTM's forget-gate bias, which starts at one (`unit_forget_bias`). Parameter counts
 //! therefore equal the paper's (e.g. GRU-8 with 4 inputs and 4 outputs: 348).
@@ -11,14 +11,14 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::cell::Cell;
 use crate::ops::recurrence;
+use crate::recurrence::Recurrence;
 
 /// Architecture of a surrogate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Architecture {
     /// Recurrent cell.
-    pub cell: Cell,
+    pub cell: Recurrence,
     /// Hidden units H.
     pub hidden: usize,
     /// Inputs I.
@@ -131,7 +131,7 @@ impl Weights {
         let kernel = glorot(arch.inputs, width, &mut rng);
         let recurrent = orthogonal(arch.hidden, width, &mut rng);
         let mut bias = vec![0.0; width];
-        if arch.cell == Cell::Lstm {
+        if arch.cell == Recurrence::Lstm {
             bias[arch.hidden..2 * arch.hidden]
                 .iter_mut()
                 .for_each(|b| *b = 1.0);
@@ -249,7 +249,7 @@ impl Weights {
 
 impl Network {
     /// Outputs `[B, T, O]` for inputs `[B, T, I]`.
-    pub fn forward(&self, cell: Cell, x: Tensor<3>) -> Tensor<3> {
+    pub fn forward(&self, cell: Recurrence, x: Tensor<3>) -> Tensor<3> {
         let [batch, steps, inputs] = x.dims();
         let kernel = self.kernel.val();
         let width = kernel.dims()[1];
@@ -277,7 +277,7 @@ impl Network {
 mod tests {
     use super::*;
 
-    fn params(cell: Cell, hidden: usize) -> usize {
+    fn params(cell: Recurrence, hidden: usize) -> usize {
         Architecture {
             cell,
             hidden,
@@ -290,14 +290,19 @@ mod tests {
     /// The paper's parameter counts (Tables 1 and 2), also counted from the built network.
     #[test]
     fn parameter_counts_equal_the_papers() {
-        assert_eq!(params(Cell::Rnn, 16), 404);
-        assert_eq!(params(Cell::Lstm, 8), 452);
-        assert_eq!(params(Cell::Gru, 8), 348);
-        assert_eq!(params(Cell::Rnn, 64), 4676);
-        assert_eq!(params(Cell::Lstm, 32), 4868);
-        assert_eq!(params(Cell::Gru, 32), 3684);
+        assert_eq!(params(Recurrence::Rnn, 16), 404);
+        assert_eq!(params(Recurrence::Lstm, 8), 452);
+        assert_eq!(params(Recurrence::Gru, 8), 348);
+        assert_eq!(params(Recurrence::Rnn, 64), 4676);
+        assert_eq!(params(Recurrence::Lstm, 32), 4868);
+        assert_eq!(params(Recurrence::Gru, 32), 3684);
         let device = Device::flex();
-        for cell in [Cell::Rnn, Cell::Lstm, Cell::Gru, Cell::GruResetAfter] {
+        for cell in [
+            Recurrence::Rnn,
+            Recurrence::Lstm,
+            Recurrence::Gru,
+            Recurrence::GruResetAfter,
+        ] {
             let arch = Architecture {
                 cell,
                 hidden: 8,

@@ -3,8 +3,8 @@
 //! burn's built-in recurrent modules run a loop of small tensor operations per time step, and
 //! their autodiff graph grows with the sequence (FINDINGS.md: ~375 ms per GRU-4 epoch on the
 //! authors' data, for ~12 MFLOP of work). Here the whole recurrence is one node: the forward
-//! pass runs [`crate::cell::forward`] over every step, and the backward pass is a single
-//! backpropagation through time ([`crate::cell::backward`]). It is a burn backend extension
+//! pass runs [`crate::recurrence::forward`] over every step, and the backward pass is a single
+//! backpropagation through time ([`crate::recurrence::backward`]). It is a burn backend extension
 //! (`#[backend_extension]`): implemented for the Flex CPU backend and for `Autodiff`, whose
 //! backward node calls the same host kernels.
 
@@ -18,7 +18,7 @@ use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind};
 use burn_autodiff::Autodiff;
 
-use crate::cell::{self, Cell, Dims};
+use crate::recurrence::{self, Dims, Recurrence};
 
 /// Recurrent layers as single operations over whole sequences.
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
@@ -26,7 +26,7 @@ pub trait RecurrentOps: Backend {
     /// Hidden states `[B, T, H]` of `cell` driven by the projected inputs `a` `[B, T, G·H]`,
     /// with recurrent kernel `u` `[H, G·H]` and recurrent bias `bias` `[G·H]`.
     fn recurrence(
-        cell: Cell,
+        cell: Recurrence,
         a: FloatTensor<Self>,
         u: FloatTensor<Self>,
         bias: FloatTensor<Self>,
@@ -45,7 +45,7 @@ impl RecurrentOps for burn::backend::Flex {}
 impl RecurrentOps for burn::backend::wgpu::CubeBackend {}
 
 /// From this many sequences on, and up to [`LANE_HIDDEN`] hidden units of an RNN or GRU,
-/// training runs sequences in vector lanes ([`cell::forward_lanes`]); otherwise one by one,
+/// training runs sequences in vector lanes ([`recurrence::forward_lanes`]); otherwise one by one,
 /// vectorized along the gates. Measured on the authors' data (2 cores, AVX2): lanes are
 /// ~10-15 % faster per epoch for GRU-4/8, slower for LSTM (its six cached values per unit
 /// make the lane-layout cache 8× larger) and for H ≥ 16 (lane copies of `U` leave the cache).
@@ -53,15 +53,15 @@ const LANE_BATCH: usize = 4;
 /// See [`LANE_BATCH`].
 const LANE_HIDDEN: usize = 8;
 
-fn use_lanes(cell: Cell, dims: Dims) -> bool {
-    dims.batch >= LANE_BATCH && dims.hidden <= LANE_HIDDEN && cell != Cell::Lstm
+fn use_lanes(cell: Recurrence, dims: Dims) -> bool {
+    dims.batch >= LANE_BATCH && dims.hidden <= LANE_HIDDEN && cell != Recurrence::Lstm
 }
 
 /// The forward state the backward pass needs, in the layout of the path that made it.
 #[derive(Debug)]
 enum Pass {
-    Single(cell::Forward<f32>),
-    Lanes(cell::LaneForward),
+    Single(recurrence::Forward<f32>),
+    Lanes(recurrence::LaneForward),
 }
 
 /// The kernels run in f32 whatever the tensors' float type (Keras trains in f32 too).
@@ -78,7 +78,7 @@ fn host<B: Backend>(tensor: FloatTensor<B>) -> Vec<f32> {
 /// Reads the inputs to the host and runs the forward pass: the shapes, the hidden states
 /// `[B, T, H]`, the pass kept for backward, and `u` on the host.
 fn run_forward<B: Backend>(
-    cell: Cell,
+    cell: Recurrence,
     a: FloatTensor<B>,
     u: FloatTensor<B>,
     bias: FloatTensor<B>,
@@ -87,17 +87,17 @@ fn run_forward<B: Backend>(
     let u = host::<B>(u);
     let bias = host::<B>(bias);
     let (h, pass) = if use_lanes(cell, dims) {
-        let f = cell::forward_lanes(cell, dims, &a, &u, &bias);
+        let f = recurrence::forward_lanes(cell, dims, &a, &u, &bias);
         (f.h.clone(), Pass::Lanes(f))
     } else {
-        let f = cell::forward(cell, dims, &a, &u, &bias);
+        let f = recurrence::forward(cell, dims, &a, &u, &bias);
         (f.h.clone(), Pass::Single(f))
     };
     (dims, h, pass, u)
 }
 
 fn host_sequence<B: Backend>(
-    cell: Cell,
+    cell: Recurrence,
     a: FloatTensor<B>,
     u: &FloatTensor<B>,
 ) -> (Dims, Vec<f32>) {
@@ -137,7 +137,7 @@ fn device_tensor<B: Backend, const D: usize>(
 /// What the backward node keeps from the forward pass.
 #[derive(Debug)]
 struct Saved {
-    cell: Cell,
+    cell: Recurrence,
     dims: Dims,
     u: Vec<f32>,
     forward: Pass,
@@ -161,8 +161,8 @@ impl<B: Backend> Backward<B, 3> for RecurrenceBackward {
         let saved = ops.state;
         let dh = host::<B>(grad);
         let g = match &saved.forward {
-            Pass::Single(f) => cell::backward(saved.cell, saved.dims, &saved.u, f, &dh),
-            Pass::Lanes(f) => cell::backward_lanes(saved.cell, saved.dims, &saved.u, f, &dh),
+            Pass::Single(f) => recurrence::backward(saved.cell, saved.dims, &saved.u, f, &dh),
+            Pass::Lanes(f) => recurrence::backward_lanes(saved.cell, saved.dims, &saved.u, f, &dh),
         };
         let Dims {
             batch,
@@ -194,7 +194,7 @@ impl<B: Backend> Backward<B, 3> for RecurrenceBackward {
 
 impl<B: Backend, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
     fn recurrence(
-        cell: Cell,
+        cell: Recurrence,
         a: FloatTensor<Self>,
         u: FloatTensor<Self>,
         bias: FloatTensor<Self>,
@@ -233,7 +233,7 @@ impl<B: Backend, C: CheckpointStrategy> RecurrentOps for Autodiff<B, C> {
 
 /// Hidden states `[B, T, H]` of `cell` for projected inputs `a` `[B, T, G·H]`, recurrent kernel
 /// `u` `[H, G·H]` and recurrent bias `[G·H]` (zeros for cells without one). Differentiable.
-pub fn recurrence(cell: Cell, a: Tensor<3>, u: Tensor<2>, bias: Tensor<1>) -> Tensor<3> {
+pub fn recurrence(cell: Recurrence, a: Tensor<3>, u: Tensor<2>, bias: Tensor<1>) -> Tensor<3> {
     Tensor::from_dispatch(<Dispatch as RecurrentOps>::recurrence(
         cell,
         a.into_dispatch(),

@@ -32,7 +32,7 @@ pub const FORMAT: &str = "celegans-surrogate/1";
 pub struct ModelFile {
     /// [`FORMAT`].
     pub format: String,
-    /// Cell, hidden units, inputs, outputs.
+    /// Recurrence, hidden units, inputs, outputs.
     pub architecture: Architecture,
     /// Trainable parameters.
     pub params: usize,

@@ -11,9 +11,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::cell::Cell;
 use crate::data::{ScaleMode, Scaling, Set, Splits};
 use crate::model::{Architecture, Network, Weights};
+use crate::recurrence::Recurrence;
 use crate::Error;
 
 /// The training loss.
@@ -79,7 +79,7 @@ impl Compute {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     /// Recurrent cell.
-    pub cell: Cell,
+    pub cell: Recurrence,
     /// Hidden units.
     pub hidden: usize,
     /// Epochs (the best one on validation loss is kept).
@@ -109,13 +109,13 @@ pub struct Settings {
 impl Settings {
     /// The paper's defaults for a cell: 1000 epochs, batch 32, lr 0.05 (LSTM/GRU) or 0.001
     /// (RNN), RMSE loss, 10 runs.
-    pub fn paper(cell: Cell, hidden: usize) -> Self {
+    pub fn paper(cell: Recurrence, hidden: usize) -> Self {
         Settings {
             cell,
             hidden,
             epochs: 1000,
             batch: 32,
-            lr: if cell == Cell::Rnn { 0.001 } else { 0.05 },
+            lr: if cell == Recurrence::Rnn { 0.001 } else { 0.05 },
             loss: Loss::Rmse,
             seed: 0,
             runs: 10,
@@ -341,7 +341,7 @@ pub fn architecture(settings: &Settings, splits: &Splits) -> Architecture {
 }
 
 /// Predicted outputs `[n, T, O]` in data units for inputs `[n, T, I]` in data units (the
-/// fused host path, [`crate::cell::infer`]).
+/// fused host path, [`crate::recurrence::infer`]).
 pub fn predict(
     arch: &Architecture,
     weights: &Weights,
@@ -350,7 +350,7 @@ pub fn predict(
     steps: usize,
 ) -> Vec<f32> {
     let zeros = vec![0.0; arch.cell.gates() * arch.hidden];
-    let net = crate::cell::Net {
+    let net = crate::recurrence::Net {
         cell: arch.cell,
         hidden: arch.hidden,
         inputs: arch.inputs,
@@ -367,9 +367,9 @@ pub fn predict(
         dense_bias: &weights.dense_bias,
     };
     let y = if scaling.is_identity() {
-        crate::cell::infer(&net, x, steps)
+        crate::recurrence::infer(&net, x, steps)
     } else {
-        crate::cell::infer(&net, &scaling.inputs(x), steps)
+        crate::recurrence::infer(&net, &scaling.inputs(x), steps)
     };
     if scaling.is_identity() {
         y
@@ -576,7 +576,12 @@ mod tests {
     /// agree with finite differences of the loss, for every cell.
     #[test]
     fn model_gradients_match_finite_differences() {
-        for cell in [Cell::Rnn, Cell::Lstm, Cell::Gru, Cell::GruResetAfter] {
+        for cell in [
+            Recurrence::Rnn,
+            Recurrence::Lstm,
+            Recurrence::Gru,
+            Recurrence::GruResetAfter,
+        ] {
             let arch = Architecture {
                 cell,
                 hidden: 3,
@@ -681,7 +686,7 @@ mod tests {
     #[test]
     fn a_tiny_gru_learns_a_leaky_integrator_reproducibly() {
         let data = splits(11);
-        let mut settings = Settings::paper(Cell::Gru, 4);
+        let mut settings = Settings::paper(Recurrence::Gru, 4);
         settings.epochs = 60;
         settings.runs = 1;
         settings.lr = 0.02;
@@ -707,7 +712,7 @@ mod tests {
     fn a_diverging_run_is_an_error() {
         let mut data = splits(3);
         data.train.y.iter_mut().for_each(|v| *v *= 1e25);
-        let mut settings = Settings::paper(Cell::Rnn, 2);
+        let mut settings = Settings::paper(Recurrence::Rnn, 2);
         settings.scale = ScaleMode::None;
         settings.epochs = 5;
         settings.runs = 1;
@@ -724,7 +729,7 @@ mod tests {
     #[test]
     fn saliency_matches_finite_differences() {
         let arch = Architecture {
-            cell: Cell::Gru,
+            cell: Recurrence::Gru,
             hidden: 3,
             inputs: 2,
             outputs: 2,
@@ -769,7 +774,12 @@ mod tests {
     /// The fused inference path gives what burn's operations give, for every cell.
     #[test]
     fn fused_prediction_equals_burns() {
-        for cell in [Cell::Rnn, Cell::Lstm, Cell::Gru, Cell::GruResetAfter] {
+        for cell in [
+            Recurrence::Rnn,
+            Recurrence::Lstm,
+            Recurrence::Gru,
+            Recurrence::GruResetAfter,
+        ] {
             let arch = Architecture {
                 cell,
                 hidden: 5,

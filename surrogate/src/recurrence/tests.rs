@@ -1,0 +1,190 @@
+use super::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn random(n: usize, scale: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    (0..n).map(|_| rng.random_range(-scale..scale)).collect()
+}
+
+/// Random projected inputs, recurrent kernel, recurrent bias and hidden-state weights.
+fn case(
+    cell: Recurrence,
+    dims: Dims,
+    seed: u64,
+    scale: f64,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let width = cell.gates() * dims.hidden;
+    let a = random(dims.batch * dims.steps * width, scale, &mut rng);
+    let u = random(dims.hidden * width, 0.6, &mut rng);
+    let b = random(width, 0.5, &mut rng);
+    let w = random(dims.batch * dims.steps * dims.hidden, 1.0, &mut rng);
+    (a, u, b, w)
+}
+
+/// Loss Σ w ∘ h for fixed random weights w: its gradient with respect to h is w.
+fn loss(cell: Recurrence, dims: Dims, a: &[f64], u: &[f64], b: &[f64], w: &[f64]) -> f64 {
+    let f = forward::<f64>(cell, dims, a, u, b);
+    f.h.iter().zip(w).map(|(h, w)| h * w).sum()
+}
+
+/// Every gradient of every cell agrees with central finite differences.
+#[test]
+fn gradients_match_finite_differences() {
+    for cell in [
+        Recurrence::Rnn,
+        Recurrence::Lstm,
+        Recurrence::Gru,
+        Recurrence::GruResetAfter,
+    ] {
+        let dims = Dims {
+            batch: 2,
+            steps: 6,
+            hidden: 3,
+        };
+        let (a, u, b, w) = case(cell, dims, 7, 1.0);
+        let fwd = forward(cell, dims, &a, &u, &b);
+        let g = backward(cell, dims, &u, &fwd, &w);
+        let eps = 1e-6;
+        let check = |name: &str, x: &[f64], grad: &[f64], which: usize| {
+            for k in 0..x.len() {
+                let mut plus = x.to_vec();
+                let mut minus = x.to_vec();
+                plus[k] += eps;
+                minus[k] -= eps;
+                let (lp, lm) = match which {
+                    0 => (
+                        loss(cell, dims, &plus, &u, &b, &w),
+                        loss(cell, dims, &minus, &u, &b, &w),
+                    ),
+                    1 => (
+                        loss(cell, dims, &a, &plus, &b, &w),
+                        loss(cell, dims, &a, &minus, &b, &w),
+                    ),
+                    _ => (
+                        loss(cell, dims, &a, &u, &plus, &w),
+                        loss(cell, dims, &a, &u, &minus, &w),
+                    ),
+                };
+                let numeric = (lp - lm) / (2.0 * eps);
+                assert!(
+                    (numeric - grad[k]).abs() < 1e-7 * (1.0 + numeric.abs()),
+                    "{cell:?} d{name}[{k}]: analytic {} vs numeric {numeric}",
+                    grad[k]
+                );
+            }
+        };
+        check("a", &a, &g.a, 0);
+        check("u", &u, &g.u, 1);
+        if cell.has_recurrent_bias() {
+            check("bias", &b, &g.bias, 2);
+        } else {
+            assert!(g.bias.iter().all(|&x| x == 0.0));
+        }
+    }
+}
+
+/// A one-unit RNN with U = 0 is tanh of its input at every step.
+#[test]
+fn rnn_without_recurrence_is_tanh() {
+    let dims = Dims {
+        batch: 1,
+        steps: 3,
+        hidden: 1,
+    };
+    let f = forward::<f64>(Recurrence::Rnn, dims, &[0.5, -1.0, 2.0], &[0.0], &[0.0]);
+    assert_eq!(f.h, vec![0.5f64.tanh(), (-1.0f64).tanh(), 2.0f64.tanh()]);
+}
+
+/// The f32 activations agree with the standard library to a few ulp over the range used.
+#[test]
+fn fast_f32_activations_are_accurate() {
+    let mut worst = (0.0f64, 0.0f64);
+    for k in -20000..=20000 {
+        let x = k as f32 * 1e-3;
+        let s = (1.0 / (1.0 + (-(x as f64)).exp()), Real::sigmoid(x) as f64);
+        let t = ((x as f64).tanh(), Real::tanh(x) as f64);
+        worst.0 = worst.0.max((s.0 - s.1).abs() / s.0.abs().max(1e-30));
+        worst.1 = worst.1.max((t.0 - t.1).abs() / t.0.abs().max(1e-30));
+    }
+    assert!(
+        worst.0 < 1e-6 && worst.1 < 1e-6,
+        "relative errors: sigmoid {:e}, tanh {:e}",
+        worst.0,
+        worst.1
+    );
+    assert_eq!(Real::tanh(0.0f32), 0.0);
+    assert_eq!(
+        Real::sigmoid(-200.0f32),
+        0.0f32.max(Real::sigmoid(-200.0f32))
+    );
+    assert!(Real::sigmoid(200.0f32) == 1.0 && Real::tanh(-50.0f32) == -1.0);
+}
+
+/// f32 and f64 kernels agree (the f32 path is what training runs).
+#[test]
+fn f32_kernels_follow_f64() {
+    for cell in [
+        Recurrence::Rnn,
+        Recurrence::Lstm,
+        Recurrence::Gru,
+        Recurrence::GruResetAfter,
+    ] {
+        let dims = Dims {
+            batch: 3,
+            steps: 50,
+            hidden: 5,
+        };
+        let (a, u, b, dh) = case(cell, dims, 9, 1.5);
+        let f32s = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+        let f64s = forward::<f64>(cell, dims, &a, &u, &b);
+        let f32f = forward::<f32>(cell, dims, &f32s(&a), &f32s(&u), &f32s(&b));
+        let g64 = backward(cell, dims, &u, &f64s, &dh);
+        let g32 = backward(cell, dims, &f32s(&u), &f32f, &f32s(&dh));
+        let close = |x: &[f64], y: &[f32], what: &str| {
+            let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1.0);
+            for (k, (p, q)) in x.iter().zip(y).enumerate() {
+                assert!(
+                    (p - *q as f64).abs() < 1e-4 * scale,
+                    "{cell:?} {what}[{k}]: {p} vs {q}"
+                );
+            }
+        };
+        close(&f64s.h, &f32f.h, "h");
+        close(&g64.a, &g32.a, "da");
+        close(&g64.u, &g32.u, "du");
+        close(&g64.bias, &g32.bias, "dbias");
+    }
+}
+
+/// The lane kernels give the per-sequence f32 results (up to the order of gradient sums).
+#[test]
+fn lanes_follow_single_sequences() {
+    for cell in [
+        Recurrence::Rnn,
+        Recurrence::Lstm,
+        Recurrence::Gru,
+        Recurrence::GruResetAfter,
+    ] {
+        let dims = Dims {
+            batch: 11,
+            steps: 30,
+            hidden: 3,
+        };
+        let f32s = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect::<Vec<f32>>();
+        let (a, u, b, dh) = case(cell, dims, 4, 1.5);
+        let (a, u, b, dh) = (f32s(a), f32s(u), f32s(b), f32s(dh));
+        let single = forward::<f32>(cell, dims, &a, &u, &b);
+        let lanes = forward_lanes(cell, dims, &a, &u, &b);
+        assert_eq!(single.h, lanes.h, "{cell:?}");
+        let g1 = backward(cell, dims, &u, &single, &dh);
+        let g2 = backward_lanes(cell, dims, &u, &lanes, &dh);
+        assert_eq!(g1.a, g2.a, "{cell:?}");
+        for (x, y) in g1.u.iter().zip(&g2.u).chain(g1.bias.iter().zip(&g2.bias)) {
+            assert!(
+                (x - y).abs() <= 1e-5 * (1.0 + x.abs()),
+                "{cell:?}: {x} vs {y}"
+            );
+        }
+    }
+}
