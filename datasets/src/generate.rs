@@ -265,7 +265,7 @@ impl<'g> Prepared<'g> {
 
     /// Simulates sequence `index` from the settled state: its inputs `[T][I]` (pA) and
     /// outputs `[T][O]` (mV), and every neuron's voltage when recording all.
-    pub fn simulate(&self, index: usize) -> Result<Traces> {
+    pub fn simulate(&self, index: usize) -> Result<SequenceRows> {
         let spec = self.g.spec(index);
         let inputs = spec.sample(self.g.dt, self.steps);
         let (outputs, voltages) = self.simulate_from(&self.settled, 0, &spec, &inputs)?;
@@ -359,7 +359,7 @@ fn save_traces(dir: &Path, index: usize, parts: [&Rows; 3]) -> Result<()> {
     crate::file::write_atomic(&dir.join(format!("{index:06}.bin")), &bytes)
 }
 
-fn load_traces(dir: &Path, index: usize) -> Option<Traces> {
+fn load_traces(dir: &Path, index: usize) -> Option<SequenceRows> {
     let bytes = std::fs::read(dir.join(format!("{index:06}.bin"))).ok()?;
     let mut at = 0;
     let mut word = || -> Option<[u8; 8]> {
@@ -570,7 +570,7 @@ struct Recorded {
 type Rows = Vec<Vec<f64>>;
 
 /// Inputs `[T][I]`, outputs `[T][O]` and all voltages `[T][C]` (empty unless recorded) of a sequence.
-pub type Traces = (Rows, Rows, Rows);
+pub type SequenceRows = (Rows, Rows, Rows);
 
 fn assemble(
     g: &Generation,

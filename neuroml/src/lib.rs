@@ -37,6 +37,7 @@ pub mod core_types;
 pub mod error;
 pub mod expr;
 pub mod lems;
+mod lems_read;
 pub mod model;
 pub mod morphology;
 pub mod network;

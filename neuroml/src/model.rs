@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::cell::Cell;
 use crate::channel::IonChannel;
 use crate::error::{Error, ErrorKind};
-use crate::lems::{Component, Simulation, TypeRegistry};
+use crate::lems::{Component, LemsSimulation, TypeRegistry};
 use crate::network::{Network, ProjectionKind};
 use crate::synapse::{ConcentrationModel, InputSource, Synapse};
 use crate::units::UnitSystem;
@@ -41,7 +41,7 @@ pub struct Model {
     /// User-defined LEMS ComponentTypes.
     pub component_types: TypeRegistry,
     /// LEMS simulations.
-    pub simulations: Vec<Simulation>,
+    pub simulations: Vec<LemsSimulation>,
     /// The LEMS `<Target component>`, if any.
     pub target: Option<String>,
     /// Units and dimensions in force (core plus LEMS-declared).
@@ -105,7 +105,7 @@ impl Model {
     }
 
     /// The simulation with this id.
-    pub fn simulation(&self, id: &str) -> Option<&Simulation> {
+    pub fn simulation(&self, id: &str) -> Option<&LemsSimulation> {
         self.simulations.iter().find(|s| s.id == id)
     }
 

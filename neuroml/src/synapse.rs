@@ -3,7 +3,8 @@
 
 use crate::context::Ctx;
 use crate::error::{ErrorKind, Result};
-use crate::lems::{read_component, Component};
+use crate::lems::Component;
+use crate::lems_read::read_component;
 use crate::xml::Element;
 
 /// A synapse type (the `synapse`, `preComponent` or `postComponent` a connection names).

@@ -12,9 +12,9 @@
 use neuroml::channel::{Gate, GateKind, HHFunction, HHShape, IonChannel, Q10};
 use neuroml::lems::TypeRegistry;
 
+use crate::dynamics::{Columns, CompiledDynamics, EvalOrder};
 use crate::error::{Error, Result};
 use crate::fastmath::{exp, sigmoid_slice};
-use crate::kernel::{Columns, Kernel, Plan};
 
 /// A standard rate or variable as a function of v.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -236,7 +236,7 @@ impl Form {
 /// A gate of a LEMS type, evaluated column-wise.
 #[derive(Debug, Clone)]
 struct LemsGate {
-    kernel: Kernel,
+    dynamics: CompiledDynamics,
     columns: Columns,
     v: usize,
     ca_conc: Option<usize>,
@@ -244,10 +244,10 @@ struct LemsGate {
     /// `fcond` if defined, else `q`.
     output: usize,
     use_q_power: bool,
-    current_plan: Plan,
-    state_plan: Plan,
+    current_order: EvalOrder,
+    state_order: EvalOrder,
     stateless: bool,
-    /// Whether the current plan reads v, caConc and the temperature (a stateless gate
+    /// Whether the current order reads v, caConc and the temperature (a stateless gate
     /// gathers only those before each evaluation).
     current_reads: [bool; 3],
 }
@@ -409,7 +409,7 @@ impl ChannelArrays {
         for (g, c) in self.gates.iter_mut().zip(component_of_gate) {
             g.q.push(0.0);
             if let (Some(l), Some(c)) = (&mut g.lems, c) {
-                l.kernel.push(&mut l.columns, c, &[])?;
+                l.dynamics.push(&mut l.columns, c, &[])?;
             }
         }
         Ok(())
@@ -442,9 +442,9 @@ impl ChannelArrays {
             }
             if let Some(l) = &mut g.lems {
                 l.set_inputs(nodes, v, ca, temperature);
-                l.kernel.initialise(&mut l.columns);
+                l.dynamics.initialise(&mut l.columns);
                 if l.stateless {
-                    l.kernel.evaluate(&mut l.columns, &l.current_plan);
+                    l.dynamics.evaluate(&mut l.columns, &l.current_order);
                 }
             }
         }
@@ -466,7 +466,7 @@ impl ChannelArrays {
                 if l.stateless {
                     let which = l.current_reads;
                     l.set_some_inputs(&self.node, v, ca, temperature, which);
-                    l.kernel.evaluate(&mut l.columns, &l.current_plan);
+                    l.dynamics.evaluate(&mut l.columns, &l.current_order);
                 }
                 let out = &l.columns.data[l.output];
                 for (o, &x) in self.open.iter_mut().zip(out) {
@@ -538,8 +538,8 @@ impl ChannelArrays {
             if let Some(l) = &mut g.lems {
                 if !l.stateless {
                     l.set_inputs(&self.node, v, ca, temperature);
-                    l.kernel.advance(&mut l.columns, &l.state_plan, dt);
-                    l.kernel.evaluate(&mut l.columns, &l.current_plan);
+                    l.dynamics.advance(&mut l.columns, &l.state_order, dt);
+                    l.dynamics.evaluate(&mut l.columns, &l.current_order);
                 }
                 continue;
             }
@@ -634,37 +634,37 @@ fn lems_gate(
     channel: &str,
     gate: &Gate,
 ) -> Result<LemsGate> {
-    let kernel = Kernel::compile(registry, type_name, &["v", "caConc", "temperature"])?;
-    let output = kernel
+    let dynamics = CompiledDynamics::compile(registry, type_name, &["v", "caConc", "temperature"])?;
+    let output = dynamics
         .slot("fcond")
-        .or_else(|| kernel.slot("q"))
+        .or_else(|| dynamics.slot("q"))
         .ok_or_else(|| Error::Unsupported {
             what: format!(
                 "channel {channel}: gate {} of type {type_name} defines neither fcond nor q",
                 gate.id
             ),
         })?;
-    let use_q_power = kernel.slot("fcond").is_none();
-    let stateless = kernel.state_names().is_empty();
-    let current_plan = kernel.plan_for(&[output]);
-    let state_plan = kernel.state_plan();
-    let reads = |slot: Option<usize>| slot.is_some_and(|k| kernel.reads(&current_plan, None, k));
+    let use_q_power = dynamics.slot("fcond").is_none();
+    let stateless = dynamics.state_names().is_empty();
+    let current_order = dynamics.order_for(&[output]);
+    let state_order = dynamics.state_order();
+    let reads = |slot: Option<usize>| slot.is_some_and(|k| dynamics.reads(&current_order, None, k));
     let current_reads = [
-        reads(kernel.slot("v")),
-        reads(kernel.slot("caConc")),
-        reads(kernel.slot("temperature")),
+        reads(dynamics.slot("v")),
+        reads(dynamics.slot("caConc")),
+        reads(dynamics.slot("temperature")),
     ];
     Ok(LemsGate {
         current_reads,
-        columns: kernel.columns(),
-        v: kernel.slot("v").unwrap(),
-        ca_conc: kernel.slot("caConc"),
-        temperature: kernel.slot("temperature"),
+        columns: dynamics.columns(),
+        v: dynamics.slot("v").unwrap(),
+        ca_conc: dynamics.slot("caConc"),
+        temperature: dynamics.slot("temperature"),
         output,
         use_q_power,
-        current_plan,
-        state_plan,
+        current_order,
+        state_order,
         stateless,
-        kernel,
+        dynamics,
     })
 }

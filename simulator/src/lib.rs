@@ -20,7 +20,7 @@
 //! 2. [`build`] places mechanisms on nodes, each kind as a struct of arrays:
 //!    [`channels`] (HH gates, LEMS gates), [`concentration`] (calcium pools),
 //!    [`synapses`] (gap junctions, graded synapses, LEMS synapse types compiled by
-//!    [`kernel`]) and [`inputs`].
+//!    [`dynamics`]) and [`inputs`].
 //! 3. [`Simulation::step`] advances by one step; the phases are written down in
 //!    [`simulation`]. The linear system is solved by [`solver::TreeSolver`].
 //!
@@ -41,11 +41,11 @@
 pub mod channels;
 pub mod concentration;
 pub mod discretization;
+pub mod dynamics;
 pub mod error;
 pub mod fastmath;
 pub mod geometry;
 pub mod inputs;
-pub mod kernel;
 pub mod layout;
 pub mod network;
 pub mod simulation;

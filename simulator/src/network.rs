@@ -251,7 +251,7 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
                                     core_graded.s.push(0.0);
                                 }
                                 Synapse::Custom(component) => {
-                                    let k = match lems.iter().position(|s| s.kernel.type_name == component.type_name) {
+                                    let k = match lems.iter().position(|s| s.dynamics.type_name == component.type_name) {
                                         Some(k) => k,
                                         None => {
                                             lems.push(LemsSynapses::new(registry, &component.type_name)?);

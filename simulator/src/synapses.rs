@@ -1,6 +1,6 @@
 //! Synapses between cells: gap junctions (in the implicit matrix) and graded chemical
 //! synapses (NeuroML's core `gradedSynapse` natively; LEMS types such as c302's
-//! `gradedSynapse2` through compiled [`Kernel`]s, one per type, evaluated over every
+//! `gradedSynapse2` through compiled [`CompiledDynamics`]s, one per type, evaluated over every
 //! instance at once).
 //!
 //! A graded synapse on node n with peer node p carries an inward current i(v_n, v_p, s).
@@ -10,8 +10,8 @@
 
 use neuroml::lems::{Component, TypeRegistry};
 
+use crate::dynamics::{Columns, CompiledDynamics, EvalOrder, PartialDerivative};
 use crate::error::{Error, Result};
-use crate::kernel::{Columns, Kernel, PartialDerivative, Plan};
 
 /// Every gap junction: i_a = g (v_b − v_a) and i_b = g (v_a − v_b), coupled implicitly.
 #[derive(Debug, Clone, Default)]
@@ -109,7 +109,7 @@ fn set_peer_inputs(
 #[derive(Debug, Clone)]
 pub struct LemsSynapses {
     /// The compiled dynamics.
-    pub kernel: Kernel,
+    pub dynamics: CompiledDynamics,
     /// Instance columns.
     pub columns: Columns,
     /// Node each instance sits on.
@@ -120,11 +120,11 @@ pub struct LemsSynapses {
     vpeer: Option<usize>,
     temperature: Option<usize>,
     i: usize,
-    current_plan: Plan,
-    current_v_plan: Plan,
+    current_order: EvalOrder,
+    current_v_order: EvalOrder,
     /// ∂i/∂v, when symbolic.
     di_dv: Option<PartialDerivative>,
-    state_plan: Plan,
+    state_order: EvalOrder,
     /// Inward current [nA] and conductance −∂i/∂v [µS] per instance, from the last
     /// [`Self::update_currents`].
     current: Vec<f64>,
@@ -157,20 +157,23 @@ impl SharedStates {
     /// Groups the instances, or None when the states read something else (such as `v`)
     /// or grouping would not save work.
     fn new(
-        kernel: &Kernel,
+        dynamics: &CompiledDynamics,
         cols: &Columns,
         peer: &[usize],
         vpeer: Option<usize>,
         temperature: Option<usize>,
     ) -> Option<SharedStates> {
-        let deps = kernel.state_dependencies();
+        let deps = dynamics.state_dependencies();
         let fixed: Vec<usize> = deps
             .iter()
             .copied()
-            .filter(|&k| kernel.is_fixed(k))
+            .filter(|&k| dynamics.is_fixed(k))
             .collect();
         let allowed = |k: usize| {
-            kernel.is_fixed(k) || kernel.is_state(k) || Some(k) == vpeer || Some(k) == temperature
+            dynamics.is_fixed(k)
+                || dynamics.is_state(k)
+                || Some(k) == vpeer
+                || Some(k) == temperature
         };
         if !deps.iter().all(|&k| allowed(k)) {
             return None;
@@ -193,12 +196,12 @@ impl SharedStates {
         if representative.len() * 2 > cols.len() {
             return None;
         }
-        let mut columns = kernel.columns();
+        let mut columns = dynamics.columns();
         for (k, column) in columns.data.iter_mut().enumerate() {
             column.extend(representative.iter().map(|&i| cols.data[k][i]));
         }
         let states = (0..cols.data.len())
-            .filter(|&k| kernel.is_state(k))
+            .filter(|&k| dynamics.is_state(k))
             .collect();
         Some(SharedStates {
             columns,
@@ -215,34 +218,35 @@ const DV: f64 = 1e-3;
 impl LemsSynapses {
     /// Compiles a synapse type.
     pub fn new(registry: &TypeRegistry, type_name: &str) -> Result<LemsSynapses> {
-        let kernel = Kernel::compile(registry, type_name, &["v", "peer/v", "temperature"])?;
-        let i = kernel.slot("i").ok_or_else(|| Error::Unsupported {
+        let dynamics =
+            CompiledDynamics::compile(registry, type_name, &["v", "peer/v", "temperature"])?;
+        let i = dynamics.slot("i").ok_or_else(|| Error::Unsupported {
             what: format!("synapse type {type_name} exposes no current 'i'"),
         })?;
-        let v = kernel.slot("v").unwrap();
-        let current_plan = kernel.plan_for(&[i]);
-        let current_v_plan = kernel.depending(&current_plan, v);
-        let state_plan = kernel.state_plan();
-        let (vpeer, di_dv) = (kernel.slot("peer/v"), kernel.partial("i", "v"));
+        let v = dynamics.slot("v").unwrap();
+        let current_order = dynamics.order_for(&[i]);
+        let current_v_order = dynamics.depending(&current_order, v);
+        let state_order = dynamics.state_order();
+        let (vpeer, di_dv) = (dynamics.slot("peer/v"), dynamics.partial("i", "v"));
         let currents_read_peer =
-            vpeer.is_some_and(|k| kernel.reads(&current_plan, di_dv.as_ref(), k));
+            vpeer.is_some_and(|k| dynamics.reads(&current_order, di_dv.as_ref(), k));
         Ok(LemsSynapses {
-            columns: kernel.columns(),
+            columns: dynamics.columns(),
             node: Vec::new(),
             peer: Vec::new(),
             v,
             vpeer,
-            temperature: kernel.slot("temperature"),
+            temperature: dynamics.slot("temperature"),
             i,
-            current_plan,
-            current_v_plan,
+            current_order,
+            current_v_order,
             di_dv,
-            state_plan,
+            state_order,
             current: Vec::new(),
             slope: Vec::new(),
             shared: None,
             currents_read_peer,
-            kernel,
+            dynamics,
         })
     }
 
@@ -254,12 +258,13 @@ impl LemsSynapses {
         peer: usize,
         weight: f64,
     ) -> Result<()> {
-        let overrides: &[(&str, f64)] = if self.kernel.slot("weight").is_some() {
+        let overrides: &[(&str, f64)] = if self.dynamics.slot("weight").is_some() {
             &[("weight", weight)]
         } else {
             &[]
         };
-        self.kernel.push(&mut self.columns, component, overrides)?;
+        self.dynamics
+            .push(&mut self.columns, component, overrides)?;
         self.node.push(node);
         self.peer.push(peer);
         Ok(())
@@ -284,9 +289,9 @@ impl LemsSynapses {
     /// States from `OnStart` (0 otherwise).
     pub fn initialise(&mut self, v: &[f64], temperature: f64) {
         self.set_inputs(v, temperature, true);
-        self.kernel.initialise(&mut self.columns);
+        self.dynamics.initialise(&mut self.columns);
         self.shared = SharedStates::new(
-            &self.kernel,
+            &self.dynamics,
             &self.columns,
             &self.peer,
             self.vpeer,
@@ -302,17 +307,18 @@ impl LemsSynapses {
         self.slope.resize(n, 0.0);
         // c302's synapse currents read v, the states and parameters, not the peer.
         self.set_inputs(v, temperature, self.currents_read_peer);
-        self.kernel.evaluate(&mut self.columns, &self.current_plan);
+        self.dynamics
+            .evaluate(&mut self.columns, &self.current_order);
         self.current.copy_from_slice(&self.columns.data[self.i]);
         if let Some(di_dv) = &self.di_dv {
-            self.kernel
+            self.dynamics
                 .evaluate_partial(&mut self.columns, di_dv, &mut self.slope);
             self.slope.iter_mut().for_each(|g| *g = -*g);
             return;
         }
         self.columns.data[self.v].iter_mut().for_each(|x| *x += DV);
-        self.kernel
-            .evaluate(&mut self.columns, &self.current_v_plan);
+        self.dynamics
+            .evaluate(&mut self.columns, &self.current_v_order);
         for (g, (&i0, &i1)) in self
             .slope
             .iter_mut()
@@ -334,7 +340,8 @@ impl LemsSynapses {
     pub fn advance(&mut self, v: &[f64], temperature: f64, dt: f64) {
         let Some(shared) = &mut self.shared else {
             self.set_inputs(v, temperature, true);
-            self.kernel.advance(&mut self.columns, &self.state_plan, dt);
+            self.dynamics
+                .advance(&mut self.columns, &self.state_order, dt);
             return;
         };
         set_peer_inputs(
@@ -345,8 +352,8 @@ impl LemsSynapses {
             v,
             temperature,
         );
-        self.kernel
-            .advance(&mut shared.columns, &self.state_plan, dt);
+        self.dynamics
+            .advance(&mut shared.columns, &self.state_order, dt);
         for &s in &shared.states {
             let group = &shared.columns.data[s];
             for (x, &g) in self.columns.data[s].iter_mut().zip(&shared.group_of) {
@@ -371,7 +378,7 @@ impl LemsSynapses {
     /// it reads are up to date; derived variables only the states need (c302's `phi`) are
     /// evaluated per group when states are shared, and are not kept per instance.
     pub fn variable(&self, name: &str) -> Option<&[f64]> {
-        self.kernel
+        self.dynamics
             .slot(name)
             .map(|k| self.columns.data[k].as_slice())
     }

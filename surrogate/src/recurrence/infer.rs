@@ -35,7 +35,7 @@ pub struct Net<'w> {
 }
 
 /// Time steps per block of [`infer`]: the block's gates and states stay in the L1/L2 cache.
-const BLOCK: usize = 64;
+const STEPS_PER_BLOCK: usize = 64;
 
 /// Outputs `[B, T, O]` of a surrogate for inputs `[B, T, I]` (network units), fused on the
 /// host: input projection, recurrence and read-out block by block, nothing kept for a
@@ -111,13 +111,13 @@ fn infer_group<R: Real>(n: &Weighted<R>, x: &[R], steps: usize) -> Vec<R> {
     let width = cell.gates() * hd;
     let cw = cell.cache_width() * hd;
     let mut y = vec![R::ZERO; steps * no];
-    let mut a = vec![R::ZERO; BLOCK * width];
-    let mut h = vec![R::ZERO; BLOCK * hd];
-    let mut cache = vec![R::ZERO; BLOCK * cw];
+    let mut a = vec![R::ZERO; STEPS_PER_BLOCK * width];
+    let mut h = vec![R::ZERO; STEPS_PER_BLOCK * hd];
+    let mut cache = vec![R::ZERO; STEPS_PER_BLOCK * cw];
     let mut state = (vec![R::ZERO; hd], vec![R::ZERO; hd]);
     let mut start = 0;
     while start < steps {
-        let k = BLOCK.min(steps - start);
+        let k = STEPS_PER_BLOCK.min(steps - start);
         for t in 0..k {
             let at = &mut a[t * width..(t + 1) * width];
             at.copy_from_slice(n.b);
