@@ -48,12 +48,60 @@ fn time(budget: f64, mut f: impl FnMut()) -> f64 {
     )
 }
 
-struct Row {
+/// Wall times of one FCM sequence of 500 ms at one time step.
+pub struct Row {
+    /// Time step [ms].
+    pub dt: f64,
+    /// Steps of the sequence.
+    pub steps: usize,
+    /// The simulator, one thread [s].
+    pub simulator: f64,
+    /// The surrogate on the sequence alone [s].
+    pub one: f64,
+    /// The surrogate per sequence within a batch of 40 [s].
+    pub batch: f64,
+}
+
+/// Times the simulator (`model`, settled, one FCM sequence, one thread) and a surrogate on
+/// the same stimulus, alone and within a batch of 40 different FCM sequences.
+pub fn measure(
+    model: &neuroml::Model,
+    arch: &Architecture,
+    weights: &Weights,
+    scaling: &Scaling,
     dt: f64,
-    steps: usize,
-    simulator: f64,
-    one: f64,
-    batch: f64,
+) -> anyhow::Result<Row> {
+    let g = Generation::new(Scenario::builtin("fcm").context("fcm scenario")?, dt);
+    let steps = g.steps()?;
+    let prepared = Prepared::new(model, &g)?;
+    let start = Instant::now();
+    let (inputs, _, _) = prepared.simulate(0)?;
+    let simulator = start.elapsed().as_secs_f64();
+    let x: Vec<f32> = inputs.iter().flatten().map(|&v| v as f32).collect();
+    let batch_x: Vec<f32> = (0..40)
+        .flat_map(|k| {
+            g.spec(k)
+                .sample(dt, steps)
+                .into_iter()
+                .flatten()
+                .map(|v| v as f32)
+        })
+        .collect();
+    let one = time(0.5, || {
+        std::hint::black_box(surrogate::train::predict(arch, weights, scaling, &x, steps));
+    });
+    let batch = time(0.5, || {
+        std::hint::black_box(surrogate::train::predict(
+            arch, weights, scaling, &batch_x, steps,
+        ));
+    }) / 40.0;
+    Ok(Row {
+        dt,
+        steps,
+        simulator,
+        one,
+        batch,
+    })
 }
 
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
@@ -89,42 +137,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     let model = crate::bundled::load_model(None)?;
     let mut rows = Vec::new();
     for dt in [0.5, 0.1] {
-        let g = Generation::new(Scenario::builtin("fcm").context("fcm scenario")?, dt);
-        let steps = g.steps()?;
         if !a.json {
             eprintln!("dt {dt} ms: building and settling the network...");
         }
-        let prepared = Prepared::new(&model, &g)?;
-        let start = Instant::now();
-        let (inputs, _, _) = prepared.simulate(0)?;
-        let simulator = start.elapsed().as_secs_f64();
-        let x: Vec<f32> = inputs.iter().flatten().map(|&v| v as f32).collect();
-        let batch_x: Vec<f32> = (0..40)
-            .flat_map(|k| {
-                g.spec(k)
-                    .sample(dt, steps)
-                    .into_iter()
-                    .flatten()
-                    .map(|v| v as f32)
-            })
-            .collect();
-        let one = time(0.5, || {
-            std::hint::black_box(surrogate::train::predict(
-                &arch, &weights, &scaling, &x, steps,
-            ));
-        });
-        let batch = time(0.5, || {
-            std::hint::black_box(surrogate::train::predict(
-                &arch, &weights, &scaling, &batch_x, steps,
-            ));
-        }) / 40.0;
-        rows.push(Row {
-            dt,
-            steps,
-            simulator,
-            one,
-            batch,
-        });
+        rows.push(measure(&model, &arch, &weights, &scaling, dt)?);
     }
     let fine = &rows[1];
     if a.json {

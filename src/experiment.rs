@@ -5,12 +5,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use rayon::prelude::*;
-use sha2::{Digest, Sha256};
-
 use anyhow::{bail, Context};
 use datasets::{Dataset, Generation, Scenario};
-use surrogate::train::{self, Epoch, Progress, Run, Settings, SplitError};
+use surrogate::train::{self, Run, Settings, SplitError};
 use surrogate::{Architecture, Recurrence, Scaling, Splits};
 
 use crate::figures::{self, Series};
@@ -38,17 +35,17 @@ pub struct ExperimentArgs {
 /// Stimulus seed of every experiment dataset.
 const SEED: u64 = 0;
 
-struct Plan {
-    quick: bool,
-    runs: usize,
-    epochs: usize,
-    duration: f64,
+pub(crate) struct Plan {
+    pub(crate) quick: bool,
+    pub(crate) runs: usize,
+    pub(crate) epochs: usize,
+    pub(crate) duration: f64,
     /// Sequences per behaviour.
-    count: usize,
-    out: PathBuf,
+    pub(crate) count: usize,
+    pub(crate) out: PathBuf,
     /// Training time [s] (sum of the runs' wall times) of every distinct model trained or
     /// reused, by its key in OUT/runs.
-    trained: std::cell::RefCell<std::collections::BTreeMap<String, f64>>,
+    pub(crate) trained: std::cell::RefCell<std::collections::BTreeMap<String, f64>>,
 }
 
 /// One section of the report.
@@ -113,20 +110,19 @@ fn name(cell: Recurrence, hidden: usize) -> String {
 }
 
 /// An experiment dataset and what identifies its file.
-struct Data {
-    d: Dataset,
+pub(crate) struct Data {
+    pub(crate) d: Dataset,
     /// File stem in OUT/data, e.g. `fcm_0.5ms`.
     stem: String,
-    sha256: String,
 }
 
 /// A trained model: all its runs.
-struct Trained {
-    label: String,
-    arch: Architecture,
-    scaling: Scaling,
-    runs: Vec<Run>,
-    seconds: f64,
+pub(crate) struct Trained {
+    pub(crate) label: String,
+    pub(crate) arch: Architecture,
+    pub(crate) scaling: Scaling,
+    pub(crate) runs: Vec<Run>,
+    pub(crate) seconds: f64,
     epochs: usize,
 }
 
@@ -193,15 +189,6 @@ impl Trained {
     }
 }
 
-/// Counts epochs of runs trained side by side.
-struct Bar(indicatif::ProgressBar);
-
-impl Progress for Bar {
-    fn epoch(&mut self, _: usize, _: &Epoch) {
-        self.0.inc(1);
-    }
-}
-
 impl Plan {
     fn settings(&self, cell: Recurrence, hidden: usize) -> Settings {
         let mut s = Settings::paper(cell, hidden);
@@ -216,7 +203,7 @@ impl Plan {
     /// runs an earlier experiment or an interrupted invocation finished: each run is kept in
     /// OUT/runs/KEY/runs/NN.json as soon as it ends. Missing runs train side by side on
     /// the rayon pool; run k is the same whichever thread trains it.
-    fn train(
+    pub(crate) fn train(
         &self,
         data: &Data,
         dropped: &[String],
@@ -235,17 +222,10 @@ impl Plan {
             dropped.join("-")
         );
         let dir = self.out.join("runs").join(&key);
-        // Run k depends on the seed and settings, not on how many runs are asked for.
-        let request = serde_json::json!({
-            "settings": Settings { runs: 0, ..settings.clone() },
-            "data": data.stem,
-            "data_sha256": data.sha256,
+        let extra = serde_json::json!({
             "dropped": dropped,
             "generator": env!("CARGO_PKG_VERSION"),
         });
-        let mut done = surrogate::store::open_runs(&dir, &request)?;
-        done.truncate(self.runs);
-        let scaling = surrogate::Scaling::fit(settings.scale, &splits.train);
         let bar = indicatif::ProgressBar::new((self.runs * self.epochs) as u64).with_style(
             indicatif::ProgressStyle::with_template(
                 "  {bar:30} {pos}/{len} epochs, ETA {eta}  {msg}",
@@ -253,26 +233,14 @@ impl Plan {
             .expect("template"),
         );
         bar.set_message(label.to_string());
-        bar.set_position((done.len() * self.epochs) as u64);
-        let missing: Vec<usize> = (done.len()..self.runs).collect();
-        let trained: Vec<Run> = missing
-            .par_iter()
-            .map(|&k| {
-                let run = train::train_run(
-                    &settings,
-                    splits,
-                    &scaling,
-                    settings.seed + k as u64,
-                    k,
-                    &mut Bar(bar.clone()),
-                )?;
-                surrogate::store::record_run(&dir, k, &run)?;
-                Ok(run)
-            })
-            .collect::<Result<_, surrogate::Error>>()?;
+        let checkpoint = surrogate::runs::Checkpoint {
+            folder: &dir,
+            extra: &extra,
+        };
+        let trained =
+            surrogate::runs::train_runs(&settings, splits, Some(checkpoint), &|_, _| bar.inc(1))?;
         bar.finish_and_clear();
-        let mut runs = done;
-        runs.extend(trained);
+        let (scaling, runs) = (trained.scaling, trained.runs);
         let diverged = runs.iter().filter(|r| r.diverged_at.is_some()).count();
         let seconds = runs.iter().map(|r| r.seconds).sum();
         self.trained.borrow_mut().insert(key, seconds);
@@ -299,7 +267,7 @@ impl Plan {
     }
 
     /// The scenario's dataset at `dt`, generated once and kept in OUT/data.
-    fn dataset(&self, scenario: &str, dt: f64) -> anyhow::Result<Data> {
+    pub(crate) fn dataset(&self, scenario: &str, dt: f64) -> anyhow::Result<Data> {
         let sc =
             Scenario::builtin(scenario).with_context(|| format!("unknown scenario {scenario}"))?;
         let mut g = Generation::new(sc, dt);
@@ -318,15 +286,9 @@ impl Plan {
         );
         let path = dir.join(format!("{stem}.h5"));
         let data = |d| -> anyhow::Result<Data> {
-            let bytes = std::fs::read(&path).with_context(|| format!("{}", path.display()))?;
-            let sha256 = Sha256::digest(&bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
             Ok(Data {
                 d,
                 stem: stem.clone(),
-                sha256,
             })
         };
         if let Ok(d) = Dataset::read(&path) {
@@ -370,7 +332,7 @@ impl Plan {
 }
 
 /// Predicted and simulated traces of one test sequence, one figure per output.
-fn traces(
+pub(crate) fn traces(
     dir: &Path,
     prefix: &str,
     t: &Trained,
@@ -471,7 +433,7 @@ fn experiment1(plan: &Plan) -> anyhow::Result<Section> {
     let dir = plan.folder(1)?;
     let src = plan.dataset("fcm", 0.5)?;
     let data = &src.d;
-    let splits = Splits::new(data, &[])?;
+    let splits = paper::splits(data, &[])?;
     let mut header: Vec<&str> = STANDARD.to_vec();
     let outs: Vec<String> = splits
         .output_names
@@ -523,7 +485,7 @@ fn experiment2(plan: &Plan) -> anyhow::Result<Section> {
     let dir = plan.folder(2)?;
     let src = plan.dataset("fcm", 0.5)?;
     let data = &src.d;
-    let splits = Splits::new(data, &[])?;
+    let splits = paper::splits(data, &[])?;
     let mut header = STANDARD.to_vec();
     header.push("paper test (their data)");
     let mut table = Table::new(&header);
@@ -573,7 +535,7 @@ fn experiment3(plan: &Plan) -> anyhow::Result<Section> {
     for dt in [0.5, 0.1] {
         let src = plan.dataset("fcm", dt)?;
         let data = &src.d;
-        let splits = Splits::new(data, &[])?;
+        let splits = paper::splits(data, &[])?;
         for hidden in [4, 8] {
             let label = name(Recurrence::Gru, hidden);
             let t = plan.train(
@@ -637,7 +599,7 @@ fn experiment4(plan: &Plan) -> anyhow::Result<Section> {
     for cell in [Recurrence::Lstm, Recurrence::Gru] {
         for hidden in [8, 16, 32] {
             for (what, drop) in &variants {
-                let splits = Splits::new(data, drop)?;
+                let splits = paper::splits(data, drop)?;
                 let label = name(cell, hidden);
                 let t = plan.train(
                     &src,
@@ -721,7 +683,7 @@ fn experiment5(plan: &Plan) -> anyhow::Result<Section> {
     let dir = plan.folder(5)?;
     let src = plan.dataset("fcm+nictation", 0.5)?;
     let data = &src.d;
-    let splits = Splits::new(data, &[])?;
+    let splits = paper::splits(data, &[])?;
     let fcm16 = Scenario::builtin("fcm16").expect("built in").outputs;
     let (fcm, nict): (Vec<usize>, Vec<usize>) =
         (0..data.output_names.len()).partition(|&o| fcm16.contains(&data.output_names[o]));
@@ -760,7 +722,7 @@ fn experiment5(plan: &Plan) -> anyhow::Result<Section> {
 }
 
 /// Today's date (UTC) as YYYY-MM-DD.
-fn today() -> String {
+pub(crate) fn today() -> String {
     let days = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() / 86_400)

@@ -9,7 +9,7 @@ use datasets::Dataset;
 use serde_json::json;
 use surrogate::data::ScaleMode;
 use surrogate::store::{self, ModelFile};
-use surrogate::train::{self, Epoch, Errors, Loss, Progress, Settings, SplitError};
+use surrogate::train::{self, Epoch, Errors, Loss, Settings, SplitError};
 use surrogate::{Recurrence, Splits};
 
 /// Arguments of `train`.
@@ -75,25 +75,26 @@ fn cell_of(arch: &str, reset_after: bool) -> anyhow::Result<Recurrence> {
     })
 }
 
+/// The progress line of a training whose runs may advance side by side: epochs done in
+/// all, and the latest epoch of any run with that run's best validation loss so far.
 struct Bar {
     bar: indicatif::ProgressBar,
-    epochs: usize,
-    best: Option<f64>,
+    best: std::sync::Mutex<Vec<Option<f64>>>,
 }
 
-impl Progress for Bar {
-    fn epoch(&mut self, run: usize, e: &Epoch) {
-        if e.epoch == 1 {
-            self.best = None;
+impl Bar {
+    fn epoch(&self, run: usize, e: &Epoch) {
+        let mut best = self.best.lock().unwrap_or_else(|p| p.into_inner());
+        if best.len() <= run {
+            best.resize(run + 1, None);
         }
         if let Some(v) = e.valid_loss {
-            self.best = Some(self.best.map_or(v, |b: f64| b.min(v)));
+            best[run] = Some(best[run].map_or(v, |b: f64| b.min(v)));
         }
-        self.bar.set_position((run * self.epochs + e.epoch) as u64);
-        let best = self
-            .best
+        let best = best[run]
             .map(|b| format!(", best valid {b:.3e}"))
             .unwrap_or_default();
+        self.bar.inc(1);
         self.bar.set_message(format!(
             "run {} epoch {}: train {:.3e}{best}",
             run + 1,
@@ -120,7 +121,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
     settings.scale = a.scale;
     settings.compute = a.backend;
     settings.check()?;
-    let splits = Splits::new(&data, &a.drop_inputs)?;
+    let splits = paper::splits(&data, &a.drop_inputs)?;
     let arch = train::architecture(&settings, &splits);
     if !a.json {
         eprintln!(
@@ -145,40 +146,37 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         .expect("valid template"),
     );
     // Finished runs are kept beside the model directory until it is complete, so that the
-    // same command resumes an interrupted training.
-    let request = json!({
-        "settings": settings,
-        "data": std::fs::canonicalize(&a.data).unwrap_or(a.data.clone()),
-        "data_bytes": std::fs::metadata(&a.data).map(|m| m.len()).unwrap_or(0),
-        "drop_inputs": a.drop_inputs,
+    // same command resumes an interrupted training (runs are identified by the settings and
+    // the content of the data, not by the file's name).
+    let folder = store::partial_dir(&a.out);
+    let extra = json!({ "drop_inputs": a.drop_inputs });
+    let checkpoint = surrogate::runs::Checkpoint {
+        folder: &folder,
+        extra: &extra,
+    };
+    let progress = Bar {
+        bar,
+        best: Default::default(),
+    };
+    let start = Instant::now();
+    let trained = surrogate::runs::train_runs(&settings, &splits, Some(checkpoint), &|k, e| {
+        progress.epoch(k, e)
     });
-    let done = store::begin(&a.out, &request)?;
-    let resumed = done.len().min(a.runs);
-    if resumed > 0 && !a.json {
+    progress.bar.finish_and_clear();
+    let trained = trained.inspect_err(|_| store::abandon(&a.out))?;
+    if trained.resumed > 0 && !a.json {
         eprintln!(
-            "resuming: {resumed} of {} runs already finished in {}",
+            "resumed: {} of {} runs were already finished in {}",
+            trained.resumed,
             a.runs,
-            store::partial_dir(&a.out).display()
+            folder.display()
         );
     }
-    let done_seconds: f64 = done.iter().take(a.runs).map(|r| r.seconds).sum();
-    let mut progress = Bar {
-        bar,
-        epochs: a.epochs,
-        best: None,
-    };
-    progress.bar.set_position((resumed * a.epochs) as u64);
-    let start = Instant::now();
-    let out = a.out.clone();
-    let trained = train::train_resuming(
-        &settings,
-        &splits,
-        done,
-        &mut |k, run| store::save_run(&out, k, run),
-        &mut progress,
-    );
-    progress.bar.finish_and_clear();
-    let (scaling, runs) = trained.inspect_err(|_| store::abandon(&a.out))?;
+    let done_seconds: f64 = trained.runs[..trained.resumed]
+        .iter()
+        .map(|r| r.seconds)
+        .sum();
+    let (scaling, runs) = (trained.scaling, trained.runs);
     let seconds = start.elapsed().as_secs_f64() + done_seconds;
     let kept = store::kept_run(&runs);
     let model = ModelFile {
@@ -319,7 +317,7 @@ fn select(data: &Dataset, model: &ModelFile, file: &Path) -> anyhow::Result<Spli
             model.output_names
         );
     }
-    Splits::new(&data, &[])
+    paper::splits(&data, &[])
         .or_else(|e| {
             // A file with no training split can still be evaluated: treat every sequence as test.
             if data.split.iter().all(|&s| s != 0) {
@@ -327,7 +325,7 @@ fn select(data: &Dataset, model: &ModelFile, file: &Path) -> anyhow::Result<Spli
                     split: vec![0; data.sequences],
                     ..data.clone()
                 };
-                Splits::new(&all, &[]).map(|mut s| {
+                paper::splits(&all, &[]).map(|mut s| {
                     s.test = std::mem::take(&mut s.train);
                     s
                 })
@@ -393,7 +391,7 @@ pub fn predict(model_dir: &Path, data_file: &Path, out: &Path) -> anyhow::Result
         split: vec![0; data.sequences],
         ..model_inputs(&data, &model, data_file)?
     };
-    let set = Splits::new(&all, &[])?.train;
+    let set = paper::splits(&all, &[])?.train;
     let x = set.x;
     let start = Instant::now();
     let y = train::predict(&model.architecture, &weights, &model.scaling, &x, set.steps);

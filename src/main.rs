@@ -11,6 +11,7 @@ mod experiment;
 mod figures;
 mod learn;
 mod model_info;
+mod pipeline;
 mod simulate;
 
 use std::path::PathBuf;
@@ -28,6 +29,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job in miniature on the bundled model: generate the FCM dataset (40 x 500 ms,
+    /// dt 0.5 ms), train a GRU-4 surrogate (1 run x 1000 epochs), report its test RMSE per
+    /// output, time the simulator against it and write REPORT.md with figures.
+    Pipeline(pipeline::PipelineArgs),
     /// Inspect a NeuroML2/LEMS model.
     Model {
         #[command(subcommand)]
@@ -244,6 +249,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             DatasetCommand::ExportDat { file, out } => dataset::export_dat(&file, &out),
         },
         Command::Train(args) => learn::train(args),
+        Command::Pipeline(args) => pipeline::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Experiment(args) => experiment::run(args),
         Command::Evaluate { model, data, json } => learn::evaluate(&model, &data, json),

@@ -110,3 +110,48 @@ fn all_experiments_quick() {
     assert!(gru4.join("01.json").is_file() && gru4.join("02.json").is_file());
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// `celegans pipeline` (README's first command) with its real settings: the FCM dataset,
+/// GRU-4 trained for 1000 epochs, a summary per output, and a report with its figures; a
+/// second invocation reuses the dataset and the run and prints the same numbers.
+#[test]
+fn pipeline_does_the_main_job() {
+    let out = std::env::temp_dir().join(format!("celegans-pipeline-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let run = || {
+        let r = Command::new(env!("CARGO_BIN_EXE_celegans"))
+            .args(["pipeline", "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&r.stderr).into_owned();
+        assert!(r.status.success(), "{err}");
+        (String::from_utf8_lossy(&r.stdout).into_owned(), err)
+    };
+    let (first, _) = run();
+    let rmse = |name: &str| -> f64 {
+        let line = first
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} row in:\n{first}"));
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    // The outputs swing by several mV; a trained GRU-4 follows them to well under 1.5 mV.
+    for name in ["DB1", "LUAL", "PVR", "VB1", "all"] {
+        let e = rmse(name);
+        assert!(e.is_finite() && e > 0.0 && e < 1.5, "{name}: {e}\n{first}");
+    }
+    assert!(first.contains("x faster"), "{first}");
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    for figure in ["curves.png", "trace_DB1.png", "trace_VB1.png"] {
+        assert!(report.contains(figure), "{figure} not in the report");
+        assert!(
+            out.join(figure).metadata().unwrap().len() > 1000,
+            "{figure}"
+        );
+    }
+    let (second, err) = run();
+    assert!(err.contains("reusing"), "{err}");
+    let table = |s: &str| s.lines().take(6).collect::<Vec<_>>().join("\n");
+    assert_eq!(table(&first), table(&second));
+    let _ = std::fs::remove_dir_all(&out);
+}

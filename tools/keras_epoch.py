@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Keras/TensorFlow CPU epoch times on the authors' data, the yardstick of
-`cargo bench -p surrogate --bench epoch`.
+`cargo bench -p paper --bench epoch`.
 
 Usage: keras_epoch.py DAT_DIR EPOCHS ARCH-HIDDEN [ARCH-HIDDEN ...]
   DAT_DIR  folder of Sequence_NN.dat files (index, time, 4 outputs, 4 inputs) and split.json

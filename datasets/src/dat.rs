@@ -1,4 +1,4 @@
-//! The authors' published format (SPEC §3): a folder with one whitespace-separated text file
+//! The authors' published format (`docs/file-formats.md` §2): a folder with one whitespace-separated text file
 //! per sequence (`Sequence_01.dat`, …), rows `index time[s] outputs… inputs…`, and an
 //! optional `split.json` `{"train": [..], "valid": [..], "test": [..]}` of 1-based sequence
 //! numbers (numbers in file-name order).
@@ -256,13 +256,13 @@ pub fn export_dat(d: &Dataset, dir: &Path) -> Result<Vec<PathBuf>> {
             text.push('\n');
         }
         let path = dir.join(format!("Sequence_{:0digits$}.dat", n + 1));
-        crate::file::write_atomic(&path, text.as_bytes())?;
+        persist::write_atomic(&path, text.as_bytes())?;
         written.push(path);
     }
     let path = dir.join("split.json");
     let text =
         serde_json::to_string(&SplitFile::from_split(&d.split)).expect("serializable") + "\n";
-    crate::file::write_atomic(&path, text.as_bytes())?;
+    persist::write_atomic(&path, text.as_bytes())?;
     written.push(path);
     Ok(written)
 }

@@ -31,3 +31,12 @@ pub enum Error {
 
 /// Result with [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<persist::Error> for Error {
+    fn from(e: persist::Error) -> Self {
+        Error::Io {
+            path: e.path,
+            source: e.cause,
+        }
+    }
+}

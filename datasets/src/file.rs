@@ -1,4 +1,4 @@
-//! The dataset file (SPEC §5, stable):
+//! The dataset file (`docs/file-formats.md` §1, stable):
 //!
 //! ```text
 //! /time      f64 [T]          ms
@@ -14,7 +14,7 @@
 //! A shard of a generation also carries `shard` ("K/N") and `sequences` (JSON list of the
 //! global sequence indices it holds).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use hdf5::types::VarLenUnicode;
 
@@ -67,19 +67,9 @@ impl Dataset {
         self.time.len()
     }
 
-    /// Writes the file atomically (temporary file, then rename).
+    /// Writes the file atomically (temporary file, then rename: [`persist::write_with`]).
     pub fn write(&self, path: &Path) -> Result<()> {
-        let tmp = temporary_path(path);
-        let result = self.write_to(&tmp).and_then(|_| {
-            std::fs::rename(&tmp, path).map_err(|source| Error::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        });
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
+        persist::write_with(path, |tmp| self.write_to(tmp))
     }
 
     fn write_to(&self, path: &Path) -> Result<()> {
@@ -243,50 +233,4 @@ fn string_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()
     loc.new_attr::<VarLenUnicode>()
         .create(name)?
         .write_scalar(&v)
-}
-
-/// Writes `bytes` to `path` through [`temporary_path`], renamed into place when complete.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = temporary_path(path);
-    let result = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-/// Opens the checkpoint folder of an interruptible job described by `request` (any JSON
-/// that identifies its results): a folder whose `request.json` equals `request` is kept, with
-/// the results saved there so far; any other is emptied and `request` recorded. Returns
-/// whether the folder was kept.
-pub fn open_checkpoint(dir: &Path, request: &serde_json::Value) -> Result<bool> {
-    let io = |source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let request_path = dir.join("request.json");
-    let same = std::fs::read_to_string(&request_path)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|r| &r == request);
-    if !same {
-        if dir.exists() {
-            std::fs::remove_dir_all(dir).map_err(io)?;
-        }
-        std::fs::create_dir_all(dir).map_err(io)?;
-        write_atomic(&request_path, request.to_string().as_bytes())?;
-    }
-    Ok(same)
-}
-
-/// `DIR/.NAME.partial`: beside the target, so the rename stays on one file system.
-pub fn temporary_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.partial"))
 }

@@ -356,7 +356,10 @@ fn save_traces(dir: &Path, index: usize, parts: [&Rows; 3]) -> Result<()> {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
     }
-    crate::file::write_atomic(&dir.join(format!("{index:06}.bin")), &bytes)
+    Ok(persist::write_atomic(
+        &dir.join(format!("{index:06}.bin")),
+        &bytes,
+    )?)
 }
 
 fn load_traces(dir: &Path, index: usize) -> Option<SequenceRows> {
@@ -394,7 +397,7 @@ pub fn generate_resumable(
         None => (0..g.count).collect(),
     };
     if let Some(dir) = checkpoint {
-        crate::file::open_checkpoint(dir, &request(g))?;
+        persist::open_checkpoint(dir, &request(g))?;
     }
     let done = std::sync::atomic::AtomicUsize::new(0);
     let report = || progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);

@@ -1,7 +1,7 @@
-//! Training data drawn from a dataset file: input selection, splits and scaling.
+//! Training data drawn from a dataset: input selection, splits and scaling.
 
-use datasets::Dataset;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::Error;
 
@@ -178,6 +178,53 @@ impl Set {
     }
 }
 
+/// A dataset as plain row-major arrays, borrowed: all that training reads of a dataset file
+/// (the `datasets` crate's files, or arrays from anywhere else).
+#[derive(Clone, Copy, Debug)]
+pub struct DataView<'a> {
+    /// Time steps T of every sequence.
+    pub steps: usize,
+    /// Inputs `[N, T, I]`.
+    pub inputs: &'a [f32],
+    /// Outputs `[N, T, O]`.
+    pub outputs: &'a [f32],
+    /// 0 train, 1 valid, 2 test, one per sequence (N of them).
+    pub split: &'a [u8],
+    /// Input names (I of them).
+    pub input_names: &'a [String],
+    /// Output names (O of them).
+    pub output_names: &'a [String],
+}
+
+impl DataView<'_> {
+    /// An error naming the first inconsistency between the arrays, their sizes and the split.
+    pub fn check(&self) -> Result<(), Error> {
+        let (n, t) = (self.split.len(), self.steps);
+        let (ni, no) = (self.input_names.len(), self.output_names.len());
+        let invalid = |m: String| Err(Error::Invalid(m));
+        if self.inputs.len() != n * t * ni {
+            return invalid(format!(
+                "the inputs hold {} values, not {n} sequences x {t} steps x {ni} inputs",
+                self.inputs.len()
+            ));
+        }
+        if self.outputs.len() != n * t * no {
+            return invalid(format!(
+                "the outputs hold {} values, not {n} sequences x {t} steps x {no} outputs",
+                self.outputs.len()
+            ));
+        }
+        if let Some(k) = self.split.iter().position(|&s| s > 2) {
+            return invalid(format!(
+                "sequence {} has split code {} (0 train, 1 valid, 2 test)",
+                k + 1,
+                self.split[k]
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A dataset's train, validation and test sets with the inputs in use.
 #[derive(Clone, Debug)]
 pub struct Splits {
@@ -195,7 +242,8 @@ pub struct Splits {
 
 impl Splits {
     /// Splits `data` by its `/split`, leaving out the inputs named in `drop_inputs`.
-    pub fn new(data: &Dataset, drop_inputs: &[String]) -> Result<Self, Error> {
+    pub fn new(data: &DataView, drop_inputs: &[String]) -> Result<Self, Error> {
+        data.check()?;
         for name in drop_inputs {
             if !data.input_names.contains(name) {
                 return Err(Error::Invalid(format!(
@@ -212,11 +260,7 @@ impl Splits {
                 "--drop-inputs: no input would be left".into(),
             ));
         }
-        let (steps, ni, no) = (
-            data.steps(),
-            data.input_names.len(),
-            data.output_names.len(),
-        );
+        let (steps, ni, no) = (data.steps, data.input_names.len(), data.output_names.len());
         let mut sets: [Set; 3] = Default::default();
         for (s, set) in sets.iter_mut().enumerate() {
             set.steps = steps;
@@ -254,7 +298,35 @@ impl Splits {
             valid,
             test,
             input_names: keep.iter().map(|&i| data.input_names[i].clone()).collect(),
-            output_names: data.output_names.clone(),
+            output_names: data.output_names.to_vec(),
         })
+    }
+}
+
+impl Splits {
+    /// SHA-256 (hex) of everything training reads: names, and each split's sequence indices,
+    /// inputs and outputs. Two datasets with the same fingerprint train the same runs.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        for names in [&self.input_names, &self.output_names] {
+            h.update((names.len() as u64).to_le_bytes());
+            for name in names {
+                h.update((name.len() as u64).to_le_bytes());
+                h.update(name.as_bytes());
+            }
+        }
+        for set in [&self.train, &self.valid, &self.test] {
+            for n in [set.sequences, set.steps, set.inputs, set.outputs] {
+                h.update((n as u64).to_le_bytes());
+            }
+            set.indices
+                .iter()
+                .for_each(|&i| h.update((i as u64).to_le_bytes()));
+            set.x
+                .iter()
+                .chain(&set.y)
+                .for_each(|v| h.update(v.to_le_bytes()));
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 }

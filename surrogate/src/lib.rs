@@ -7,8 +7,9 @@
 //! * [`recurrence`]: the recurrences as whole-sequence kernels with hand-written BPTT.
 //! * [`ops`]: those kernels as one burn operation (backend extension + autodiff node).
 //! * [`model`]: the network, Keras-style initialisation, parameter counts.
-//! * [`data`]: splits and scaling from a dataset file.
-//! * [`train`]: the training loop, evaluation and prediction.
+//! * [`data`]: a dataset as plain arrays ([`DataView`]), its splits and scaling.
+//! * [`train`]: one run's training loop, evaluation and prediction.
+//! * [`runs`]: several runs side by side, resumable from a checkpoint folder.
 //! * [`store`]: trained model directories (`model.json` + `weights.json`).
 #![warn(missing_docs)]
 
@@ -16,10 +17,11 @@ pub mod data;
 pub mod model;
 pub mod ops;
 pub mod recurrence;
+pub mod runs;
 pub mod store;
 pub mod train;
 
-pub use data::{ScaleMode, Scaling, Splits};
+pub use data::{DataView, ScaleMode, Scaling, Splits};
 pub use model::{Architecture, Weights};
 pub use recurrence::Recurrence;
 pub use train::{Loss, Run, Settings};
@@ -46,9 +48,6 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// A dataset file or checkpoint folder that cannot be read or written.
-    #[error(transparent)]
-    Data(#[from] datasets::Error),
     /// A file system error.
     #[error("{path}: {source}")]
     Io {
@@ -57,4 +56,13 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+}
+
+impl From<persist::Error> for Error {
+    fn from(e: persist::Error) -> Self {
+        Error::Io {
+            path: e.path,
+            source: e.cause,
+        }
+    }
 }

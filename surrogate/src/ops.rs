@@ -1,7 +1,7 @@
 //! The recurrence as one burn operation with its own backward pass.
 //!
 //! burn's built-in recurrent modules run a loop of small tensor operations per time step, and
-//! their autodiff graph grows with the sequence (FINDINGS.md: ~375 ms per GRU-4 epoch on the
+//! their autodiff graph grows with the sequence (measured: ~375 ms per GRU-4 epoch on the
 //! authors' data, for ~12 MFLOP of work). Here the whole recurrence is one node: the forward
 //! pass runs [`crate::recurrence::forward`] over every step, and the backward pass is a single
 //! backpropagation through time ([`crate::recurrence::backward`]). It is a burn backend extension

@@ -111,26 +111,17 @@ impl RunFile {
     }
 }
 
-/// The hidden folder a model directory is built in: `.NAME.partial` beside it. It also holds
-/// the runs finished so far, so an interrupted training resumes from them.
+/// The hidden folder a model directory is built in: `.NAME.partial` beside it
+/// ([`persist::temporary_path`]). It is also the checkpoint of the runs finished so far, so
+/// an interrupted training resumes from them.
 pub fn partial_dir(dir: &Path) -> PathBuf {
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "model".into());
-    dir.with_file_name(format!(".{name}.partial"))
-}
-
-/// Starts (or resumes) building `dir`: returns the runs already finished under the same
-/// `request` (any JSON value identifying the training: settings, data, inputs), in order.
-pub fn begin(dir: &Path, request: &serde_json::Value) -> Result<Vec<Run>, Error> {
-    open_runs(&partial_dir(dir), request)
+    persist::temporary_path(dir)
 }
 
 /// Opens `folder` as a checkpoint of runs for `request` (emptied when it held another
 /// request's runs) and returns the runs finished there, in order.
 pub fn open_runs(folder: &Path, request: &serde_json::Value) -> Result<Vec<Run>, Error> {
-    let kept = datasets::file::open_checkpoint(folder, request)?;
+    let kept = persist::open_checkpoint(folder, request)?;
     std::fs::create_dir_all(folder.join("runs")).map_err(io(folder))?;
     let mut runs = Vec::new();
     if !kept {
@@ -151,18 +142,13 @@ pub fn open_runs(folder: &Path, request: &serde_json::Value) -> Result<Vec<Run>,
     Ok(runs)
 }
 
-/// Records finished run `k` (0-based) in the partial directory of `dir`.
-pub fn save_run(dir: &Path, k: usize, run: &Run) -> Result<(), Error> {
-    record_run(&partial_dir(dir), k, run)
-}
-
 /// Records finished run `k` (0-based) in a checkpoint folder opened by [`open_runs`].
 pub fn record_run(folder: &Path, k: usize, run: &Run) -> Result<(), Error> {
-    let runs = folder.join("runs");
-    let path = runs.join(format!("{:02}.json", k + 1));
-    let tmp = runs.join(format!(".{:02}.json.partial", k + 1));
-    write_json(&tmp, &RunFile::of(run))?;
-    std::fs::rename(&tmp, &path).map_err(io(&path))
+    let path = folder.join("runs").join(format!("{:02}.json", k + 1));
+    Ok(persist::write_atomic(
+        &path,
+        json(&RunFile::of(run)).as_bytes(),
+    )?)
 }
 
 /// Removes the partial directory of `dir` (after a failure that resuming would not fix).
@@ -190,9 +176,12 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).expect("serializable") + "\n"
+}
+
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
-    let text = serde_json::to_string_pretty(value).expect("serializable");
-    std::fs::write(path, text + "\n").map_err(io(path))
+    std::fs::write(path, json(value)).map_err(io(path))
 }
 
 /// Writes a model directory atomically: `model` describes the kept run ([`kept_run`]);
@@ -203,19 +192,10 @@ pub fn save_with(
     runs: &[Run],
     extra: impl FnOnce(&Path) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let tmp = partial_dir(dir);
-    let result = write_all(&tmp, model, runs)
-        .and_then(|_| extra(&tmp))
-        .and_then(|_| {
-            if dir.exists() {
-                std::fs::remove_dir_all(dir).map_err(io(dir))?;
-            }
-            std::fs::rename(&tmp, dir).map_err(io(dir))
-        });
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    result
+    persist::write_via(&partial_dir(dir), dir, |tmp| {
+        write_all(tmp, model, runs)?;
+        extra(tmp)
+    })
 }
 
 fn write_all(tmp: &Path, model: &ModelFile, runs: &[Run]) -> Result<(), Error> {

@@ -3,7 +3,7 @@
 //! and Adam over the training set plus the validation loss), ours against Keras/TensorFlow
 //! CPU timed in the same run (`tools/keras_epoch.py`, skipped when TensorFlow is missing).
 //!
-//! `cargo bench -p surrogate --bench epoch [-- DAT_DIR] [EPOCHS]`; DAT_DIR defaults to
+//! `cargo bench -p paper --bench epoch [-- DAT_DIR] [EPOCHS]`; DAT_DIR defaults to
 //! `../shared/reference/paper-fcm-0.5ms` beside the repository.
 
 use std::path::PathBuf;
@@ -11,8 +11,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use datasets::dat::{import_dat, Import};
+use paper::splits;
 use surrogate::train::{self, Epoch, Progress, Settings};
-use surrogate::{Recurrence, Scaling, Splits};
+use surrogate::{Recurrence, Scaling};
 
 struct Stamps(Vec<Instant>);
 
@@ -49,7 +50,7 @@ fn main() {
     };
     let data = import_dat(&dir, &import)
         .unwrap_or_else(|e| panic!("{}: {e} (pass the authors' data folder)", dir.display()));
-    let splits = Splits::new(&data, &[]).expect("splits");
+    let splits = splits(&data, &[]).expect("splits");
     let models = [
         (Recurrence::Gru, 4),
         (Recurrence::Gru, 8),

@@ -1,0 +1,93 @@
+//! Several runs of one training (seeds `seed`, `seed + 1`, ...), side by side and resumable:
+//! the one multi-run trainer behind `celegans train` and `celegans experiment`.
+//!
+//! Each finished run is recorded at once in a checkpoint folder (`runs/NN.json`, see
+//! [`crate::store`]) tagged with what identifies it: the settings (less the run count, since
+//! run k does not depend on how many runs are asked for), a content hash of the training
+//! data ([`Splits::fingerprint`]) and whatever the caller adds. The same request resumes
+//! from the runs found there; any other request empties the folder.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::data::{Scaling, Splits};
+use crate::store;
+use crate::train::{train_run, Epoch, Progress, Run, Settings};
+use crate::Error;
+
+/// Runs of one training, in run order.
+#[derive(Clone, Debug)]
+pub struct Trained {
+    /// The scaling fitted on the training split.
+    pub scaling: Scaling,
+    /// Runs 0.. of the request.
+    pub runs: Vec<Run>,
+    /// How many of them were found finished in the checkpoint folder.
+    pub resumed: usize,
+}
+
+/// Where finished runs are kept, and what besides the settings and the data identifies them.
+#[derive(Clone, Copy, Debug)]
+pub struct Checkpoint<'a> {
+    /// The folder (created when missing).
+    pub folder: &'a Path,
+    /// Anything else the runs depend on (inputs left out, program version, ...).
+    pub extra: &'a serde_json::Value,
+}
+
+/// Forwards one run's epochs to a progress callback shared by all runs.
+struct Shared<'a>(&'a (dyn Fn(usize, &Epoch) + Sync));
+
+impl Progress for Shared<'_> {
+    fn epoch(&mut self, run: usize, epoch: &Epoch) {
+        (self.0)(run, epoch)
+    }
+}
+
+/// The request a checkpoint folder is tagged with.
+fn request(settings: &Settings, splits: &Splits, extra: &serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "settings": Settings { runs: 0, ..settings.clone() },
+        "data_sha256": splits.fingerprint(),
+        "extra": extra,
+    })
+}
+
+/// Trains runs `0..settings.runs` of `settings` on `splits`. With a checkpoint, the runs
+/// already finished there under the same request are reused and each new run is recorded as
+/// it ends. Missing runs train side by side on the rayon pool; run k is the same whichever
+/// thread trains it. `progress(k, epoch)` is called after every epoch of every run.
+pub fn train_runs(
+    settings: &Settings,
+    splits: &Splits,
+    checkpoint: Option<Checkpoint>,
+    progress: &(dyn Fn(usize, &Epoch) + Sync),
+) -> Result<Trained, Error> {
+    settings.check()?;
+    let scaling = Scaling::fit(settings.scale, &splits.train);
+    let mut runs = match checkpoint {
+        Some(c) => store::open_runs(c.folder, &request(settings, splits, c.extra))?,
+        None => Vec::new(),
+    };
+    runs.truncate(settings.runs);
+    let resumed = runs.len();
+    let missing: Vec<usize> = (resumed..settings.runs).collect();
+    let trained: Vec<Run> = missing
+        .par_iter()
+        .map(|&k| {
+            let seed = settings.seed + k as u64;
+            let run = train_run(settings, splits, &scaling, seed, k, &mut Shared(progress))?;
+            if let Some(c) = checkpoint {
+                store::record_run(c.folder, k, &run)?;
+            }
+            Ok(run)
+        })
+        .collect::<Result<_, Error>>()?;
+    runs.extend(trained);
+    Ok(Trained {
+        scaling,
+        runs,
+        resumed,
+    })
+}

@@ -1,0 +1,292 @@
+use super::*;
+use crate::data::Set;
+
+fn synthetic(sequences: usize, steps: usize, seed: u64) -> Set {
+    // Output: a leaky integral of the input, a target every cell can learn.
+    use rand::Rng;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for _ in 0..sequences {
+        let mut state = 0.0f32;
+        for _ in 0..steps {
+            let u: f32 = if rng.random_bool(0.1) {
+                rng.random_range(-1.0..1.0)
+            } else {
+                0.0
+            };
+            state = 0.8 * state + 0.5 * u;
+            x.push(u);
+            y.push(state);
+        }
+    }
+    Set {
+        sequences,
+        steps,
+        inputs: 1,
+        outputs: 1,
+        x,
+        y,
+        indices: (0..sequences).collect(),
+    }
+}
+
+fn splits(seed: u64) -> Splits {
+    Splits {
+        train: synthetic(8, 40, seed),
+        valid: synthetic(4, 40, seed + 1),
+        test: synthetic(4, 40, seed + 2),
+        input_names: vec!["u".into()],
+        output_names: vec!["y".into()],
+    }
+}
+
+/// burn's gradients of the whole model (input projection, recurrence node, read-out, loss)
+/// agree with finite differences of the loss, for every cell.
+#[test]
+fn model_gradients_match_finite_differences() {
+    for cell in [
+        Recurrence::Rnn,
+        Recurrence::Lstm,
+        Recurrence::Gru,
+        Recurrence::GruResetAfter,
+    ] {
+        let arch = Architecture {
+            cell,
+            hidden: 3,
+            inputs: 2,
+            outputs: 2,
+        };
+        let mut weights = Weights::initial(&arch, 5);
+        // Non-zero biases so that every path is exercised.
+        weights
+            .bias
+            .iter_mut()
+            .enumerate()
+            .for_each(|(k, b)| *b += 0.1 * (k as f32 % 3.0 - 1.0));
+        weights
+            .recurrent_bias
+            .iter_mut()
+            .enumerate()
+            .for_each(|(k, b)| *b = 0.05 * (k as f32 % 4.0 - 1.5));
+        weights.dense_bias = vec![0.2, -0.1];
+        let (b, t) = (2, 5);
+        let x: Vec<f32> = (0..b * t * 2)
+            .map(|k| (k * 7 % 11) as f32 / 5.0 - 1.0)
+            .collect();
+        let y: Vec<f32> = (0..b * t * 2)
+            .map(|k| (k * 5 % 13) as f32 / 6.0 - 1.0)
+            .collect();
+        let device = Device::flex().autodiff();
+        let network = weights.to_network(&arch, &device);
+        let loss = loss_of(
+            Loss::Mse,
+            network.forward(cell, tensor3(x.clone(), [b, t, 2], &device)),
+            tensor3(y.clone(), [b, t, 2], &device),
+        );
+        let grads = loss.backward();
+        let g2 = |p: &burn::module::Param<Tensor<2>>| {
+            p.val()
+                .grad(&grads)
+                .unwrap()
+                .into_data()
+                .iter::<f32>()
+                .collect::<Vec<_>>()
+        };
+        let g1 = |p: &burn::module::Param<Tensor<1>>| {
+            p.val()
+                .grad(&grads)
+                .unwrap()
+                .into_data()
+                .iter::<f32>()
+                .collect::<Vec<_>>()
+        };
+        let analytic = Weights {
+            kernel: g2(&network.kernel),
+            recurrent: g2(&network.recurrent),
+            bias: g1(&network.bias),
+            recurrent_bias: network.recurrent_bias.as_ref().map(g1).unwrap_or_default(),
+            dense: g2(&network.dense),
+            dense_bias: g1(&network.dense_bias),
+        };
+        let identity = Scaling::identity(2, 2);
+        let mse = |w: &Weights| -> f64 {
+            let p = predict(&arch, w, &identity, &x, t);
+            p.iter()
+                .zip(&y)
+                .map(|(a, b)| (*a as f64 - *b as f64).powi(2))
+                .sum::<f64>()
+                / y.len() as f64
+        };
+        let eps = 1e-2f32;
+        type Field = fn(&mut Weights) -> &mut Vec<f32>;
+        let fields: [(&str, Field, &Vec<f32>); 6] = [
+            ("kernel", |w| &mut w.kernel, &analytic.kernel),
+            ("recurrent", |w| &mut w.recurrent, &analytic.recurrent),
+            ("bias", |w| &mut w.bias, &analytic.bias),
+            (
+                "recurrent_bias",
+                |w| &mut w.recurrent_bias,
+                &analytic.recurrent_bias,
+            ),
+            ("dense", |w| &mut w.dense, &analytic.dense),
+            ("dense_bias", |w| &mut w.dense_bias, &analytic.dense_bias),
+        ];
+        for (name, field, grad) in fields {
+            let n = field(&mut weights.clone()).len();
+            assert_eq!(grad.len(), n, "{cell:?} {name}");
+            for (k, &g) in grad.iter().enumerate() {
+                let (mut plus, mut minus) = (weights.clone(), weights.clone());
+                field(&mut plus)[k] += eps;
+                field(&mut minus)[k] -= eps;
+                let numeric = (mse(&plus) - mse(&minus)) / (2.0 * eps as f64);
+                let a = g as f64;
+                assert!(
+                    (numeric - a).abs() <= 2e-3 + 2e-2 * a.abs(),
+                    "{cell:?} d{name}[{k}]: burn {a} vs finite difference {numeric}"
+                );
+            }
+        }
+    }
+}
+
+/// A small GRU learns a leaky integrator far below the loss of predicting its mean, and
+/// the same seed gives the same weights.
+#[test]
+fn a_tiny_gru_learns_a_leaky_integrator_reproducibly() {
+    let data = splits(11);
+    let mut settings = Settings::paper(Recurrence::Gru, 4);
+    settings.epochs = 60;
+    settings.runs = 1;
+    settings.lr = 0.02;
+    let (_, runs) = train(&settings, &data, &mut ()).unwrap();
+    let target = &data.test.y;
+    let mean = target.iter().sum::<f32>() / target.len() as f32;
+    let baseline = (target.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / target.len() as f32)
+        .sqrt() as f64;
+    let test = runs[0].errors.test.rmse.unwrap();
+    assert!(
+        test < 0.3 * baseline,
+        "test RMSE {test} vs predicting the mean {baseline}"
+    );
+    assert!(runs[0].curve.last().unwrap().train_loss < runs[0].curve[0].train_loss);
+    let (_, again) = train(&settings, &data, &mut ()).unwrap();
+    assert_eq!(runs[0].weights, again[0].weights);
+    assert_eq!(runs[0].best_epoch, again[0].best_epoch);
+}
+
+/// A loss that overflows ends the training with a typed error, not NaN results.
+#[test]
+fn a_diverging_run_is_an_error() {
+    let mut data = splits(3);
+    data.train.y.iter_mut().for_each(|v| *v *= 1e25);
+    let mut settings = Settings::paper(Recurrence::Rnn, 2);
+    settings.scale = ScaleMode::None;
+    settings.epochs = 5;
+    settings.runs = 1;
+    settings.loss = Loss::Mse;
+    let e = train(&settings, &data, &mut ()).unwrap_err();
+    assert!(matches!(e, Error::Diverged { run: 1, .. }), "{e}");
+    // Diverging from the first epoch leaves nothing to keep, even when asked to.
+    settings.keep_best_on_divergence = true;
+    assert!(train(&settings, &data, &mut ()).is_err());
+}
+
+/// Saliency equals finite differences of each output's sum with respect to each input,
+/// in data units (with a non-trivial scaling).
+#[test]
+fn saliency_matches_finite_differences() {
+    let arch = Architecture {
+        cell: Recurrence::Gru,
+        hidden: 3,
+        inputs: 2,
+        outputs: 2,
+    };
+    let weights = Weights::initial(&arch, 8);
+    let scaling = Scaling {
+        input_offset: vec![1.0, -2.0],
+        input_scale: vec![2.0, 0.5],
+        output_offset: vec![-60.0, 3.0],
+        output_scale: vec![10.0, 4.0],
+    };
+    let steps = 6;
+    let x: Vec<f32> = (0..steps * 2)
+        .map(|k| (k * 3 % 7) as f32 / 3.0 - 1.0)
+        .collect();
+    let s = saliency(&arch, &weights, &scaling, &x, steps);
+    assert_eq!(s.len(), 2 * steps * 2);
+    let sum = |x: &[f32], o: usize| -> f64 {
+        predict(&arch, &weights, &scaling, x, steps)
+            .iter()
+            .skip(o)
+            .step_by(2)
+            .map(|&v| v as f64)
+            .sum()
+    };
+    let eps = 1e-2f32;
+    for o in 0..2 {
+        for k in 0..steps * 2 {
+            let (mut plus, mut minus) = (x.clone(), x.clone());
+            plus[k] += eps;
+            minus[k] -= eps;
+            let numeric = (sum(&plus, o) - sum(&minus, o)) / (2.0 * eps as f64);
+            let a = s[o * steps * 2 + k] as f64;
+            assert!(
+                (numeric - a).abs() <= 2e-3 + 2e-2 * a.abs(),
+                "output {o}, input value {k}: {a} vs {numeric}"
+            );
+        }
+    }
+}
+
+/// The fused inference path gives what burn's operations give, for every cell.
+#[test]
+fn fused_prediction_equals_burns() {
+    for cell in [
+        Recurrence::Rnn,
+        Recurrence::Lstm,
+        Recurrence::Gru,
+        Recurrence::GruResetAfter,
+    ] {
+        let arch = Architecture {
+            cell,
+            hidden: 5,
+            inputs: 3,
+            outputs: 2,
+        };
+        let mut weights = Weights::initial(&arch, 2);
+        weights
+            .bias
+            .iter_mut()
+            .enumerate()
+            .for_each(|(k, b)| *b = 0.1 * (k % 3) as f32);
+        weights.recurrent_bias.iter_mut().for_each(|b| *b = -0.05);
+        let scaling = Scaling {
+            input_offset: vec![1.0, 0.0, -1.0],
+            input_scale: vec![2.0, 1.0, 0.5],
+            output_offset: vec![-60.0, 0.0],
+            output_scale: vec![5.0, 1.0],
+        };
+        // One sequence runs alone, eleven in vector lanes (a full group and a partial one).
+        for n in [1, 11] {
+            let steps = 150;
+            let x: Vec<f32> = (0..n * steps * 3)
+                .map(|k| (k * 13 % 17) as f32 / 8.0 - 1.0)
+                .collect();
+            let fused = predict(&arch, &weights, &scaling, &x, steps);
+            let reference = predict_burn(&arch, &weights, &scaling, &x, steps);
+            assert_eq!(fused.len(), reference.len());
+            for (a, b) in fused.iter().zip(&reference) {
+                assert!(
+                    (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
+                    "{cell:?}, {n} sequences: {a} vs {b}"
+                );
+            }
+        }
+    }
+}
+
+/// All runs of `settings`, with no checkpoint.
+fn train(settings: &Settings, splits: &Splits, _: &mut ()) -> Result<(Scaling, Vec<Run>), Error> {
+    crate::runs::train_runs(settings, splits, None, &|_, _| {}).map(|t| (t.scaling, t.runs))
+}
