@@ -50,15 +50,15 @@ fn time(budget: f64, mut f: impl FnMut()) -> f64 {
 
 /// Wall times of one FCM sequence of 500 ms at one time step.
 pub struct Row {
-    /// Time step [ms].
+    /// Time step \[ms\].
     pub dt: f64,
     /// Steps of the sequence.
     pub steps: usize,
-    /// The simulator, one thread [s].
+    /// The simulator, one thread \[s\].
     pub simulator: f64,
-    /// The surrogate on the sequence alone [s].
+    /// The surrogate on the sequence alone \[s\].
     pub one: f64,
-    /// The surrogate per sequence within a batch of 40 [s].
+    /// The surrogate per sequence within a batch of 40 \[s\].
     pub batch: f64,
 }
 

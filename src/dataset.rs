@@ -13,17 +13,17 @@ use crate::bundled;
 #[derive(clap::Args)]
 pub struct GenerateArgs {
     /// fcm, fcm16, nictation, fcm+nictation, fcm-no-avb, fcm-no-ava, or a scenario file
-    /// (.toml: name, outputs, ablate, [[group]] name/neurons/amplitude, [[behaviour]]).
+    /// (.toml: name, outputs, ablate, [\[group\]] name/neurons/amplitude, [\[behaviour\]]).
     #[arg(long)]
     pub scenario: String,
-    /// Use this split instead of the automatic one: {"train": [..], "valid": [..], "test":
-    /// [..]} with 1-based sequence numbers covering every sequence.
+    /// Use this split instead of the automatic one: {"train": \[..\], "valid": \[..\], "test":
+    /// \[..\]} with 1-based sequence numbers covering every sequence.
     #[arg(long)]
     pub split: Option<PathBuf>,
-    /// Time step [ms] (the paper used 0.5 and 0.1).
+    /// Time step \[ms\] (the paper used 0.5 and 0.1).
     #[arg(long, default_value_t = 0.5)]
     pub dt: f64,
-    /// Sequence length [ms].
+    /// Sequence length \[ms\].
     #[arg(long, default_value_t = 500.0)]
     pub duration: f64,
     /// Number of sequences (default: 40 per behaviour).
@@ -35,7 +35,7 @@ pub struct GenerateArgs {
     /// Also record every neuron's voltage (/voltages).
     #[arg(long)]
     pub record_all: bool,
-    /// Settling time with no input before each sequence [ms].
+    /// Settling time with no input before each sequence \[ms\].
     #[arg(long, default_value_t = 1000.0)]
     pub settle: f64,
     /// Only part K of N of the sequences (merge the parts with `dataset merge`).
@@ -254,7 +254,7 @@ pub fn info(file: &Path, json: bool) -> anyhow::Result<()> {
 /// Arguments of `dataset import-dat`.
 #[derive(clap::Args)]
 pub struct ImportArgs {
-    /// Folder of `.dat` files (one per sequence: index, time [s], outputs, inputs).
+    /// Folder of `.dat` files (one per sequence: index, time \[s\], outputs, inputs).
     pub dir: PathBuf,
     /// Input column names, in file order after the outputs.
     #[arg(long, value_delimiter = ',', required = true)]

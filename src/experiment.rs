@@ -43,7 +43,7 @@ pub(crate) struct Plan {
     /// Sequences per behaviour.
     pub(crate) count: usize,
     pub(crate) out: PathBuf,
-    /// Training time [s] (sum of the runs' wall times) of every distinct model trained or
+    /// Training time \[s\] (sum of the runs' wall times) of every distinct model trained or
     /// reused, by its key in OUT/runs.
     pub(crate) trained: std::cell::RefCell<std::collections::BTreeMap<String, f64>>,
 }

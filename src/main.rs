@@ -74,7 +74,7 @@ enum Command {
             conflicts_with = "stimulus"
         )]
         data: Option<PathBuf>,
-        /// A stimulus file (.toml): duration, optional dt, [[input]] neuron/amplitude [pA]/shape.
+        /// A stimulus file (.toml): duration, optional dt, [\[input\]] neuron/amplitude \[pA\]/shape.
         #[arg(long)]
         stimulus: Option<PathBuf>,
         /// CSV file to write: sequence, time_ms, one column per output.
@@ -86,10 +86,10 @@ enum Command {
     Run {
         /// The LEMS file.
         lems_file: PathBuf,
-        /// Time step [ms] (default: the simulation's step).
+        /// Time step \[ms\] (default: the simulation's step).
         #[arg(long)]
         dt: Option<f64>,
-        /// Duration [ms] (default: the simulation's length).
+        /// Duration \[ms\] (default: the simulation's length).
         #[arg(long)]
         duration: Option<f64>,
         /// Where to write the output files (default: beside the LEMS file).
@@ -109,29 +109,29 @@ enum Command {
         /// --ablate (added), --record or --stimulate say otherwise.
         #[arg(long)]
         scenario: Option<String>,
-        /// A stimulus file (.toml, as for `celegans predict`: duration, dt, [[input]] neuron,
+        /// A stimulus file (.toml, as for `celegans predict`: duration, dt, [\[input\]] neuron,
         /// amplitude in pA, shape) instead of the current step.
         #[arg(long, conflicts_with = "stimulate")]
         stimulus: Option<PathBuf>,
         /// Neurons receiving the current step, e.g. PLML,PLMR,AVBL,AVBR.
         #[arg(long, value_delimiter = ',')]
         stimulate: Vec<String>,
-        /// Step amplitude [pA].
+        /// Step amplitude \[pA\].
         #[arg(long, default_value_t = 15.0)]
         amplitude: f64,
-        /// Step onset [ms].
+        /// Step onset \[ms\].
         #[arg(long, default_value_t = 100.0)]
         delay: f64,
-        /// Step length [ms].
+        /// Step length \[ms\].
         #[arg(long, default_value_t = 300.0)]
         width: f64,
-        /// Time step [ms].
+        /// Time step \[ms\].
         #[arg(long)]
         dt: Option<f64>,
-        /// Duration [ms] (a stimulus file gives its own).
+        /// Duration \[ms\] (a stimulus file gives its own).
         #[arg(long, default_value_t = 500.0)]
         duration: f64,
-        /// Run this long with no input first, then record from t = 0 [ms] (datasets settle
+        /// Run this long with no input first, then record from t = 0 \[ms\] (datasets settle
         /// 1000 ms; the default 0 starts from the model's initial state, as NEURON does).
         #[arg(long, default_value_t = 0.0)]
         settle: f64,

@@ -1,4 +1,4 @@
-//! End-to-end tests of `celegans dataset`: SPEC §5 files readable by h5py, shapes of the
+//! End-to-end tests of `celegans dataset`: dataset files (`docs/file-formats.md`) readable by h5py, shapes of the
 //! paper's scenarios, byte-identical reruns and shards, one-line errors with no file.
 
 use std::path::{Path, PathBuf};

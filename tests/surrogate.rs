@@ -35,7 +35,7 @@ fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-/// Twelve sequences of 200 steps (dt 0.5 ms) in the authors' layout: index, time [s],
+/// Twelve sequences of 200 steps (dt 0.5 ms) in the authors' layout: index, time \[s\],
 /// outputs Y1 Y2, inputs U1 U2. Y1 is a leaky integral of U1, Y2 of U1 + U2.
 fn write_dat_folder(dir: &Path) {
     for n in 0..12 {

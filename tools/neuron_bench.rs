@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-/// NEURON's simulate time [s] for the full model, 500 ms at dt 0.1 ms, or `None` when
+/// NEURON's simulate time \[s\] for the full model, 500 ms at dt 0.1 ms, or `None` when
 /// `neuron`, `pyneuroml` and `c302` (and Java) are not installed.
 pub fn neuron_simulate_seconds(repo: &Path) -> Option<f64> {
     let out = Command::new("python3")

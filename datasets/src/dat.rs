@@ -120,7 +120,7 @@ fn dat_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// One file's rows: (time [s], outputs, inputs).
+/// One file's rows: (time \[s\], outputs, inputs).
 fn read_dat(path: &Path, outputs: usize, inputs: usize) -> Result<(Vec<f64>, Vec<f32>, Vec<f32>)> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
@@ -233,7 +233,7 @@ pub fn import_dat(dir: &Path, import: &Import) -> Result<Dataset> {
     Ok(d)
 }
 
-/// Writes a dataset as the authors' format: `Sequence_NN.dat` per sequence (index, time [s],
+/// Writes a dataset as the authors' format: `Sequence_NN.dat` per sequence (index, time \[s\],
 /// outputs, inputs) and `split.json`. Files are written under a temporary name first.
 pub fn export_dat(d: &Dataset, dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {

@@ -23,9 +23,9 @@ use crate::error::{Error, Result};
 /// A dataset in memory; arrays are row-major, sequence first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
-    /// Sample times [ms], T of them.
+    /// Sample times \[ms\], T of them.
     pub time: Vec<f64>,
-    /// Time step [ms].
+    /// Time step \[ms\].
     pub dt: f64,
     /// Number of sequences N.
     pub sequences: usize,

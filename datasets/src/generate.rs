@@ -5,7 +5,7 @@
 //! they run in parallel (rayon), and each one's stimulus comes from its own random stream: a
 //! shard computes exactly what a single run computes for the same sequences. Up to its
 //! first non-zero input a sequence follows the settled network's own trajectory, which is
-//! simulated once and shared ([`run_from_onsets`]).
+//! simulated once and shared (`run_from_onsets`).
 //!
 //! Sample k of a sequence is at t = k·dt, k = 0..T with T = duration/dt. The input at
 //! row k is the current held during the step from t_k to t_{k+1}, so outputs respond
@@ -60,9 +60,9 @@ impl Shard {
 pub struct Generation {
     /// The scenario.
     pub scenario: Scenario,
-    /// Time step [ms].
+    /// Time step \[ms\].
     pub dt: f64,
-    /// Sequence length [ms].
+    /// Sequence length \[ms\].
     pub duration: f64,
     /// Number of sequences (default: 40 per behaviour).
     pub count: usize,
@@ -70,7 +70,7 @@ pub struct Generation {
     pub seed: u64,
     /// Also record every neuron's voltage.
     pub record_all: bool,
-    /// Settling time with no input before each recording [ms].
+    /// Settling time with no input before each recording \[ms\].
     pub settle: f64,
     /// Voltage method.
     pub method: Method,
@@ -557,9 +557,9 @@ fn settle(sim: &mut Simulation, duration: f64) -> Result<()> {
     Ok(())
 }
 
-/// Time step of the first part of the settling [ms].
+/// Time step of the first part of the settling \[ms\].
 const SETTLE_DT: f64 = 0.5;
-/// Settling at the generation's own dt at the end [ms].
+/// Settling at the generation's own dt at the end \[ms\].
 const FINE_SETTLE: f64 = 100.0;
 
 struct Recorded {

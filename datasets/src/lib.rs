@@ -3,7 +3,7 @@
 //! Stimulus/response datasets from the simulator: the paper's scenarios (forward
 //! crawling, nictation, ablations), a seeded library of stimulus shapes, parallel
 //! generation at any time step, a diverse train/valid/test split, and the HDF5 file of
-//! SPEC §5.
+//! `docs/file-formats.md`.
 //!
 //! ```no_run
 //! use datasets::{generate, Generation, Scenario};

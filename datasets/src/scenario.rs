@@ -1,4 +1,4 @@
-//! Scenarios (SPEC §4): which neurons are stimulated, which are recorded, which are
+//! Scenarios (`docs/file-formats.md` §3): which neurons are stimulated, which are recorded, which are
 //! ablated, and the amplitude range of each group of inputs.
 
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,7 @@ pub struct InputGroup {
     pub name: String,
     /// The neurons.
     pub neurons: Vec<String>,
-    /// Amplitude range [pA]: each sequence draws one amplitude in it per group (or per
+    /// Amplitude range \[pA\]: each sequence draws one amplitude in it per group (or per
     /// neuron when the inputs are driven independently).
     pub amplitude: (f64, f64),
 }
@@ -201,7 +201,7 @@ struct BehaviourFile {
 }
 
 impl Scenario {
-    /// Reads a custom scenario from a TOML file (see [`ScenarioFile`] for the format).
+    /// Reads a custom scenario from a TOML file (see `docs/file-formats.md` §3 for the format).
     /// Errors name the file and line.
     pub fn from_toml(path: &std::path::Path) -> crate::Result<Scenario> {
         let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Io {

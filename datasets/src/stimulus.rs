@@ -2,8 +2,8 @@
 //! ramps, trapezoids, triangles) and more (steps, sines, chirps, smoothed noise,
 //! mixtures), drawn reproducibly from a seed.
 //!
-//! A [`Shape`] is a profile of relative amplitude over time (mostly within [0, 1]); an
-//! input's current is its amplitude [pA] times the profile. Every sequence's
+//! A [`Shape`] is a profile of relative amplitude over time (mostly within \[0, 1\]); an
+//! input's current is its amplitude \[pA\] times the profile. Every sequence's
 //! [`SequenceSpec`] is stored in the dataset file, so any sequence can be rebuilt.
 
 use rand::{Rng, SeedableRng};
@@ -18,18 +18,18 @@ pub enum Shape {
     Off,
     /// 1 during [onset, onset + width).
     Pulse {
-        /// Onset [ms].
+        /// Onset \[ms\].
         onset: f64,
-        /// Width [ms].
+        /// Width \[ms\].
         width: f64,
     },
     /// `count` pulses of `width` every `period` from `onset`.
     Train {
-        /// Onset [ms].
+        /// Onset \[ms\].
         onset: f64,
-        /// Pulse width [ms].
+        /// Pulse width \[ms\].
         width: f64,
-        /// Pulse period [ms].
+        /// Pulse period \[ms\].
         period: f64,
         /// Number of pulses.
         count: u32,
@@ -37,43 +37,43 @@ pub enum Shape {
     /// Rises linearly from 0 to 1 over `rise`, holds for `hold`, falls to 0 over `fall`
     /// (ramps, trapezoids and triangles).
     Trapezoid {
-        /// Onset [ms].
+        /// Onset \[ms\].
         onset: f64,
-        /// Rise time [ms].
+        /// Rise time \[ms\].
         rise: f64,
-        /// Plateau [ms].
+        /// Plateau \[ms\].
         hold: f64,
-        /// Fall time [ms].
+        /// Fall time \[ms\].
         fall: f64,
     },
     /// (1 − cos(2π (t − onset)/period))/2 during [onset, onset + duration).
     Sine {
-        /// Onset [ms].
+        /// Onset \[ms\].
         onset: f64,
-        /// Duration [ms].
+        /// Duration \[ms\].
         duration: f64,
-        /// Period [ms].
+        /// Period \[ms\].
         period: f64,
     },
-    /// A raised cosine whose frequency sweeps linearly from `f0` to `f1` [1/ms].
+    /// A raised cosine whose frequency sweeps linearly from `f0` to `f1` \[1/ms\].
     Chirp {
-        /// Onset [ms].
+        /// Onset \[ms\].
         onset: f64,
-        /// Duration [ms].
+        /// Duration \[ms\].
         duration: f64,
-        /// Start frequency [1/ms].
+        /// Start frequency \[1/ms\].
         f0: f64,
-        /// End frequency [1/ms].
+        /// End frequency \[1/ms\].
         f1: f64,
     },
-    /// Piecewise-linear noise: independent uniform [0, 1] knots every `knot` ms from
+    /// Piecewise-linear noise: independent uniform \[0, 1\] knots every `knot` ms from
     /// `onset`, for `duration`.
     Noise {
-        /// Onset [ms].
+        /// Onset \[ms\].
         onset: f64,
-        /// Duration [ms].
+        /// Duration \[ms\].
         duration: f64,
-        /// Knot spacing [ms].
+        /// Knot spacing \[ms\].
         knot: f64,
         /// Knot values.
         knots: Vec<f64>,
@@ -86,7 +86,7 @@ pub enum Shape {
 }
 
 impl Shape {
-    /// The profile at time t [ms].
+    /// The profile at time t \[ms\].
     pub fn at(&self, t: f64) -> f64 {
         match self {
             Shape::Off => 0.0,
@@ -175,7 +175,7 @@ impl Shape {
 pub struct InputStimulus {
     /// The input neuron.
     pub neuron: String,
-    /// Amplitude [pA].
+    /// Amplitude \[pA\].
     pub amplitude: f64,
     /// Profile.
     pub shape: Shape,
@@ -195,7 +195,7 @@ pub struct SequenceSpec {
 }
 
 impl SequenceSpec {
-    /// Input currents [pA] sampled at t = k·dt, k = 0..steps, as `[steps][inputs]`.
+    /// Input currents \[pA\] sampled at t = k·dt, k = 0..steps, as `[steps][inputs]`.
     pub fn sample(&self, dt: f64, steps: usize) -> Vec<Vec<f64>> {
         (0..steps)
             .map(|k| {
@@ -224,9 +224,9 @@ impl SequenceSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StimulusFile {
-    /// Length [ms].
+    /// Length \[ms\].
     pub duration: f64,
-    /// Time step [ms].
+    /// Time step \[ms\].
     #[serde(default)]
     pub dt: Option<f64>,
     /// The driven inputs.
@@ -263,7 +263,7 @@ impl StimulusFile {
         Ok(file)
     }
 
-    /// Input currents [pA] `[steps][names]` for the inputs `names`, or the first listed
+    /// Input currents \[pA\] `[steps][names]` for the inputs `names`, or the first listed
     /// neuron that is not among them.
     pub fn sample(&self, names: &[String], dt: f64) -> Result<Vec<Vec<f64>>, String> {
         if let Some(i) = self.input.iter().find(|i| !names.contains(&i.neuron)) {

@@ -9,7 +9,7 @@ use crate::Origin;
 /// How a channel density sets its reversal potential.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reversal {
-    /// A fixed reversal potential [mV] (`channelDensity`).
+    /// A fixed reversal potential \[mV\] (`channelDensity`).
     Fixed(f64),
     /// From the Nernst equation on the species' concentrations (`channelDensityNernst`).
     Nernst,
@@ -22,7 +22,7 @@ pub struct ChannelDensity {
     pub id: String,
     /// The ion channel's id.
     pub ion_channel: String,
-    /// Maximal conductance density [µS/µm²].
+    /// Maximal conductance density \[µS/µm²\].
     pub cond_density: f64,
     /// Reversal potential.
     pub reversal: Reversal,
@@ -54,9 +54,9 @@ pub struct Species {
     pub concentration_model: String,
     /// The ion.
     pub ion: String,
-    /// Initial internal concentration [mM].
+    /// Initial internal concentration \[mM\].
     pub initial_concentration: f64,
-    /// Initial external concentration [mM].
+    /// Initial external concentration \[mM\].
     pub initial_ext_concentration: f64,
     /// Segment group (`all` when not given).
     pub segment_group: String,
@@ -69,11 +69,11 @@ pub struct Species {
 pub struct MembraneProperties {
     /// Channel densities.
     pub channel_densities: Vec<ChannelDensity>,
-    /// Specific capacitance [nF/µm²] per group.
+    /// Specific capacitance \[nF/µm²\] per group.
     pub specific_capacitance: Vec<GroupValue>,
-    /// Initial membrane potential [mV] per group.
+    /// Initial membrane potential \[mV\] per group.
     pub init_memb_potential: Vec<GroupValue>,
-    /// Spike threshold [mV] per group.
+    /// Spike threshold \[mV\] per group.
     pub spike_thresh: Vec<GroupValue>,
 }
 
@@ -82,7 +82,7 @@ pub struct MembraneProperties {
 pub struct IntracellularProperties {
     /// Ion species.
     pub species: Vec<Species>,
-    /// Axial resistivity [Ω·m] per group.
+    /// Axial resistivity \[Ω·m\] per group.
     pub resistivity: Vec<GroupValue>,
 }
 

@@ -43,14 +43,14 @@ pub enum HHFunction {
         shape: HHShape,
         /// Amplitude.
         rate: f64,
-        /// Midpoint [mV].
+        /// Midpoint \[mV\].
         midpoint: f64,
-        /// Scale [mV].
+        /// Scale \[mV\].
         scale: f64,
     },
-    /// A constant time course τ [ms].
+    /// A constant time course τ \[ms\].
     FixedTimeCourse {
-        /// τ [ms]
+        /// τ \[ms\]
         tau: f64,
     },
     /// A component of a LEMS type (e.g. a calcium-dependent rate).
@@ -132,7 +132,7 @@ pub enum Q10 {
     ExpTemp {
         /// The factor per 10 K.
         q10_factor: f64,
-        /// Temperature of the measurements [K].
+        /// Temperature of the measurements \[K\].
         experimental_temp: f64,
     },
 }
@@ -168,7 +168,7 @@ pub struct IonChannel {
     pub id: String,
     /// Passive or HH.
     pub kind: ChannelKind,
-    /// Single-channel conductance [µS], if given.
+    /// Single-channel conductance \[µS\], if given.
     pub conductance: Option<f64>,
     /// Ion species carried (`k`, `ca`, `na`, ...).
     pub species: Option<String>,

@@ -411,9 +411,9 @@ pub struct OutputFile {
 pub struct LemsSimulation {
     /// Simulation id.
     pub id: String,
-    /// Duration [ms].
+    /// Duration \[ms\].
     pub length: f64,
-    /// Time step [ms].
+    /// Time step \[ms\].
     pub step: f64,
     /// The network it runs.
     pub target: String,

@@ -14,21 +14,21 @@ use crate::Origin;
 /// The NeuroLex id NeuroML uses for an unbranched segment group (a NEURON section).
 pub const UNBRANCHED_NEUROLEX_ID: &str = "sao864921383";
 
-/// A 3D point with a diameter [µm].
+/// A 3D point with a diameter \[µm\].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point3 {
-    /// x [µm]
+    /// x \[µm\]
     pub x: f64,
-    /// y [µm]
+    /// y \[µm\]
     pub y: f64,
-    /// z [µm]
+    /// z \[µm\]
     pub z: f64,
-    /// diameter [µm]
+    /// diameter \[µm\]
     pub diameter: f64,
 }
 
 impl Point3 {
-    /// Euclidean distance to another point [µm].
+    /// Euclidean distance to another point \[µm\].
     pub fn distance(&self, other: &Point3) -> f64 {
         ((self.x - other.x).powi(2) + (self.y - other.y).powi(2) + (self.z - other.z).powi(2))
             .sqrt()

@@ -6,12 +6,12 @@ use crate::error::{ErrorKind, Result};
 use crate::xml::Element;
 use crate::Origin;
 
-/// One cell of a population, with its position [µm] if given.
+/// One cell of a population, with its position \[µm\] if given.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Instance {
     /// Index in the population.
     pub id: u32,
-    /// Location [µm].
+    /// Location \[µm\].
     pub location: Option<[f64; 3]>,
 }
 
@@ -75,7 +75,7 @@ pub struct Connection {
     pub post_fraction_along: f64,
     /// Weight (1 when not given).
     pub weight: f64,
-    /// Delay [ms] (chemical only; 0 when not given).
+    /// Delay \[ms\] (chemical only; 0 when not given).
     pub delay: f64,
     /// The gap junction's synapse id (electrical connections).
     pub synapse: Option<String>,
@@ -139,7 +139,7 @@ pub struct InputList {
 pub struct Network {
     /// Network id.
     pub id: String,
-    /// Temperature [K], if given.
+    /// Temperature \[K\], if given.
     pub temperature: Option<f64>,
     /// Populations.
     pub populations: Vec<Population>,

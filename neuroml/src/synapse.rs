@@ -14,7 +14,7 @@ pub enum Synapse {
     GapJunction {
         /// Id.
         id: String,
-        /// Conductance g [µS].
+        /// Conductance g \[µS\].
         conductance: f64,
     },
     /// `gradedSynapse` (NeuroML core): s∞ = 1/(1 + exp((Vth − v_pre)/delta)),
@@ -22,15 +22,15 @@ pub enum Synapse {
     Graded {
         /// Id.
         id: String,
-        /// Conductance [µS].
+        /// Conductance \[µS\].
         conductance: f64,
-        /// Slope [mV].
+        /// Slope \[mV\].
         delta: f64,
-        /// Rate [1/ms].
+        /// Rate \[1/ms\].
         k: f64,
-        /// Threshold [mV].
+        /// Threshold \[mV\].
         vth: f64,
-        /// Reversal potential [mV].
+        /// Reversal potential \[mV\].
         erev: f64,
     },
     /// `silentSynapse`: no current (the presynaptic side of a graded connection).
@@ -42,24 +42,24 @@ pub enum Synapse {
     ExpOne {
         /// Id.
         id: String,
-        /// Base conductance [µS].
+        /// Base conductance \[µS\].
         gbase: f64,
-        /// Reversal potential [mV].
+        /// Reversal potential \[mV\].
         erev: f64,
-        /// Decay time [ms].
+        /// Decay time \[ms\].
         tau_decay: f64,
     },
     /// `expTwoSynapse`: difference of exponentials, peak normalised to gbase.
     ExpTwo {
         /// Id.
         id: String,
-        /// Base conductance [µS].
+        /// Base conductance \[µS\].
         gbase: f64,
-        /// Reversal potential [mV].
+        /// Reversal potential \[mV\].
         erev: f64,
-        /// Rise time [ms].
+        /// Rise time \[ms\].
         tau_rise: f64,
-        /// Decay time [ms].
+        /// Decay time \[ms\].
         tau_decay: f64,
     },
     /// A synapse of a LEMS type (c302's `gradedSynapse2`).
@@ -103,11 +103,11 @@ pub enum ConcentrationModel {
         id: String,
         /// Ion.
         ion: String,
-        /// Resting concentration [mM].
+        /// Resting concentration \[mM\].
         resting_conc: f64,
-        /// Decay constant [ms].
+        /// Decay constant \[ms\].
         decay_constant: f64,
-        /// Conversion factor [mol/(m·A·s)].
+        /// Conversion factor \[mol/(m·A·s)\].
         rho: f64,
     },
     /// `decayingPoolConcentrationModel`: influx into a shell of given thickness.
@@ -116,11 +116,11 @@ pub enum ConcentrationModel {
         id: String,
         /// Ion.
         ion: String,
-        /// Resting concentration [mM].
+        /// Resting concentration \[mM\].
         resting_conc: f64,
-        /// Decay constant [ms].
+        /// Decay constant \[ms\].
         decay_constant: f64,
-        /// Shell thickness [µm].
+        /// Shell thickness \[µm\].
         shell_thickness: f64,
     },
     /// A model of a LEMS type.
@@ -145,41 +145,41 @@ pub enum InputSource {
     Pulse {
         /// Id (empty inside a compound input).
         id: String,
-        /// Onset [ms].
+        /// Onset \[ms\].
         delay: f64,
-        /// Duration [ms].
+        /// Duration \[ms\].
         duration: f64,
-        /// Amplitude [nA].
+        /// Amplitude \[nA\].
         amplitude: f64,
     },
     /// `sineGenerator`: amplitude · sin(2π (t − delay)/period + phase) during the pulse.
     Sine {
         /// Id.
         id: String,
-        /// Onset [ms].
+        /// Onset \[ms\].
         delay: f64,
-        /// Duration [ms].
+        /// Duration \[ms\].
         duration: f64,
-        /// Amplitude [nA].
+        /// Amplitude \[nA\].
         amplitude: f64,
-        /// Period [ms].
+        /// Period \[ms\].
         period: f64,
-        /// Phase [rad].
+        /// Phase \[rad\].
         phase: f64,
     },
     /// `rampGenerator`: linear from start to finish amplitude during the pulse, baseline outside.
     Ramp {
         /// Id.
         id: String,
-        /// Onset [ms].
+        /// Onset \[ms\].
         delay: f64,
-        /// Duration [ms].
+        /// Duration \[ms\].
         duration: f64,
-        /// Amplitude at onset [nA].
+        /// Amplitude at onset \[nA\].
         start_amplitude: f64,
-        /// Amplitude at the end [nA].
+        /// Amplitude at the end \[nA\].
         finish_amplitude: f64,
-        /// Amplitude outside the pulse [nA].
+        /// Amplitude outside the pulse \[nA\].
         baseline_amplitude: f64,
     },
     /// `compoundInput`: the sum of its parts.

@@ -24,7 +24,7 @@ const WINDOWS: [(f64, f64); 7] = [
     (0.0, 500.0),
 ];
 
-/// RMS and mean of `other − reference` over the columns `columns` and the rows in [a, b].
+/// RMS and mean of `other − reference` over the columns `columns` and the rows in \[a, b\].
 fn difference(
     reference: &[Vec<f64>],
     other: &[Vec<f64>],

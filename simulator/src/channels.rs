@@ -1,7 +1,7 @@
 //! Ion channels on compartments, one struct of arrays per channel type.
 //!
 //! A channel instance on a node carries the inward current
-//! i = ḡ · Π_gates fcond · (E − v), with ḡ = conductance density × area [µS]. Standard
+//! i = ḡ · Π_gates fcond · (E − v), with ḡ = conductance density × area \[µS\]. Standard
 //! gates have fcond = q^instances and relax towards q∞(v) with time constant τ(v):
 //! dq/dt = (q∞ − q)/τ, from rates as q∞ = α/(α + β), τ = 1/(α + β) (both divided by the
 //! Q10 rate scale). States advance by the exact exponential step NEURON's `cnexp` takes
@@ -270,9 +270,9 @@ pub struct ChannelArrays {
     pub channel: String,
     /// Node of each instance.
     pub node: Vec<usize>,
-    /// Maximal conductance ḡ [µS].
+    /// Maximal conductance ḡ \[µS\].
     pub gmax: Vec<f64>,
-    /// Reversal potential [mV].
+    /// Reversal potential \[mV\].
     pub erev: Vec<f64>,
     /// Index of the ion pool its current feeds, per instance (`usize::MAX`: none).
     pub pool: Vec<usize>,

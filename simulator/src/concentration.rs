@@ -2,7 +2,7 @@
 //!
 //! `fixedFactorConcentrationModel` (NeuroML core, as jNeuroML writes it for NEURON):
 //! dC/dt = ρ · i_ion / A − (C − C_rest)/τ, with i_ion the inward ion current of the
-//! compartment [nA], A its area [µm²] and ρ in mol/(m·A·s) (so ρ·i/A is in mM/ms);
+//! compartment \[nA\], A its area \[µm²\] and ρ in mol/(m·A·s) (so ρ·i/A is in mM/ms);
 //! C never goes below 0.
 //!
 //! `decayingPoolConcentrationModel`: dC/dt = i_ion / (2 F V_shell) − (C − C_rest)/τ with
@@ -15,15 +15,15 @@ use neuroml::synapse::ConcentrationModel;
 
 use crate::error::{Error, Result};
 
-/// Faraday's constant [C/mol].
+/// Faraday's constant \[C/mol\].
 const FARADAY: f64 = 96_485.332_12;
 
 /// How influx per nA is computed for one node.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Influx {
-    /// ρ / A [mM/ms per nA].
+    /// ρ / A \[mM/ms per nA\].
     FixedFactor(f64),
-    /// 1e6 / (2 F V) [mM/ms per nA].
+    /// 1e6 / (2 F V) \[mM/ms per nA\].
     Shell(f64),
 }
 
@@ -34,7 +34,7 @@ pub struct IonPool {
     pub ion: String,
     /// Node of each instance.
     pub node: Vec<usize>,
-    /// Concentration per node [mM] (every node of the network; 0 where ungoverned).
+    /// Concentration per node \[mM\] (every node of the network; 0 where ungoverned).
     pub concentration: Vec<f64>,
     influx: Vec<Influx>,
     resting: Vec<f64>,
@@ -61,7 +61,7 @@ impl IonPool {
         }
     }
 
-    /// Governs `node` (area [µm²]) by a model, starting at `initial` [mM].
+    /// Governs `node` (area \[µm²\]) by a model, starting at `initial` \[mM\].
     pub fn push(
         &mut self,
         node: usize,
@@ -122,7 +122,7 @@ impl IonPool {
     }
 
     /// Advances every governed concentration by dt with this step's inward ion currents
-    /// per node [nA].
+    /// per node \[nA\].
     pub fn advance(&mut self, dt: f64, current: &[f64]) {
         if self.decay_dt != dt || self.decay.len() != self.node.len() {
             self.decay = self.tau.iter().map(|tau| (-dt / tau).exp()).collect();

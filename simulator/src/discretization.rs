@@ -16,7 +16,7 @@ pub enum Discretization {
     PerCable,
     /// Exactly `n` compartments per cable.
     FixedPerCable(u32),
-    /// As many compartments per cable as needed so that none is longer than this [µm].
+    /// As many compartments per cable as needed so that none is longer than this \[µm\].
     MaxLength(f64),
     /// One compartment per NeuroML segment.
     PerSegment,

@@ -17,17 +17,17 @@ pub enum Error {
     /// The membrane potential became NaN or left any physiological range.
     #[error("runaway voltage at t = {time} ms in {location}: v = {value} mV (try a smaller dt)")]
     Runaway {
-        /// Simulated time [ms].
+        /// Simulated time \[ms\].
         time: f64,
         /// Cell and compartment.
         location: String,
-        /// The offending value [mV].
+        /// The offending value \[mV\].
         value: f64,
     },
     /// The linear solver did not reach its tolerance.
     #[error("linear solver did not converge at t = {time} ms (residual {residual:e} after {iterations} iterations)")]
     NoConvergence {
-        /// Simulated time [ms].
+        /// Simulated time \[ms\].
         time: f64,
         /// Final relative residual.
         residual: f64,

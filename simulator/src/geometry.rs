@@ -14,9 +14,9 @@ use neuroml::morphology::{Cable, Morphology, Point3};
 /// one NeuroML segment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Polyline {
-    /// Arc length at each point [µm], starting at 0.
+    /// Arc length at each point \[µm\], starting at 0.
     pub arc: Vec<f64>,
-    /// Diameter at each point [µm].
+    /// Diameter at each point \[µm\].
     pub diameter: Vec<f64>,
     /// The segment each piece (between point k and k + 1) comes from.
     pub piece_segment: Vec<u32>,
@@ -69,7 +69,7 @@ impl Polyline {
         }
     }
 
-    /// Total length [µm].
+    /// Total length \[µm\].
     pub fn length(&self) -> f64 {
         *self.arc.last().unwrap_or(&0.0)
     }
@@ -94,7 +94,7 @@ impl Polyline {
         })
     }
 
-    /// Lateral membrane area between arc lengths `from` and `to` [µm²], per piece:
+    /// Lateral membrane area between arc lengths `from` and `to` \[µm²\], per piece:
     /// `(segment, area)`.
     pub fn areas(&self, from: f64, to: f64) -> Vec<(u32, f64)> {
         self.parts(from, to)
@@ -107,8 +107,8 @@ impl Polyline {
             .collect()
     }
 
-    /// ∫ 4 / (π d²) dx between arc lengths `from` and `to` [1/µm]; multiplied by the
-    /// resistivity [Ω·m] it gives the axial resistance in MΩ.
+    /// ∫ 4 / (π d²) dx between arc lengths `from` and `to` \[1/µm\]; multiplied by the
+    /// resistivity \[Ω·m\] it gives the axial resistance in MΩ.
     pub fn resistance_integral(&self, from: f64, to: f64) -> f64 {
         self.parts(from, to)
             .map(|(k, a, b)| {

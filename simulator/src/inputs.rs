@@ -8,51 +8,51 @@ use neuroml::synapse::InputSource;
 
 use crate::error::{Error, Result};
 
-/// A current waveform I(t) [nA], t in ms.
+/// A current waveform I(t) \[nA\], t in ms.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Waveform {
     /// `amplitude` during [delay, delay + duration).
     Pulse {
-        /// Onset [ms].
+        /// Onset \[ms\].
         delay: f64,
-        /// Duration [ms].
+        /// Duration \[ms\].
         duration: f64,
-        /// Amplitude [nA].
+        /// Amplitude \[nA\].
         amplitude: f64,
     },
     /// `amplitude · sin(2π (t − delay)/period + phase)` during the pulse, 0 outside.
     Sine {
-        /// Onset [ms].
+        /// Onset \[ms\].
         delay: f64,
-        /// Duration [ms].
+        /// Duration \[ms\].
         duration: f64,
-        /// Amplitude [nA].
+        /// Amplitude \[nA\].
         amplitude: f64,
-        /// Period [ms].
+        /// Period \[ms\].
         period: f64,
-        /// Phase [rad].
+        /// Phase \[rad\].
         phase: f64,
     },
     /// Linear from `start` to `finish` during the pulse, `baseline` outside.
     Ramp {
-        /// Onset [ms].
+        /// Onset \[ms\].
         delay: f64,
-        /// Duration [ms].
+        /// Duration \[ms\].
         duration: f64,
-        /// Amplitude at onset [nA].
+        /// Amplitude at onset \[nA\].
         start: f64,
-        /// Amplitude at the end [nA].
+        /// Amplitude at the end \[nA\].
         finish: f64,
-        /// Amplitude outside the pulse [nA].
+        /// Amplitude outside the pulse \[nA\].
         baseline: f64,
     },
     /// The sum of several waveforms.
     Sum(Vec<Waveform>),
     /// Samples `values[k]` holding over [k·dt, (k+1)·dt), 0 after the last one.
     Sampled {
-        /// Sampling interval [ms].
+        /// Sampling interval \[ms\].
         dt: f64,
-        /// Values [nA].
+        /// Values \[nA\].
         values: Vec<f64>,
     },
 }
@@ -117,7 +117,7 @@ impl Waveform {
         })
     }
 
-    /// The current at time t [nA].
+    /// The current at time t \[nA\].
     pub fn at(&self, t: f64) -> f64 {
         let on = |delay: f64, duration: f64| t >= delay && t < delay + duration;
         match self {
@@ -191,7 +191,7 @@ impl CurrentInputs {
         self.waveform.push(waveform);
     }
 
-    /// Adds each input's current at time t to `inward` [nA].
+    /// Adds each input's current at time t to `inward` \[nA\].
     pub fn add_currents(&self, t: f64, inward: &mut [f64]) {
         for ((&n, &w), f) in self.node.iter().zip(&self.weight).zip(&self.waveform) {
             inward[n] += w * f.at(t);

@@ -30,7 +30,7 @@ pub struct CableLayout {
     pub id: String,
     /// Its compartment nodes, in order from x = 0 to x = 1.
     pub nodes: Vec<usize>,
-    /// Arc length [µm].
+    /// Arc length \[µm\].
     pub length: f64,
     /// Start and end of each segment along the cable, as fractions of its length.
     pub segments: Vec<(u32, f64, f64)>,
@@ -80,13 +80,13 @@ pub struct Layout {
     pub cells: Vec<CellLayout>,
     /// Parent of each node ([`NO_PARENT`] for roots); always smaller than the node.
     pub parent: Vec<usize>,
-    /// Axial conductance between each node and its parent [µS].
+    /// Axial conductance between each node and its parent \[µS\].
     pub axial_conductance: Vec<f64>,
-    /// Membrane area of each node [µm²] (0 for zero-area nodes).
+    /// Membrane area of each node \[µm²\] (0 for zero-area nodes).
     pub area: Vec<f64>,
-    /// Membrane capacitance of each node [nF].
+    /// Membrane capacitance of each node \[nF\].
     pub capacitance: Vec<f64>,
-    /// Initial membrane potential of each node [mV].
+    /// Initial membrane potential of each node \[mV\].
     pub initial_v: Vec<f64>,
     /// The cell (index into `cells`) each node belongs to.
     pub node_cell: Vec<usize>,
@@ -94,11 +94,11 @@ pub struct Layout {
     pub compartments: usize,
 }
 
-/// NEURON's default axial resistivity, 35.4 Ω·cm [Ω·m].
+/// NEURON's default axial resistivity, 35.4 Ω·cm \[Ω·m\].
 const DEFAULT_RESISTIVITY: f64 = 0.354;
-/// 1 µF/cm² [nF/µm²].
+/// 1 µF/cm² \[nF/µm²\].
 const DEFAULT_SPECIFIC_CAPACITANCE: f64 = 1e-5;
-/// NEURON's default initial potential [mV].
+/// NEURON's default initial potential \[mV\].
 const DEFAULT_INITIAL_V: f64 = -65.0;
 
 impl Layout {

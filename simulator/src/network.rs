@@ -20,7 +20,7 @@ use crate::synapses::{CoreGraded, GapJunctions, LemsSynapses};
 /// How to simulate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
-    /// Time step [ms].
+    /// Time step \[ms\].
     pub dt: f64,
     /// Voltage method.
     pub method: Method,
@@ -44,7 +44,7 @@ impl Default for Options {
     }
 }
 
-/// NEURON's default temperature, 6.3 °C [K].
+/// NEURON's default temperature, 6.3 °C \[K\].
 const DEFAULT_TEMPERATURE: f64 = 279.45;
 
 /// Builds the simulation of the model's network.

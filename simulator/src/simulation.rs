@@ -45,15 +45,15 @@ pub enum Method {
     CrankNicolson,
 }
 
-/// Voltages beyond this are runaway [mV].
+/// Voltages beyond this are runaway \[mV\].
 const RUNAWAY: f64 = 1000.0;
 
 /// What a probe reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Quantity {
-    /// Membrane potential [mV].
+    /// Membrane potential \[mV\].
     Voltage,
-    /// Concentration of an ion pool [mM].
+    /// Concentration of an ion pool \[mM\].
     Concentration(usize),
 }
 
@@ -71,17 +71,17 @@ pub struct Probe {
 pub struct Simulation {
     /// Compartments and cells.
     pub layout: Layout,
-    /// Simulated time [ms].
+    /// Simulated time \[ms\].
     pub t: f64,
-    /// Time step [ms].
+    /// Time step \[ms\].
     pub dt: f64,
     /// Steps taken since t = 0 (t = steps · dt, free of accumulated rounding).
     steps: u64,
     /// Voltage method.
     pub method: Method,
-    /// Temperature [K].
+    /// Temperature \[K\].
     pub temperature: f64,
-    /// Membrane potential per node [mV].
+    /// Membrane potential per node \[mV\].
     pub v: Vec<f64>,
     pub(crate) channels: Vec<ChannelArrays>,
     pub(crate) pools: Vec<IonPool>,
@@ -96,7 +96,7 @@ pub struct Simulation {
     pub last_solve: SolveStats,
     /// CG iterations over the whole run.
     pub total_iterations: usize,
-    /// Summed conductance [µS] and conductance × reversal [µS·mV] of the gateless,
+    /// Summed conductance \[µS\] and conductance × reversal \[µS·mV\] of the gateless,
     /// pool-less channels per node.
     leak_g: Vec<f64>,
     leak_ge: Vec<f64>,
@@ -421,7 +421,7 @@ impl Simulation {
     }
 
     /// Runs for `duration` ms (rounded to whole steps), recording the probes at t = 0
-    /// and after every `every` steps. Returns the times [ms] and one series per probe.
+    /// and after every `every` steps. Returns the times \[ms\] and one series per probe.
     pub fn run(&mut self, duration: f64, probes: &[Probe], every: usize) -> Result<Traces> {
         let steps = (duration / self.dt).round() as usize;
         let every = every.max(1);
@@ -446,7 +446,7 @@ impl Simulation {
     }
 }
 
-/// The calcium concentration per node [mM] (zeros when no pool governs calcium).
+/// The calcium concentration per node \[mM\] (zeros when no pool governs calcium).
 fn calcium<'a>(pools: &'a [IonPool], index: Option<usize>, zeros: &'a [f64]) -> &'a [f64] {
     match index {
         Some(c) => &pools[c].concentration,
@@ -457,7 +457,7 @@ fn calcium<'a>(pools: &'a [IonPool], index: Option<usize>, zeros: &'a [f64]) -> 
 /// Recorded series.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Traces {
-    /// Sample times [ms].
+    /// Sample times \[ms\].
     pub time: Vec<f64>,
     /// One series per probe, in the probe's unit (mV, mM).
     pub values: Vec<Vec<f64>>,

@@ -64,7 +64,7 @@ pub struct TreeSolver {
 }
 
 impl TreeSolver {
-    /// Builds the solver for trees given by `parent` and `axial` conductances [µS] and
+    /// Builds the solver for trees given by `parent` and `axial` conductances \[µS\] and
     /// the gap junctions.
     pub fn new(parent: &[usize], axial: &[f64], gaps: &GapJunctions) -> TreeSolver {
         let n = parent.len();
@@ -370,7 +370,7 @@ struct Couplings {
 }
 
 impl Couplings {
-    /// From pairs (a[j], b[j]) with conductance g[j], over `n` rows.
+    /// From pairs (a\[j\], b\[j\]) with conductance g\[j\], over `n` rows.
     fn new(n: usize, a: &[usize], b: &[usize], g: &[f64]) -> Couplings {
         // Junctions joining the same two nodes (c302 lists each pair in both directions)
         // become one entry with their summed conductance.

@@ -20,7 +20,7 @@ pub struct GapJunctions {
     pub a: Vec<usize>,
     /// Other side's node.
     pub b: Vec<usize>,
-    /// Conductance × weight [µS].
+    /// Conductance × weight \[µS\].
     pub conductance: Vec<f64>,
 }
 
@@ -42,15 +42,15 @@ pub struct CoreGraded {
     pub node: Vec<usize>,
     /// Pre node.
     pub peer: Vec<usize>,
-    /// w·g [µS].
+    /// w·g \[µS\].
     pub conductance: Vec<f64>,
-    /// δ [mV].
+    /// δ \[mV\].
     pub delta: Vec<f64>,
-    /// k [1/ms].
+    /// k \[1/ms\].
     pub k: Vec<f64>,
-    /// V_th [mV].
+    /// V_th \[mV\].
     pub vth: Vec<f64>,
-    /// E [mV].
+    /// E \[mV\].
     pub erev: Vec<f64>,
     /// Activation.
     pub s: Vec<f64>,
@@ -125,7 +125,7 @@ pub struct LemsSynapses {
     /// ∂i/∂v, when symbolic.
     di_dv: Option<PartialDerivative>,
     state_order: EvalOrder,
-    /// Inward current [nA] and conductance −∂i/∂v [µS] per instance, from the last
+    /// Inward current \[nA\] and conductance −∂i/∂v \[µS\] per instance, from the last
     /// [`Self::update_currents`].
     current: Vec<f64>,
     slope: Vec<f64>,
@@ -212,7 +212,7 @@ impl SharedStates {
     }
 }
 
-/// Step for the conductance's difference quotient [mV] (NEURON uses 0.001 mV).
+/// Step for the conductance's difference quotient \[mV\] (NEURON uses 0.001 mV).
 const DV: f64 = 1e-3;
 
 impl LemsSynapses {

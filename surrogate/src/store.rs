@@ -44,7 +44,7 @@ pub struct ModelFile {
     pub input_unit: String,
     /// Unit of the outputs.
     pub output_unit: String,
-    /// Time step of the training data [ms].
+    /// Time step of the training data \[ms\].
     pub dt_ms: f64,
     /// Scaling between data and network units.
     pub scaling: Scaling,
@@ -73,7 +73,7 @@ pub struct RunFile {
     pub best_epoch: usize,
     /// RMSE per split.
     pub errors: Errors,
-    /// Wall time [s].
+    /// Wall time \[s\].
     pub seconds: f64,
     /// Kept weights.
     pub weights: Weights,

@@ -46,7 +46,7 @@ impl Real for f64 {
 /// mantissa bits.
 const ROUNDING: f32 = 12_582_912.0;
 
-/// Range reduction of Cephes `expf`: `x` clamped to [−87, 88] is `n·ln 2 + r`; returns `t`
+/// Range reduction of Cephes `expf`: `x` clamped to \[−87, 88\] is `n·ln 2 + r`; returns `t`
 /// (n in its low mantissa bits, see [`exp_scale`]) and `r`. Rounding x·log2(e) with the
 /// [`ROUNDING`] trick needs no float-to-int conversion, so every operation vectorizes.
 #[inline(always)]
@@ -77,7 +77,7 @@ pub(super) fn exp_poly(r: f32) -> f32 {
 }
 
 /// `e^x` for f32 without branches (Cephes `expf`: range reduction by ln 2, degree-5
-/// polynomial; relative error ≤ 2 ulp on [−87, 88], clamped outside).
+/// polynomial; relative error ≤ 2 ulp on \[−87, 88\], clamped outside).
 #[inline(always)]
 fn exp_f32(x: f32) -> f32 {
     let (t, r) = exp_reduce(x);

@@ -191,7 +191,7 @@ pub struct Run {
     pub curve: Vec<Epoch>,
     /// Kept weights.
     pub weights: Weights,
-    /// Wall time of the run [s].
+    /// Wall time of the run \[s\].
     pub seconds: f64,
     /// The epoch whose loss was NaN or infinite, when the run ended there
     /// ([`Settings::keep_best_on_divergence`]).
