@@ -97,10 +97,6 @@ impl Table {
     }
 }
 
-fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    crate::simulate::write_atomically(path, |w| w.write_all(text.as_bytes()))
-}
-
 fn sci(v: f64) -> String {
     format!("{v:.3e}")
 }
@@ -777,8 +773,8 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
             );
         }
         let dir = plan.folder(k)?;
-        write_atomic(&dir.join("table.md"), &section.table.markdown())?;
-        write_atomic(&dir.join("table.csv"), &section.table.csv())?;
+        persist::write_atomic(&dir.join("table.md"), section.table.markdown())?;
+        persist::write_atomic(&dir.join("table.csv"), section.table.csv())?;
         sections.push((k, section));
     }
     let mut report = format!(
@@ -807,7 +803,7 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
         }
         report.push('\n');
     }
-    write_atomic(&plan.out.join("REPORT.md"), &report)?;
+    persist::write_atomic(&plan.out.join("REPORT.md"), &report)?;
     eprintln!(
         "wrote {} in {:.0} s",
         plan.out.join("REPORT.md").display(),

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Once;
 
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use plotters::prelude::*;
 
 const FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSansMono.ttf");
@@ -54,13 +54,8 @@ pub fn line_chart(
     }
     let pad = ((y1 - y0) * 0.05).max(1e-9);
     let (y0, y1) = (y0 - pad, y1 + pad);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.partial.png"));
-    let draw = || -> Result<(), Box<dyn std::error::Error>> {
-        let root = BitMapBackend::new(&tmp, (900, 540)).into_drawing_area();
+    let draw = |tmp: &Path| -> Result<(), Box<dyn std::error::Error>> {
+        let root = BitMapBackend::new(tmp, (900, 540)).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
             .caption(title, (FAMILY, 20))
@@ -101,13 +96,9 @@ pub fn line_chart(
         root.present()?;
         Ok(())
     };
-    let result = draw()
-        .map_err(|e| anyhow!("{}: {e}", path.display()))
-        .and_then(|_| std::fs::rename(&tmp, path).with_context(|| format!("{}", path.display())));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    persist::write_with(path, |tmp| {
+        draw(tmp).map_err(|e| anyhow!("{}: {e}", path.display()))
+    })
 }
 
 /// Learning curves of every run (log10 of the training and validation loss per epoch, in

@@ -433,7 +433,7 @@ fn write_predictions(
             csv.push('\n');
         }
     }
-    crate::simulate::write_atomically(out, |w| w.write_all(csv.as_bytes()))
+    Ok(persist::write_atomic(out, csv.as_bytes())?)
 }
 
 pub fn predict_stimulus(model_dir: &Path, stimulus: &Path, out: &Path) -> anyhow::Result<()> {

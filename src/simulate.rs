@@ -1,7 +1,6 @@
 //! `celegans run` (a LEMS `<Simulation>`, as `pynml LEMS -neuron -run` would) and
 //! `celegans simulate` (the bundled model with chosen stimuli, ablations and recordings).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -66,28 +65,6 @@ fn c_exp(x: f64) -> String {
         }
         None => s,
     }
-}
-
-/// Writes `path` via a temporary file renamed into place.
-pub(crate) fn write_atomically(
-    path: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> anyhow::Result<()> {
-    let tmp = path.with_extension(format!(
-        "{}.partial",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
-    let result = (|| {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        fill(&mut f)?;
-        f.flush()?;
-        drop(f);
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("writing {}", path.display()))
 }
 
 /// `celegans run`.
@@ -171,7 +148,7 @@ pub fn run_lems(
     for (name, probes, scales) in &files {
         let out = base.join(name);
         let columns = offset..offset + probes.len();
-        write_atomically(&out, |w| {
+        persist::write_stream(&out, |w| {
             for (k, t) in traces.time.iter().enumerate() {
                 write!(w, "{}\t", c_exp(t * 1e-3))?;
                 for (c, s) in columns.clone().zip(scales) {
@@ -393,7 +370,7 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
         };
         d.write(&args.out)?;
     } else {
-        write_atomically(&args.out, |w| {
+        persist::write_stream(&args.out, |w| {
             write!(w, "time_ms")?;
             for n in &names {
                 write!(w, ",{n}_mV")?;

@@ -105,8 +105,10 @@ pub fn write_via<T, E: From<Error>>(
 }
 
 /// Writes `bytes` to `path` atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_with(path, |tmp| std::fs::write(tmp, bytes).map_err(at(tmp)))
+pub fn write_atomic(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
+    write_with(path, |tmp| {
+        std::fs::write(tmp, bytes.as_ref()).map_err(at(tmp))
+    })
 }
 
 /// Writes `path` atomically through a buffered stream filled by `fill`.
@@ -118,7 +120,7 @@ pub fn write_stream(
         let stream = || {
             let mut f = std::io::BufWriter::new(std::fs::File::create(tmp)?);
             fill(&mut f)?;
-            f.into_inner().map_err(|e| e.into_error())?.sync_all()
+            f.into_inner().map_err(|e| e.into_error()).map(drop)
         };
         stream().map_err(at(path))
     })
