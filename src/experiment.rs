@@ -327,6 +327,15 @@ impl Plan {
     }
 }
 
+/// The set whose first sequence the figures show: test, or train where there is no test.
+fn shown_set(splits: &Splits) -> &surrogate::data::Set {
+    if splits.test.sequences > 0 {
+        &splits.test
+    } else {
+        &splits.train
+    }
+}
+
 /// Predicted and simulated traces of one test sequence, one figure per output.
 pub(crate) fn traces(
     dir: &Path,
@@ -335,11 +344,7 @@ pub(crate) fn traces(
     data: &Dataset,
     splits: &Splits,
 ) -> anyhow::Result<Vec<(String, String)>> {
-    let set = if splits.test.sequences > 0 {
-        &splits.test
-    } else {
-        &splits.train
-    };
+    let set = shown_set(splits);
     let (x, y) = set.rows(&[0]);
     let p = train::predict(&t.arch, &t.best().weights, &t.scaling, &x, set.steps);
     let mut figs = Vec::new();
@@ -638,11 +643,7 @@ fn saliency_figures(
     data: &Dataset,
     splits: &Splits,
 ) -> anyhow::Result<Vec<(String, String)>> {
-    let set = if splits.test.sequences > 0 {
-        &splits.test
-    } else {
-        &splits.train
-    };
+    let set = shown_set(splits);
     let (x, _) = set.rows(&[0]);
     let s = train::saliency(&t.arch, &t.best().weights, &t.scaling, &x, set.steps);
     let (ni, steps) = (splits.input_names.len(), set.steps);
