@@ -1,16 +1,11 @@
-//! `celegans bench`: wall time of the simulator against the surrogate for the same stimuli.
-//!
-//! The simulator runs the bundled model (settled, as for datasets) through one FCM stimulus
-//! sequence of 500 ms on one thread, at dt 0.5 and 0.1 ms; the surrogate (GRU-4, or the model
-//! given with `--model`) predicts the same sequence, alone and in a batch of 40 different
-//! sequences. Prediction cost does not depend on the weights' values, so without `--model`
-//! a GRU-4 with its initial weights is timed.
+//! `celegans bench`: wall time of the simulator against the surrogate for the same stimuli
+//! ([`paper::speed`]), the bundled model at dt 0.5 and 0.1 ms against a GRU-4 or the model
+//! given with `--model`. Prediction cost does not depend on the weights' values, so without
+//! `--model` a GRU-4 with its initial weights is timed.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
-use anyhow::{bail, Context};
-use datasets::{Generation, Prepared, Scenario};
+use anyhow::bail;
 use serde_json::json;
 use surrogate::{Architecture, Recurrence, Scaling, Weights};
 
@@ -24,84 +19,6 @@ pub struct BenchArgs {
     /// sequence at dt 0.1 ms (plus the batch and dt 0.5 figures).
     #[arg(long)]
     pub json: bool,
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-/// Median wall time of `f` over repeats filling about `budget` seconds (3 to 50 repeats).
-fn time(budget: f64, mut f: impl FnMut()) -> f64 {
-    let start = Instant::now();
-    f();
-    let once = start.elapsed().as_secs_f64();
-    let repeats = ((budget / once.max(1e-9)) as usize).clamp(3, 50);
-    median(
-        (0..repeats)
-            .map(|_| {
-                let t = Instant::now();
-                f();
-                t.elapsed().as_secs_f64()
-            })
-            .collect(),
-    )
-}
-
-/// Wall times of one FCM sequence of 500 ms at one time step.
-pub struct Row {
-    /// Time step \[ms\].
-    pub dt: f64,
-    /// Steps of the sequence.
-    pub steps: usize,
-    /// The simulator, one thread \[s\].
-    pub simulator: f64,
-    /// The surrogate on the sequence alone \[s\].
-    pub one: f64,
-    /// The surrogate per sequence within a batch of 40 \[s\].
-    pub batch: f64,
-}
-
-/// Times the simulator (`model`, settled, one FCM sequence, one thread) and a surrogate on
-/// the same stimulus, alone and within a batch of 40 different FCM sequences.
-pub fn measure(
-    model: &neuroml::Model,
-    arch: &Architecture,
-    weights: &Weights,
-    scaling: &Scaling,
-    dt: f64,
-) -> anyhow::Result<Row> {
-    let g = Generation::new(Scenario::builtin("fcm").context("fcm scenario")?, dt);
-    let steps = g.steps()?;
-    let prepared = Prepared::new(model, &g)?;
-    let start = Instant::now();
-    let (inputs, _, _) = prepared.simulate(0)?;
-    let simulator = start.elapsed().as_secs_f64();
-    let x: Vec<f32> = inputs.iter().flatten().map(|&v| v as f32).collect();
-    let batch_x: Vec<f32> = (0..40)
-        .flat_map(|k| {
-            g.spec(k)
-                .sample(dt, steps)
-                .into_iter()
-                .flatten()
-                .map(|v| v as f32)
-        })
-        .collect();
-    let one = time(0.5, || {
-        std::hint::black_box(surrogate::train::predict(arch, weights, scaling, &x, steps));
-    });
-    let batch = time(0.5, || {
-        std::hint::black_box(surrogate::train::predict(
-            arch, weights, scaling, &batch_x, steps,
-        ));
-    }) / 40.0;
-    Ok(Row {
-        dt,
-        steps,
-        simulator,
-        one,
-        batch,
-    })
 }
 
 pub fn run(a: BenchArgs) -> anyhow::Result<()> {
@@ -134,13 +51,15 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             )
         }
     };
-    let model = crate::bundled::load_model(None)?;
+    let model = paper::bundled::load_model(None)?;
     let mut rows = Vec::new();
     for dt in [0.5, 0.1] {
         if !a.json {
             eprintln!("dt {dt} ms: building and settling the network...");
         }
-        rows.push(measure(&model, &arch, &weights, &scaling, dt)?);
+        rows.push(paper::speed::measure(
+            &model, &arch, &weights, &scaling, dt,
+        )?);
     }
     let fine = &rows[1];
     if a.json {

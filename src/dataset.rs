@@ -5,9 +5,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use datasets::{Dataset, Generation, Scenario, Shard};
-use sha2::{Digest, Sha256};
 
-use crate::bundled;
+use paper::bundled;
 
 /// Arguments of `dataset generate`.
 #[derive(clap::Args)]
@@ -49,20 +48,6 @@ pub struct GenerateArgs {
     pub out: PathBuf,
 }
 
-/// SHA-256 over the model's files, in reading order.
-pub fn model_sha256(model: &neuroml::Model, bundled_model: bool) -> anyhow::Result<String> {
-    let mut hash = Sha256::new();
-    for f in &model.files {
-        let text = if bundled_model {
-            bundled::read(f)
-        } else {
-            std::fs::read_to_string(f)
-        };
-        hash.update(text.with_context(|| format!("{}", f.display()))?.as_bytes());
-    }
-    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
 /// The scenario `--scenario NAME` names: a built-in one, or a `.toml` file.
 pub fn scenario(name: &str) -> anyhow::Result<Scenario> {
     if name.ends_with(".toml") {
@@ -100,7 +85,7 @@ pub fn generate(a: GenerateArgs) -> anyhow::Result<()> {
     let steps = g.steps().context("--dt/--duration")?;
     let t0 = Instant::now();
     let model = bundled::load_model(a.model.as_deref())?;
-    g.model_sha256 = model_sha256(&model, a.model.is_none())?;
+    g.model_sha256 = paper::bundled::model_sha256(&model, a.model.is_none())?;
     let todo = g.shard.map_or(g.count, |s| s.indices(g.count).len());
     eprintln!(
         "{}: {todo} sequences x {} ms at dt {} ms ({steps} samples), {} inputs, {} outputs, seed {}",
@@ -352,10 +337,10 @@ pub fn plot(file: &Path, out: &Path, sequences: &[usize]) -> anyhow::Result<()> 
             ("outputs", &d.outputs, &d.output_names, &d.output_unit),
         ] {
             let c = names.len();
-            let series: Vec<crate::figures::Series> = names
+            let series: Vec<paper::figures::Series> = names
                 .iter()
                 .enumerate()
-                .map(|(i, name)| crate::figures::Series {
+                .map(|(i, name)| paper::figures::Series {
                     name: name.clone(),
                     points: (0..t)
                         .map(|s| (d.time[s], values[(k * t + s) * c + i] as f64))
@@ -368,7 +353,7 @@ pub fn plot(file: &Path, out: &Path, sequences: &[usize]) -> anyhow::Result<()> 
                 split_name(k)
             );
             let path = out.join(format!("seq_{n:02}_{what}.png"));
-            crate::figures::line_chart(
+            paper::figures::line_chart(
                 &path,
                 &title,
                 "time [ms]",

@@ -207,7 +207,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
             .unwrap_or_default()
     );
     store::save_with(&a.out, &model, &runs, |dir| {
-        crate::figures::learning_curves(&dir.join("curves.png"), &title, &runs)
+        paper::figures::learning_curves(&dir.join("curves.png"), &title, &runs)
             .map_err(|e| surrogate::Error::Invalid(format!("{e:#}")))
     })?;
     let stat = |f: &dyn Fn(&Errors) -> Option<f64>| {

@@ -5,10 +5,8 @@
 //! `surrogate` trains reduced models on them.
 
 mod bench;
-mod bundled;
 mod dataset;
 mod experiment;
-mod figures;
 mod learn;
 mod model_info;
 mod pipeline;

@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde::Serialize;
 use simulator::Discretization;
 
-use crate::bundled;
+use paper::bundled;
 
 #[derive(Serialize)]
 struct Info {

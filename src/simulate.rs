@@ -8,7 +8,7 @@ use anyhow::{anyhow, bail, Context};
 use simulator::inputs::Waveform;
 use simulator::{build, Discretization, Method, Options};
 
-use crate::bundled;
+use paper::bundled;
 
 /// Options shared by both commands.
 pub struct Numerics {
@@ -362,7 +362,7 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
             scenario: scenario
                 .as_ref()
                 .map_or("simulate".into(), |s| s.name.clone()),
-            model_sha256: crate::dataset::model_sha256(&model, args.model.is_none())?,
+            model_sha256: paper::bundled::model_sha256(&model, args.model.is_none())?,
             seed: 0,
             stimuli: vec![stimulus.spec],
             generator: format!("celegans {}", env!("CARGO_PKG_VERSION")),

@@ -228,7 +228,7 @@ pub fn import_dat(dir: &Path, import: &Import) -> Result<Dataset> {
     };
     d.split = match &import.split {
         Some(path) => SplitFile::read(path, sequences)?,
-        None => crate::generate::diverse_split_of(&d),
+        None => crate::split::split_of(&d),
     };
     Ok(d)
 }

@@ -20,11 +20,13 @@ mod error;
 pub mod file;
 pub mod generate;
 pub mod scenario;
+pub mod shard;
 pub mod split;
 pub mod stimulus;
 
 pub use error::{Error, Result};
 pub use file::Dataset;
-pub use generate::{generate, generate_resumable, merge, Generation, Prepared, Shard};
+pub use generate::{generate, generate_resumable, Generation, Prepared};
 pub use scenario::Scenario;
+pub use shard::{merge, Shard};
 pub use stimulus::{SequenceSpec, Shape, StimulusFile};

@@ -100,6 +100,26 @@ pub fn diverse_split(features: &[Vec<f64>]) -> Vec<u8> {
     labels
 }
 
+/// The split of a whole dataset, from its stored (f32) inputs and outputs, so that a
+/// single run and merged shards agree.
+pub(crate) fn split_of(d: &crate::Dataset) -> Vec<u8> {
+    let (t, i, o) = (d.steps(), d.input_names.len(), d.output_names.len());
+    let rows = |x: &[f32], w: usize| {
+        x.chunks(w)
+            .map(|r| r.iter().map(|&v| f64::from(v)).collect())
+            .collect::<Vec<Vec<f64>>>()
+    };
+    let features: Vec<Vec<f64>> = (0..d.sequences)
+        .map(|k| {
+            features(
+                &rows(&d.inputs[k * t * i..(k + 1) * t * i], i),
+                &rows(&d.outputs[k * t * o..(k + 1) * t * o], o),
+            )
+        })
+        .collect();
+    diverse_split(&features)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

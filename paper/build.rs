@@ -1,5 +1,5 @@
-//! Embeds the bundled default model (models/c302_D1) in the program, so that every command
-//! works with no model argument, from any directory.
+//! Embeds the bundled default model (the workspace's `models/c302_D1`) in the library, so
+//! that every command works with no model argument, from any directory.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -26,13 +26,13 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<String>) {
 
 fn main() {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap();
-    let root = Path::new(&manifest).join("models/c302_D1");
-    println!("cargo:rerun-if-changed=models/c302_D1");
+    let root = Path::new(&manifest).join("../models/c302_D1");
+    println!("cargo:rerun-if-changed=../models/c302_D1");
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
     let mut code = String::from("/// Files of the bundled model: (path relative to its folder, contents).\npub static FILES: &[(&str, &str)] = &[\n");
     for f in &files {
-        println!("cargo:rerun-if-changed=models/c302_D1/{f}");
+        println!("cargo:rerun-if-changed=../models/c302_D1/{f}");
         writeln!(
             code,
             "    ({f:?}, include_str!({:?})),",

@@ -1,8 +1,12 @@
 //! The default model shipped inside the program: c302 0.12.1, parameter set D1, all 302
-//! neurons, no inputs (see `models/c302_D1/README.md` for its provenance).
+//! neurons, no inputs (see `models/c302_D1/README.md` for its provenance), and the hash that
+//! identifies a model's files in the datasets made from it.
 
 use std::io;
 use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
 
 mod files {
     include!(concat!(env!("OUT_DIR"), "/bundled_model.rs"));
@@ -38,6 +42,21 @@ pub fn load_model(path: Option<&Path>) -> Result<neuroml::Model, neuroml::Error>
         Some(p) => neuroml::load(p),
         None => neuroml::load_with(&lems_path(), &read),
     }
+}
+
+/// SHA-256 (hex) of the model's files in load order: the identity of the model a dataset
+/// was made from. `bundled_model` reads them from the bundled copy.
+pub fn model_sha256(model: &neuroml::Model, bundled_model: bool) -> anyhow::Result<String> {
+    let mut hash = Sha256::new();
+    for f in &model.files {
+        let text = if bundled_model {
+            read(f)
+        } else {
+            std::fs::read_to_string(f)
+        };
+        hash.update(text.with_context(|| format!("{}", f.display()))?.as_bytes());
+    }
+    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 #[cfg(test)]
