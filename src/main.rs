@@ -79,8 +79,8 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Run a LEMS <Simulation> as `pynml LEMS_FILE -neuron -run -nogui` would, writing
-    /// every <OutputFile> (time first, SI units).
+    /// Run a LEMS `<Simulation>` as `pynml LEMS_FILE -neuron -run -nogui` would, writing
+    /// every `<OutputFile>` (time first, SI units).
     Run {
         /// The LEMS file.
         lems_file: PathBuf,

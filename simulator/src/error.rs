@@ -36,5 +36,5 @@ pub enum Error {
     },
 }
 
-/// Result with the simulator's [`Error`].
+/// Result with the simulator's [`Error`](enum@Error).
 pub type Result<T> = std::result::Result<T, Error>;

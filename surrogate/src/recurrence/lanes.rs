@@ -151,7 +151,7 @@ pub(super) fn scatter(lanes: &[Lane], x: &mut [f32], batch: usize, n: usize, gro
     }
 }
 
-/// As [`forward`] in f32, with [`LANES`] sequences at a time in vector lanes: the fast path
+/// As [`forward`](super::bptt::forward) in f32, with [`LANES`] sequences at a time in vector lanes: the fast path
 /// for batches (groups run in parallel).
 pub fn forward_lanes(
     cell: Recurrence,
@@ -188,7 +188,7 @@ pub fn forward_lanes(
     LaneForward { h, groups }
 }
 
-/// As [`backward`] for a [`forward_lanes`] pass. Gradient sums run over lanes, then groups,
+/// As [`backward`](super::bptt::backward) for a [`forward_lanes`] pass. Gradient sums run over lanes, then groups,
 /// in a fixed order.
 pub fn backward_lanes(
     cell: Recurrence,

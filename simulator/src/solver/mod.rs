@@ -21,6 +21,9 @@ use crate::error::Error;
 use crate::layout::NO_PARENT;
 use crate::synapses::GapJunctions;
 
+mod cg;
+use cg::{conjugate_gradients, Operator};
+
 /// Iteration count and residual of one solve.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct SolveStats {
@@ -352,12 +355,6 @@ impl TreeSolver {
     }
 }
 
-/// A symmetric positive definite operator with a preconditioner, for CG.
-trait Operator {
-    fn apply(&self, y: &[f64], out: &mut [f64]);
-    fn precondition(&mut self, r: &[f64], z: &mut [f64]);
-}
-
 /// Symmetric couplings (conductances between pairs) as compressed rows: row k couples
 /// to `col[j]` with conductance `g[j]` for j in `start[k]..start[k + 1]`.
 #[derive(Debug, Clone)]
@@ -455,170 +452,5 @@ impl Operator for WholeSystem<'_> {
     }
 }
 
-/// Preconditioned conjugate gradients from x = P⁻¹ b. Returns the stats, or the residual
-/// and iteration count when the limit is hit.
-fn conjugate_gradients(
-    op: &mut dyn Operator,
-    b: &[f64],
-    x: &mut [f64],
-    tolerance: f64,
-    max_iterations: usize,
-    work: &mut [Vec<f64>; 4],
-) -> Result<SolveStats, (f64, usize)> {
-    let n = b.len();
-    for w in work.iter_mut() {
-        w.resize(n, 0.0);
-    }
-    let [r, z, p, q] = work;
-    let norm = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    let bnorm = norm(b).max(1e-300);
-    op.precondition(b, x);
-    op.apply(x, q);
-    for i in 0..n {
-        r[i] = b[i] - q[i];
-    }
-    let mut residual = norm(r) / bnorm;
-    if residual <= tolerance {
-        return Ok(SolveStats {
-            iterations: 0,
-            residual,
-        });
-    }
-    op.precondition(r, z);
-    p.copy_from_slice(z);
-    let mut rz: f64 = r.iter().zip(z.iter()).map(|(a, b)| a * b).sum();
-    for it in 1..=max_iterations {
-        op.apply(p, q);
-        let pq: f64 = p.iter().zip(q.iter()).map(|(a, b)| a * b).sum();
-        let alpha = rz / pq;
-        for i in 0..n {
-            x[i] += alpha * p[i];
-            r[i] -= alpha * q[i];
-        }
-        residual = norm(r) / bnorm;
-        if residual <= tolerance {
-            return Ok(SolveStats {
-                iterations: it,
-                residual,
-            });
-        }
-        op.precondition(r, z);
-        let rz_new: f64 = r.iter().zip(z.iter()).map(|(a, b)| a * b).sum();
-        let beta = rz_new / rz;
-        rz = rz_new;
-        for i in 0..n {
-            p[i] = z[i] + beta * p[i];
-        }
-    }
-    Err((residual, max_iterations))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Dense Gaussian elimination: the reference every solver path must agree with.
-    fn dense_solve(
-        parent: &[usize],
-        axial: &[f64],
-        gaps: &GapJunctions,
-        diag: &[f64],
-        rhs: &[f64],
-    ) -> Vec<f64> {
-        let n = parent.len();
-        let mut m = vec![vec![0.0; n]; n];
-        for i in 0..n {
-            m[i][i] += diag[i];
-            if parent[i] != NO_PARENT {
-                let p = parent[i];
-                m[i][i] += axial[i];
-                m[p][p] += axial[i];
-                m[i][p] -= axial[i];
-                m[p][i] -= axial[i];
-            }
-        }
-        for j in 0..gaps.a.len() {
-            let (a, b, g) = (gaps.a[j], gaps.b[j], gaps.conductance[j]);
-            m[a][a] += g;
-            m[b][b] += g;
-            m[a][b] -= g;
-            m[b][a] -= g;
-        }
-        let mut x = rhs.to_vec();
-        for k in 0..n {
-            let pivot = m[k].clone();
-            for i in k + 1..n {
-                let f = m[i][k] / pivot[k];
-                for (a, b) in m[i][k..].iter_mut().zip(&pivot[k..]) {
-                    *a -= f * b;
-                }
-                x[i] -= f * x[k];
-            }
-        }
-        for k in (0..n).rev() {
-            let s: f64 = (k + 1..n).map(|j| m[k][j] * x[j]).sum();
-            x[k] = (x[k] - s) / m[k][k];
-        }
-        x
-    }
-
-    /// Three small trees; junctions on roots (reduced path) or anywhere (PCG path).
-    fn check(gaps: GapJunctions) {
-        let parent = vec![NO_PARENT, 0, 1, 1, NO_PARENT, 4, 5, NO_PARENT, 7];
-        let axial: Vec<f64> = (0..9).map(|i| 0.5 + 0.1 * i as f64).collect();
-        let diag: Vec<f64> = (0..9).map(|i| 0.01 + 0.003 * i as f64).collect();
-        let rhs: Vec<f64> = (0..9).map(|i| (i as f64 * 0.7).sin()).collect();
-        let expected = dense_solve(&parent, &axial, &gaps, &diag, &rhs);
-        let mut solver = TreeSolver::new(&parent, &axial, &gaps);
-        let mut x = vec![0.0; 9];
-        let stats = solver.solve(&diag, &rhs, &mut x, 0.0).unwrap();
-        for (a, b) in x.iter().zip(&expected) {
-            assert!(
-                (a - b).abs() < 1e-9 * b.abs().max(1.0),
-                "{x:?} vs {expected:?} ({stats:?})"
-            );
-        }
-        // The fused step solve assembles the same system: (C/h + G + L) x = I − L v.
-        let (h, v): (f64, Vec<f64>) = (0.05, (0..9).map(|i| -60.0 + 3.0 * i as f64).collect());
-        let capacitance: Vec<f64> = diag.iter().map(|d| d * 0.6 * h).collect();
-        let conductance: Vec<f64> = diag.iter().map(|d| d * 0.4).collect();
-        let mut assembled = rhs.clone();
-        solver.add_coupling_currents(&v, &mut assembled);
-        let expected = dense_solve(&parent, &axial, &gaps, &diag, &assembled);
-        let mut fused = vec![0.0; 9];
-        solver
-            .solve_step(&capacitance, h, &conductance, &rhs, &v, &mut fused, 0.0)
-            .unwrap();
-        for (a, b) in fused.iter().zip(&expected) {
-            assert!(
-                (a - b).abs() < 1e-9 * b.abs().max(1.0),
-                "{fused:?} vs {expected:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn trees_alone() {
-        check(GapJunctions::default());
-    }
-
-    #[test]
-    fn junctions_on_roots() {
-        let gaps = GapJunctions {
-            a: vec![0, 4],
-            b: vec![4, 7],
-            conductance: vec![0.2, 0.05],
-        };
-        check(gaps);
-    }
-
-    #[test]
-    fn junctions_anywhere() {
-        let gaps = GapJunctions {
-            a: vec![2, 6, 0],
-            b: vec![8, 3, 5],
-            conductance: vec![0.3, 0.02, 1.0],
-        };
-        check(gaps);
-    }
-}
+mod tests;
