@@ -321,8 +321,36 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// Longest error message printed \[characters\]: a hostile file can put megabytes into a
+/// value the message quotes.
+const MESSAGE_LIMIT: usize = 1000;
+
+/// The error and its causes on one line, each cause once (a cause whose text the message
+/// already holds, as an OS error a file error quotes, is not repeated), at most
+/// [`MESSAGE_LIMIT`] characters.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    let message = message.replace(['\n', '\r'], " ");
+    let total = message.chars().count();
+    if total <= MESSAGE_LIMIT {
+        return message;
+    }
+    let head: String = message.chars().take(MESSAGE_LIMIT).collect();
+    format!("{head}... ({} more characters)", total - MESSAGE_LIMIT)
 }

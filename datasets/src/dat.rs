@@ -143,13 +143,17 @@ fn read_dat(path: &Path, outputs: usize, inputs: usize) -> Result<(Vec<f64>, Vec
         }
         let mut values = Vec::with_capacity(columns);
         for f in &fields {
-            let v: f64 = f.parse().map_err(|_| {
-                Error::Invalid(format!(
-                    "{}: line {}: '{f}' is not a number",
-                    path.display(),
-                    k + 1
-                ))
-            })?;
+            let v: f64 = f
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite() && v.abs() <= f64::from(f32::MAX))
+                .ok_or_else(|| {
+                    Error::Invalid(format!(
+                        "{}: line {}: '{f}' is not a finite number",
+                        path.display(),
+                        k + 1
+                    ))
+                })?;
             values.push(v);
         }
         time.push(values[1]);

@@ -19,6 +19,7 @@ use std::path::Path;
 use hdf5::types::VarLenUnicode;
 
 use crate::error::{Error, Result};
+use crate::split;
 
 /// A dataset in memory; arrays are row-major, sequence first.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,8 +68,100 @@ impl Dataset {
         self.time.len()
     }
 
+    /// Checks that the arrays and attributes agree with each other: sizes against names and
+    /// sequence counts, split codes, finite values, a positive time step and increasing
+    /// times, distinct names, one stimulus spec and (for a shard) one index per sequence.
+    /// Returns what is wrong, for a message that names the file.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let (n, t) = (self.sequences, self.steps());
+        if !(self.dt.is_finite() && self.dt > 0.0) {
+            return Err(format!("dt_ms is {}, not a positive number", self.dt));
+        }
+        if t == 0 {
+            return Err("/time is empty".into());
+        }
+        if let Some(k) = self.time.iter().position(|v| !v.is_finite()) {
+            return Err(format!("/time[{k}] is {}", self.time[k]));
+        }
+        if let Some(k) = self.time.windows(2).position(|w| w[1] <= w[0]) {
+            return Err(format!(
+                "/time is not increasing at sample {} ({} then {} ms)",
+                k + 1,
+                self.time[k],
+                self.time[k + 1]
+            ));
+        }
+        let arrays = [
+            ("inputs", Some(&self.inputs), &self.input_names),
+            ("outputs", Some(&self.outputs), &self.output_names),
+            ("voltages", self.voltages.as_ref(), &self.cell_names),
+        ];
+        for (name, data, names) in arrays {
+            let Some(data) = data else { continue };
+            let width = names.len();
+            if data.len() as f64 != limits::product(&[n, t, width]) {
+                return Err(format!(
+                    "/{name} holds {} values, but {n} sequences x {t} samples x {width} names need {}",
+                    data.len(),
+                    limits::product(&[n, t, width])
+                ));
+            }
+            if let Some(k) = data.iter().position(|v| !v.is_finite()) {
+                let w = width.max(1);
+                return Err(format!(
+                    "/{name} is {} at sequence {}, sample {}, column {} ({})",
+                    data[k],
+                    k / (t * w) + 1,
+                    k / w % t,
+                    k % w + 1,
+                    names.get(k % w).map_or("?", |s| s.as_str())
+                ));
+            }
+            let mut sorted: Vec<&String> = names.iter().collect();
+            sorted.sort();
+            if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+                return Err(format!("/{name}: the name {} appears twice", w[0]));
+            }
+            if names.iter().any(|s| s.trim().is_empty()) {
+                return Err(format!("/{name}: a column has an empty name"));
+            }
+        }
+        if self.output_names.is_empty() {
+            return Err("the dataset has no outputs".into());
+        }
+        if self.split.len() != n {
+            return Err(format!(
+                "/split has {} entries for {n} sequences",
+                self.split.len()
+            ));
+        }
+        if let Some(k) = self.split.iter().position(|&c| c > split::TEST) {
+            return Err(format!(
+                "/split[{k}] is {}, not 0 (train), 1 (valid) or 2 (test)",
+                self.split[k]
+            ));
+        }
+        if self.stimuli.len() != n {
+            return Err(format!(
+                "attribute 'stimuli' has {} entries for {n} sequences",
+                self.stimuli.len()
+            ));
+        }
+        if let Some((label, indices)) = &self.shard {
+            if indices.len() != n {
+                return Err(format!(
+                    "shard {label}: attribute 'sequences' has {} indices for {n} sequences",
+                    indices.len()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Writes the file atomically (temporary file, then rename: [`persist::write_with`]).
     pub fn write(&self, path: &Path) -> Result<()> {
+        self.check()
+            .map_err(|e| Error::Invalid(format!("{}: not written: {e}", path.display())))?;
         persist::write_with(path, |tmp| self.write_to(tmp))
     }
 
@@ -166,23 +259,72 @@ impl Dataset {
             file.dataset(name)
                 .map_err(|_| bad(format!("missing dataset '/{name}'")))
         };
-        let time: Vec<f64> = dataset("time")?.read_raw().map_err(h5)?;
+        // Shapes first: nothing is read that does not fit in memory or agree with the rest.
+        let shape = |d: &hdf5::Dataset, name: &str, dims: usize| -> Result<Vec<usize>> {
+            let shape = d.shape();
+            if shape.len() != dims {
+                return Err(bad(format!(
+                    "/{name} has {} dimensions ({shape:?}), expected {dims}",
+                    shape.len()
+                )));
+            }
+            limits::check(
+                || format!("{}: /{name} of shape {shape:?}", path.display()),
+                limits::product(&shape) * d.dtype().map_or(8, |t| t.size()) as f64,
+            )
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+            Ok(shape)
+        };
+        let time_ds = dataset("time")?;
+        let t = shape(&time_ds, "time", 1)?[0];
         let inputs_ds = dataset("inputs")?;
-        let shape = inputs_ds.shape();
-        if shape.len() != 3 || shape[1] != time.len() {
+        let outputs_ds = dataset("outputs")?;
+        let input_names = list(root, "input_names")?;
+        let output_names = list(root, "output_names")?;
+        let (si, so) = (
+            shape(&inputs_ds, "inputs", 3)?,
+            shape(&outputs_ds, "outputs", 3)?,
+        );
+        for (name, s, width, names) in [
+            ("inputs", &si, input_names.len(), "input_names"),
+            ("outputs", &so, output_names.len(), "output_names"),
+        ] {
+            if s[1] != t || s[2] != width {
+                return Err(bad(format!(
+                    "/{name} has shape {s:?}, expected [N, {t}, {width}] ({t} samples in /time, {width} names in '{names}')"
+                )));
+            }
+        }
+        if si[0] != so[0] {
             return Err(bad(format!(
-                "/inputs has shape {shape:?}, expected [N, {}, I]",
-                time.len()
+                "/inputs holds {} sequences and /outputs {}",
+                si[0], so[0]
             )));
         }
-        let outputs_ds = dataset("outputs")?;
+        let split_ds = dataset("split")?;
+        let sn = shape(&split_ds, "split", 1)?[0];
+        if sn != si[0] {
+            return Err(bad(format!(
+                "/split has {sn} entries for {} sequences",
+                si[0]
+            )));
+        }
         let (voltages, cell_names) = match file.dataset("voltages") {
-            Ok(d) => (
-                Some(d.read_raw::<f32>().map_err(h5)?),
-                list(&d, "cell_names")?,
-            ),
+            Ok(d) => {
+                let sv = shape(&d, "voltages", 3)?;
+                let names = list(&d, "cell_names")?;
+                if sv[0] != si[0] || sv[1] != t || sv[2] != names.len() {
+                    return Err(bad(format!(
+                        "/voltages has shape {sv:?}, expected [{}, {t}, {}]",
+                        si[0],
+                        names.len()
+                    )));
+                }
+                (Some(d.read_raw::<f32>().map_err(h5)?), names)
+            }
             Err(_) => (None, Vec::new()),
         };
+        let time: Vec<f64> = time_ds.read_raw().map_err(h5)?;
         let shard = match root.attr("shard") {
             Ok(_) => {
                 let indices: Vec<usize> = serde_json::from_str(&text(root, "sequences")?)
@@ -193,18 +335,18 @@ impl Dataset {
         };
         let stimuli: Vec<serde_json::Value> = serde_json::from_str(&text(root, "stimuli")?)
             .map_err(|e| bad(format!("attribute 'stimuli': {e}")))?;
-        Ok(Dataset {
+        let d = Dataset {
             dt: root
                 .attr("dt_ms")
                 .and_then(|a| a.read_scalar())
                 .map_err(h5)?,
-            sequences: shape[0],
+            sequences: si[0],
             inputs: inputs_ds.read_raw().map_err(h5)?,
             outputs: outputs_ds.read_raw().map_err(h5)?,
             voltages,
-            split: dataset("split")?.read_raw().map_err(h5)?,
-            input_names: list(root, "input_names")?,
-            output_names: list(root, "output_names")?,
+            split: split_ds.read_raw().map_err(h5)?,
+            input_names,
+            output_names,
             cell_names,
             input_unit: text(root, "input_unit")?,
             output_unit: text(root, "output_unit")?,
@@ -218,7 +360,9 @@ impl Dataset {
             generator: text(root, "generator")?,
             shard,
             time,
-        })
+        };
+        d.check().map_err(bad)?;
+        Ok(d)
     }
 }
 

@@ -44,7 +44,11 @@ const STEPS_PER_BLOCK: usize = 64;
 pub fn infer(net: &Net, x: &[f32], steps: usize) -> Vec<f32> {
     let (ni, no) = (net.inputs, net.outputs);
     let batch = x.len() / (steps * ni).max(1);
-    if batch <= 1 {
+    if batch == 0 || steps == 0 {
+        // No sequence (an empty split): no outputs.
+        return Vec::new();
+    }
+    if batch == 1 {
         let plain = Weighted {
             net: *net,
             w: net.kernel,
