@@ -120,8 +120,8 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
     settings.loss = a.loss;
     settings.scale = a.scale;
     settings.compute = a.backend;
-    settings.check()?;
     let splits = paper::splits(&data, &a.drop_inputs)?;
+    surrogate::runs::check(&settings, &splits)?;
     let arch = train::architecture(&settings, &splits);
     if !a.json {
         eprintln!(

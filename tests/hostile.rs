@@ -327,3 +327,64 @@ fn empty_splits_train_and_evaluate() {
     ]);
     refused(&out, &["no training sequences"]);
 }
+
+/// A model directory whose model.json was edited by hand or damaged.
+fn damaged_model(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
+    let model = model(dir);
+    let file = model.join("model.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(&file, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    model
+}
+
+#[test]
+fn damaged_scaling_in_model_json() {
+    let dir = scratch("scaling");
+    let data = dir.join("good.h5");
+    for (edit, what) in [
+        (
+            (|v: &mut serde_json::Value| v["scaling"]["output_scale"] = serde_json::json!([1.0]))
+                as fn(&mut serde_json::Value),
+            "scaling.output_scale has 1 values for 2 outputs",
+        ),
+        (
+            |v: &mut serde_json::Value| v["scaling"]["input_scale"][1] = serde_json::json!(0.0),
+            "scaling.input_scale[1] is 0",
+        ),
+    ] {
+        let model = damaged_model(&dir, edit);
+        let out = celegans(&["evaluate", "--model", p(&model), "--data", p(&data)]);
+        refused(&out, &[p(&model.join("model.json")), what]);
+    }
+}
+
+#[test]
+fn a_model_too_large_for_memory_is_refused_before_training() {
+    let dir = scratch("hidden");
+    let data = dir.join("good.h5");
+    dataset(&SPLIT).write(&data).unwrap();
+    let out = celegans(&[
+        "train",
+        "--data",
+        p(&data),
+        "--arch",
+        "gru",
+        "--hidden",
+        "100000",
+        "--epochs",
+        "1",
+        "--out",
+        p(&dir.join("m")),
+    ]);
+    refused(
+        &out,
+        &[
+            "a GRU-100000 with 2 inputs and 2 outputs",
+            "of memory;",
+            "is available",
+        ],
+    );
+    assert!(!dir.join("m").exists());
+}

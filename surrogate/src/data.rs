@@ -65,6 +65,38 @@ fn channel_stats(values: &[f32], channels: usize) -> (Vec<f32>, Vec<f32>) {
 }
 
 impl Scaling {
+    /// Checks a scaling read from a file against the model's `inputs` and `outputs`: one
+    /// offset and one scale per channel, all finite, no scale zero. Returns what is wrong.
+    pub fn check(&self, inputs: usize, outputs: usize) -> Result<(), String> {
+        for (name, v, n) in [
+            ("input_offset", &self.input_offset, inputs),
+            ("input_scale", &self.input_scale, inputs),
+            ("output_offset", &self.output_offset, outputs),
+            ("output_scale", &self.output_scale, outputs),
+        ] {
+            if v.len() != n {
+                return Err(format!(
+                    "scaling.{name} has {} values for {n} {}",
+                    v.len(),
+                    if name.starts_with("input") {
+                        "inputs"
+                    } else {
+                        "outputs"
+                    }
+                ));
+            }
+            if let Some(k) = v.iter().position(|x| !x.is_finite()) {
+                return Err(format!("scaling.{name}[{k}] is {}", v[k]));
+            }
+            if name.ends_with("scale") {
+                if let Some(k) = v.iter().position(|&x| x == 0.0) {
+                    return Err(format!("scaling.{name}[{k}] is 0 (a scale divides)"));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The identity map.
     pub fn identity(inputs: usize, outputs: usize) -> Self {
         Scaling {

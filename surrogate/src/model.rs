@@ -28,6 +28,36 @@ pub struct Architecture {
 }
 
 impl Architecture {
+    /// Checks the sizes: at least one hidden unit and one output, and room in memory for the
+    /// parameters with their gradients, Adam's two moments and the best epoch's copy (about
+    /// eight copies of f32). Returns what is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        if self.hidden == 0 || self.outputs == 0 {
+            return Err(format!(
+                "{} hidden units and {} outputs: each must be at least 1",
+                self.hidden, self.outputs
+            ));
+        }
+        let (g, h, i, o) = (
+            self.cell.gates() as f64,
+            self.hidden as f64,
+            self.inputs as f64,
+            self.outputs as f64,
+        );
+        let parameters = i * g * h + h * g * h + 2.0 * g * h + h * o + o;
+        limits::check(
+            || {
+                format!(
+                    "a {}-{} with {i} inputs and {o} outputs ({parameters:.3e} parameters)",
+                    self.cell.layer().to_uppercase(),
+                    self.hidden
+                )
+            },
+            parameters * 4.0 * 8.0,
+        )
+        .map_err(|e| e.to_string())
+    }
+
     /// Trainable parameters: `I·G·H + H·G·H + G·H` (one more `G·H` for a recurrent bias)
     /// `+ H·O + O`.
     pub fn parameters(&self) -> usize {

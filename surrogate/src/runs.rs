@@ -54,6 +54,30 @@ fn request(settings: &Settings, splits: &Splits, extra: &serde_json::Value) -> s
     })
 }
 
+/// Checks `settings` and that training them on `splits` fits in memory (the parameters
+/// with their optimizer state, and each run's activations); [`train_runs`] calls it first.
+pub fn check(settings: &Settings, splits: &Splits) -> Result<(), Error> {
+    settings.check()?;
+    let arch = crate::train::architecture(settings, splits);
+    arch.check().map_err(Error::Invalid)?;
+    // Activations kept for backpropagation: each run in flight holds a batch of sequences'
+    // gates, states and caches (about 2·gates + 2 values per hidden unit and step).
+    let in_flight = settings.runs.min(rayon::current_num_threads()) as f64;
+    let batch = settings.batch.min(splits.train.sequences.max(1));
+    let per_step = (2 * arch.cell.gates() + 2) as f64 * limits::product(&[arch.hidden, batch]);
+    limits::check(
+        || {
+            format!(
+                "training {in_flight} runs at once on batches of {batch} sequences x {} steps",
+                splits.train.steps
+            )
+        },
+        in_flight * per_step * splits.train.steps as f64 * 4.0,
+    )
+    .map_err(|e| Error::Invalid(e.to_string()))?;
+    Ok(())
+}
+
 /// Trains runs `0..settings.runs` of `settings` on `splits`. With a checkpoint, the runs
 /// already finished there under the same request are reused and each new run is recorded as
 /// it ends. Missing runs train side by side on the rayon pool; run k is the same whichever
@@ -64,7 +88,7 @@ pub fn train_runs(
     checkpoint: Option<Checkpoint>,
     progress: &(dyn Fn(usize, &Epoch) + Sync),
 ) -> Result<Trained, Error> {
-    settings.check()?;
+    check(settings, splits)?;
     let scaling = Scaling::fit(settings.scale, &splits.train);
     let mut runs = match checkpoint {
         Some(c) => store::open_runs(c.folder, &request(settings, splits, c.extra))?,

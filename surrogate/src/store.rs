@@ -241,8 +241,28 @@ pub fn load(dir: &Path) -> Result<(ModelFile, Weights), Error> {
     if model.input_names.len() != arch.inputs || model.output_names.len() != arch.outputs {
         return Err(Error::Model {
             path,
-            message: "input/output names do not match the architecture".into(),
+            message: format!(
+                "{} input and {} output names for an architecture of {} inputs and {} outputs",
+                model.input_names.len(),
+                model.output_names.len(),
+                arch.inputs,
+                arch.outputs
+            ),
         });
+    }
+    let checked = model
+        .scaling
+        .check(arch.inputs, arch.outputs)
+        .and_then(|()| arch.check())
+        .and_then(|()| {
+            if model.dt_ms.is_finite() && model.dt_ms > 0.0 {
+                Ok(())
+            } else {
+                Err(format!("dt_ms is {}, not a positive number", model.dt_ms))
+            }
+        });
+    if let Err(message) = checked {
+        return Err(Error::Model { path, message });
     }
     let (path, text) = read("weights.json")?;
     let weights: Weights = serde_json::from_str(&text).map_err(|e| Error::Model {
