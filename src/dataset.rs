@@ -82,7 +82,7 @@ pub fn generate(a: GenerateArgs) -> anyhow::Result<()> {
     g.settle = a.settle;
     g.shard = a.shard;
     g.generator = format!("celegans {}", env!("CARGO_PKG_VERSION"));
-    let steps = g.steps().context("--dt/--duration")?;
+    let steps = g.steps()?;
     let t0 = Instant::now();
     let model = bundled::load_model(a.model.as_deref())?;
     g.model_sha256 = paper::bundled::model_sha256(&model, a.model.is_none())?;

@@ -440,19 +440,15 @@ pub fn predict_stimulus(model_dir: &Path, stimulus: &Path, out: &Path) -> anyhow
     let (model, weights) = store::load(model_dir)?;
     let file = datasets::StimulusFile::read(stimulus)?;
     let dt = file.dt.unwrap_or(model.dt_ms);
+    let rows = file
+        .sample(&model.input_names, dt)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", stimulus.display()))?;
     if (dt - model.dt_ms).abs() > 1e-9 {
         eprintln!(
             "warning: the model was trained at dt {} ms; predicting at dt {dt} ms",
             model.dt_ms
         );
     }
-    let rows = file.sample(&model.input_names, dt).map_err(|neuron| {
-        anyhow::anyhow!(
-            "{}: '{neuron}' is not an input of the model ({})",
-            stimulus.display(),
-            model.input_names.join(", ")
-        )
-    })?;
     let steps = rows.len();
     let x: Vec<f32> = rows.iter().flatten().map(|&v| v as f32).collect();
     let y = train::predict(&model.architecture, &weights, &model.scaling, &x, steps);

@@ -219,6 +219,7 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
         "duration",
         file.as_ref().map_or(args.duration, |f| f.duration),
     )?;
+    datasets::stimulus::whole_steps(duration, dt).map_err(|e| anyhow::anyhow!("--dt: {e}"))?;
     if !(args.settle >= 0.0 && args.settle.is_finite()) {
         bail!(
             "--settle must be a non-negative number of ms, not {}",
@@ -257,9 +258,10 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
                     neurons.push(i.neuron.clone());
                 }
             }
-            let rows = f
-                .sample(&neurons, dt)
-                .expect("every input is among the file's own neurons");
+            let rows = f.sample(&neurons, dt).map_err(|e| {
+                let path = args.stimulus.as_deref().unwrap_or(Path::new("--stimulus"));
+                anyhow::anyhow!("{}: {e}", path.display())
+            })?;
             let waveforms = (0..neurons.len())
                 .map(|c| Waveform::Sampled {
                     dt,
@@ -280,6 +282,20 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
             } else {
                 args.stimulate.clone()
             };
+            let shape = datasets::Shape::Pulse {
+                onset: args.delay,
+                width: args.width,
+            };
+            shape
+                .check()
+                .map_err(|e| anyhow::anyhow!("--delay/--width: {e}"))?;
+            if !args.amplitude_pa.is_finite() {
+                bail!("--amplitude is {}, not a number of pA", args.amplitude_pa);
+            }
+            for n in &neurons {
+                datasets::stimulus::check_resolved(n, &shape, dt)
+                    .map_err(|e| anyhow::anyhow!("--dt: {e}"))?;
+            }
             let pulse = Waveform::Pulse {
                 delay: args.delay,
                 duration: args.width,

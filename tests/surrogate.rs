@@ -426,7 +426,7 @@ fn bad_requests_exit_2_and_leave_no_model() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        err.contains("Sequence_01.dat: line 1: 'x' is not a number"),
+        err.contains("Sequence_01.dat: line 1: 'x' is not a finite number"),
         "{err}"
     );
     assert!(!dir.join("b.h5").exists());

@@ -69,7 +69,8 @@ impl Generation {
         }
     }
 
-    /// Samples per sequence, T = duration/dt (which must be a whole number).
+    /// Samples per sequence, T = duration/dt (which must be a whole number), once the
+    /// whole generation is known to fit in memory.
     pub fn steps(&self) -> Result<usize> {
         if !(self.dt > 0.0 && self.dt.is_finite()) {
             return Err(Error::Invalid(format!(
@@ -95,6 +96,24 @@ impl Generation {
                 "{t} steps per sequence is too many"
             )));
         }
+        // Each sequence's rows as f64 while it is assembled, then f32 in the dataset.
+        let channels = self.scenario.inputs().len()
+            + self.scenario.outputs.len()
+            + if self.record_all {
+                MAX_RECORDED_CELLS
+            } else {
+                0
+            };
+        limits::check(
+            || {
+                format!(
+                    "{} sequences x {t} samples x {channels} channels",
+                    self.count
+                )
+            },
+            limits::product(&[self.count, t as usize, channels]) * 12.0,
+        )
+        .map_err(|e| Error::Invalid(e.to_string()))?;
         Ok(t as usize)
     }
 
@@ -525,6 +544,10 @@ fn settle(sim: &mut Simulation, duration: f64) -> Result<()> {
     }
     Ok(())
 }
+
+/// Cells counted for `record_all` when sizing a generation before the network is built
+/// (c302's full network has 302 neurons and 95 muscles).
+const MAX_RECORDED_CELLS: usize = 400;
 
 /// Time step of the first part of the settling \[ms\].
 const SETTLE_DT: f64 = 0.5;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// A stimulus profile; times in ms, values relative to the input's amplitude.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Shape {
     /// Zero throughout.
     Off,
@@ -86,6 +86,149 @@ pub enum Shape {
 }
 
 impl Shape {
+    /// Checks the parameters: finite numbers, non-negative onsets' companions (widths,
+    /// durations, rise, hold and fall times), positive periods and knot spacings, at least
+    /// one pulse. Returns what is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        let finite = |name: &str, v: f64| {
+            if v.is_finite() {
+                Ok(())
+            } else {
+                Err(format!("{name} is {v}, not a number of ms"))
+            }
+        };
+        let positive = |name: &str, v: f64| {
+            finite(name, v)?;
+            if v > 0.0 {
+                Ok(())
+            } else {
+                Err(format!("{name} must be positive, not {v}"))
+            }
+        };
+        let non_negative = |name: &str, v: f64| {
+            finite(name, v)?;
+            if v >= 0.0 {
+                Ok(())
+            } else {
+                Err(format!("{name} must not be negative, not {v}"))
+            }
+        };
+        match self {
+            Shape::Off => Ok(()),
+            Shape::Pulse { onset, width } => {
+                finite("onset", *onset)?;
+                positive("width", *width)
+            }
+            Shape::Train {
+                onset,
+                width,
+                period,
+                count,
+            } => {
+                finite("onset", *onset)?;
+                positive("width", *width)?;
+                positive("period", *period)?;
+                if *count == 0 {
+                    return Err("count must be at least 1".into());
+                }
+                if width > period {
+                    return Err(format!("width {width} is longer than the period {period}"));
+                }
+                Ok(())
+            }
+            Shape::Trapezoid {
+                onset,
+                rise,
+                hold,
+                fall,
+            } => {
+                finite("onset", *onset)?;
+                non_negative("rise", *rise)?;
+                non_negative("hold", *hold)?;
+                non_negative("fall", *fall)?;
+                if rise + hold + fall == 0.0 {
+                    return Err("rise, hold and fall are all 0".into());
+                }
+                Ok(())
+            }
+            Shape::Sine {
+                onset,
+                duration,
+                period,
+            } => {
+                finite("onset", *onset)?;
+                positive("duration", *duration)?;
+                positive("period", *period)
+            }
+            Shape::Chirp {
+                onset,
+                duration,
+                f0,
+                f1,
+            } => {
+                finite("onset", *onset)?;
+                positive("duration", *duration)?;
+                non_negative("f0", *f0)?;
+                non_negative("f1", *f1)
+            }
+            Shape::Noise {
+                onset,
+                duration,
+                knot,
+                knots,
+            } => {
+                finite("onset", *onset)?;
+                positive("duration", *duration)?;
+                positive("knot", *knot)?;
+                if let Some(k) = knots.iter().position(|v| !v.is_finite()) {
+                    return Err(format!("knots[{k}] is {}", knots[k]));
+                }
+                Ok(())
+            }
+            Shape::Mix { parts } => {
+                for (k, (w, part)) in parts.iter().enumerate() {
+                    if !w.is_finite() {
+                        return Err(format!("parts[{k}]: weight {w} is not a number"));
+                    }
+                    part.check().map_err(|e| format!("parts[{k}]: {e}"))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The shortest feature a sampling step must resolve (a pulse's width, a train's gap, a
+    /// ramp's rise, half a period, a knot spacing), with its name; None for `off`.
+    pub fn shortest_feature(&self) -> Option<(&'static str, f64)> {
+        let least = |features: &[(&'static str, f64)]| {
+            features
+                .iter()
+                .copied()
+                .filter(|(_, v)| *v > 0.0)
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+        };
+        match self {
+            Shape::Off => None,
+            Shape::Pulse { width, .. } => least(&[("pulse width", *width)]),
+            Shape::Train { width, period, .. } => least(&[
+                ("pulse width", *width),
+                ("gap between pulses", period - width),
+            ]),
+            Shape::Trapezoid {
+                rise, hold, fall, ..
+            } => least(&[("rise", *rise), ("hold", *hold), ("fall", *fall)]),
+            Shape::Sine { period, .. } => least(&[("half period", period / 2.0)]),
+            Shape::Chirp { f0, f1, .. } => {
+                least(&[("half period at the highest frequency", 0.5 / f0.max(*f1))])
+            }
+            Shape::Noise { knot, .. } => least(&[("knot spacing", *knot)]),
+            Shape::Mix { parts } => parts
+                .iter()
+                .filter_map(|(_, p)| p.shortest_feature())
+                .min_by(|a, b| a.1.total_cmp(&b.1)),
+        }
+    }
+
     /// The profile at time t \[ms\].
     pub fn at(&self, t: f64) -> f64 {
         match self {
@@ -172,6 +315,7 @@ impl Shape {
 
 /// One input's stimulus.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct InputStimulus {
     /// The input neuron.
     pub neuron: String,
@@ -252,24 +396,59 @@ impl StimulusFile {
                 .unwrap_or_default();
             crate::Error::Invalid(format!("{}{line}: {}", path.display(), e.message().trim()))
         })?;
-        if !(file.duration.is_finite() && file.duration > 0.0)
-            || file.dt.is_some_and(|dt| !(dt.is_finite() && dt > 0.0))
-        {
-            return Err(crate::Error::Invalid(format!(
-                "{}: duration and dt must be positive numbers of ms",
-                path.display()
-            )));
-        }
+        file.check()
+            .map_err(|e| crate::Error::Invalid(format!("{}: {e}", path.display())))?;
         Ok(file)
     }
 
-    /// Input currents \[pA\] `[steps][names]` for the inputs `names`, or the first listed
-    /// neuron that is not among them.
+    /// Checks the values: positive duration and dt, at least one input, each neuron once,
+    /// finite amplitudes, valid shapes. Returns what is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.duration.is_finite() && self.duration > 0.0)
+            || self.dt.is_some_and(|dt| !(dt.is_finite() && dt > 0.0))
+        {
+            return Err("duration and dt must be positive numbers of ms".into());
+        }
+        for (k, i) in self.input.iter().enumerate() {
+            let at = format!("input {} ({})", k + 1, i.neuron);
+            if self.input[..k].iter().any(|j| j.neuron == i.neuron) {
+                return Err(format!(
+                    "{at}: {} is listed twice (give it one input; a sum of shapes is kind = \"mix\")",
+                    i.neuron
+                ));
+            }
+            if !i.amplitude.is_finite() {
+                return Err(format!(
+                    "{at}: amplitude is {}, not a number of pA",
+                    i.amplitude
+                ));
+            }
+            i.shape.check().map_err(|e| format!("{at}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// Input currents \[pA\] `[steps][names]` for the inputs `names` at steps of `dt`.
+    /// Refused (with what is wrong): a listed neuron not among `names`, a `dt` that does not
+    /// divide the duration or is longer than a stimulus feature (it would be missed or
+    /// distorted), or more samples than fit in memory.
     pub fn sample(&self, names: &[String], dt: f64) -> Result<Vec<Vec<f64>>, String> {
         if let Some(i) = self.input.iter().find(|i| !names.contains(&i.neuron)) {
-            return Err(i.neuron.clone());
+            return Err(format!(
+                "'{}' is not an input of the model ({})",
+                i.neuron,
+                names.join(", ")
+            ));
         }
-        let steps = (self.duration / dt).round() as usize;
+        let steps = whole_steps(self.duration, dt)?;
+        for i in &self.input {
+            check_resolved(&i.neuron, &i.shape, dt)?;
+        }
+        limits::check(
+            || format!("{steps} samples x {} inputs", names.len()),
+            limits::product(&[steps, names.len()]) * 8.0,
+        )
+        .map_err(|e| e.to_string())?;
         Ok((0..steps)
             .map(|k| {
                 let t = k as f64 * dt;
@@ -285,6 +464,32 @@ impl StimulusFile {
                     .collect()
             })
             .collect())
+    }
+}
+
+/// The number of steps of `dt` in `duration`, which must be a whole number.
+pub fn whole_steps(duration: f64, dt: f64) -> Result<usize, String> {
+    if !(dt.is_finite() && dt > 0.0 && duration.is_finite() && duration > 0.0) {
+        return Err(format!(
+            "duration {duration} ms and dt {dt} ms must be positive numbers"
+        ));
+    }
+    let steps = (duration / dt).round();
+    if steps < 1.0 || (steps * dt - duration).abs() > 1e-9 * duration {
+        return Err(format!(
+            "dt {dt} ms does not divide the duration {duration} ms into whole steps"
+        ));
+    }
+    Ok(steps as usize)
+}
+
+/// Refuses a `dt` longer than the shortest feature of `neuron`'s stimulus `shape`.
+pub fn check_resolved(neuron: &str, shape: &Shape, dt: f64) -> Result<(), String> {
+    match shape.shortest_feature() {
+        Some((what, length)) if dt > length => Err(format!(
+            "dt {dt} ms is longer than the {what} ({length} ms) of {neuron}'s stimulus: it would be missed or distorted"
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -180,6 +180,7 @@ const END_EPS: f64 = 1e-9;
 /// Lays out every cell instance of the model's network (each cell once when there is no
 /// network) under the policy.
 pub fn discretize(model: &Model, policy: Discretization) -> Result<Layout> {
+    check_size(model, policy)?;
     let mut layout = Layout::default();
     let instances: Vec<(String, u32, &Cell)> = match model.network() {
         Some(net) => {
@@ -205,6 +206,39 @@ pub fn discretize(model: &Model, policy: Discretization) -> Result<Layout> {
     }
     layout.compartments = layout.area.iter().filter(|&&a| a > 0.0).count();
     Ok(layout)
+}
+
+/// Memory a compartment takes in the running network, with its channels, synapses and
+/// solver rows (a generous estimate) \[bytes\].
+const BYTES_PER_COMPARTMENT: f64 = 4096.0;
+
+/// Refuses a network whose compartments would not fit in memory, before any is laid out
+/// (a population's `size` or a fine discretization can ask for billions).
+fn check_size(model: &Model, policy: Discretization) -> Result<()> {
+    let per_cell = |cell: &Cell| -> f64 {
+        cell.morphology
+            .cables()
+            .iter()
+            .map(|c| policy.cable_compartments(cell, c) as f64)
+            .sum()
+    };
+    let total: f64 = match model.network() {
+        Some(net) => net
+            .populations
+            .iter()
+            .filter_map(|p| {
+                model
+                    .cell(&p.component)
+                    .map(|c| f64::from(p.size) * per_cell(c))
+            })
+            .sum(),
+        None => model.cells.iter().map(per_cell).sum(),
+    };
+    limits::check(
+        || format!("a network of {total:.3e} compartments"),
+        total * BYTES_PER_COMPARTMENT,
+    )
+    .map_err(|e| Error::Invalid(e.to_string()))
 }
 
 fn add_cell(

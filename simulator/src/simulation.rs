@@ -422,9 +422,34 @@ impl Simulation {
 
     /// Runs for `duration` ms (rounded to whole steps), recording the probes at t = 0
     /// and after every `every` steps. Returns the times \[ms\] and one series per probe.
+    /// A duration that is not a non-negative number, more than [`MAX_STEPS`] steps, or
+    /// recordings that would not fit in memory are refused before the first step.
     pub fn run(&mut self, duration: f64, probes: &[Probe], every: usize) -> Result<Traces> {
-        let steps = (duration / self.dt).round() as usize;
+        if !(duration.is_finite() && duration >= 0.0) {
+            return Err(Error::Invalid(format!(
+                "duration must be a non-negative number of ms, not {duration}"
+            )));
+        }
+        let steps = (duration / self.dt).round();
+        if steps > MAX_STEPS {
+            return Err(Error::Invalid(format!(
+                "{duration:e} ms at dt {:e} ms is {steps:.3e} steps, more than the {MAX_STEPS:e} one run may take",
+                self.dt
+            )));
+        }
+        let steps = steps as usize;
         let every = every.max(1);
+        let samples = (steps / every + 1) as f64;
+        limits::check(
+            || {
+                format!(
+                    "recording {} series of {samples:.3e} samples",
+                    probes.len() + 1
+                )
+            },
+            samples * (probes.len() + 1) as f64 * 8.0,
+        )
+        .map_err(|e| Error::Invalid(e.to_string()))?;
         let mut traces = Traces {
             time: Vec::new(),
             values: vec![Vec::new(); probes.len()],
@@ -453,6 +478,10 @@ fn calcium<'a>(pools: &'a [IonPool], index: Option<usize>, zeros: &'a [f64]) -> 
         None => zeros,
     }
 }
+
+/// Most steps one [`Simulation::run`] may take (10⁹: hours of wall time for the full
+/// network; a longer run is almost certainly a mistaken dt or duration).
+pub const MAX_STEPS: f64 = 1e9;
 
 /// Recorded series.
 #[derive(Debug, Clone, Default, PartialEq)]
