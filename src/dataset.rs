@@ -83,6 +83,7 @@ pub fn generate(a: GenerateArgs) -> anyhow::Result<()> {
     g.shard = a.shard;
     g.generator = format!("celegans {}", env!("CARGO_PKG_VERSION"));
     let steps = g.steps()?;
+    let _lock = persist::lock(&a.out)?;
     let t0 = Instant::now();
     let model = bundled::load_model(a.model.as_deref())?;
     g.model_sha256 = paper::bundled::model_sha256(&model, a.model.is_none())?;
@@ -129,10 +130,31 @@ pub fn generate(a: GenerateArgs) -> anyhow::Result<()> {
 }
 
 pub fn merge(shards: &[PathBuf], out: &Path, split: Option<&Path>) -> anyhow::Result<()> {
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if let Some(input) = shards.iter().find(|s| same(s, out)) {
+        bail!(
+            "--out {}: it is one of the files to merge ({}); write the merged dataset elsewhere",
+            out.display(),
+            input.display()
+        );
+    }
+    let _lock = persist::lock(out)?;
     let parts = shards
         .iter()
-        .map(|p| Dataset::read(p))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|p| {
+            let d = Dataset::read(p)?;
+            if d.shard.is_none() {
+                bail!(
+                    "{}: not a shard (it was not written by `dataset generate --shard K/N`)",
+                    p.display()
+                );
+            }
+            Ok(d)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut merged = datasets::merge(&parts)?;
     if let Some(path) = split {
         merged.split = datasets::dat::SplitFile::read(path, merged.sequences)?;
@@ -269,6 +291,7 @@ pub fn import_dat(a: ImportArgs) -> anyhow::Result<()> {
             a.out.display()
         );
     }
+    let _lock = persist::lock(&a.out)?;
     let import = datasets::dat::Import {
         inputs: a.inputs,
         outputs: a.outputs,
@@ -295,6 +318,7 @@ pub fn import_dat(a: ImportArgs) -> anyhow::Result<()> {
 
 pub fn export_dat(file: &Path, out: &Path) -> anyhow::Result<()> {
     let d = Dataset::read(file)?;
+    let _lock = persist::lock(out)?;
     let written = datasets::dat::export_dat(&d, out)?;
     eprintln!("wrote {} files to {}", written.len(), out.display());
     Ok(())
@@ -304,6 +328,7 @@ pub fn export_dat(file: &Path, out: &Path) -> anyhow::Result<()> {
 /// Fig. 4), `DIR/seq_NN_inputs.png` and `DIR/seq_NN_outputs.png`.
 pub fn plot(file: &Path, out: &Path, sequences: &[usize]) -> anyhow::Result<()> {
     let d = Dataset::read(file)?;
+    let _lock = persist::lock(out)?;
     let chosen: Vec<usize> = if sequences.is_empty() {
         (1..=d.sequences).collect()
     } else {

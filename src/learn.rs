@@ -122,6 +122,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
     settings.compute = a.backend;
     let splits = paper::splits(&data, &a.drop_inputs)?;
     surrogate::runs::check(&settings, &splits)?;
+    let _lock = persist::lock(&a.out)?;
     let arch = train::architecture(&settings, &splits);
     if !a.json {
         eprintln!(
@@ -385,6 +386,7 @@ pub fn evaluate(model_dir: &Path, data_file: &Path, as_json: bool) -> anyhow::Re
 }
 
 pub fn predict(model_dir: &Path, data_file: &Path, out: &Path) -> anyhow::Result<()> {
+    let _lock = persist::lock(out)?;
     let (model, weights) = store::load(model_dir)?;
     let data = Dataset::read(data_file)?;
     let all = Dataset {
@@ -437,6 +439,7 @@ fn write_predictions(
 }
 
 pub fn predict_stimulus(model_dir: &Path, stimulus: &Path, out: &Path) -> anyhow::Result<()> {
+    let _lock = persist::lock(out)?;
     let (model, weights) = store::load(model_dir)?;
     let file = datasets::StimulusFile::read(stimulus)?;
     let dt = file.dt.unwrap_or(model.dt_ms);

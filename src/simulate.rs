@@ -197,6 +197,7 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
             args.out.display()
         );
     }
+    let _lock = persist::lock(&args.out)?;
     let scenario = args
         .scenario
         .as_deref()

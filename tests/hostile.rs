@@ -536,3 +536,66 @@ fn absurd_sizes_are_refused_with_the_memory_limit() {
         &["a network of 2.041e12 compartments would need"],
     );
 }
+
+/// Two jobs writing the same output: the second fails at once, the first's result stands.
+#[test]
+fn one_writer_per_output() {
+    let dir = scratch("writers");
+    let out = dir.join("data.h5");
+    let args = |seed: &str| {
+        vec![
+            "dataset".to_string(),
+            "generate".into(),
+            "--scenario".into(),
+            "fcm".into(),
+            "--count".into(),
+            "40".into(),
+            "--seed".into(),
+            seed.into(),
+            "--out".into(),
+            p(&out).into(),
+        ]
+    };
+    let mut first = Command::new(env!("CARGO_BIN_EXE_celegans"))
+        .args(args("1"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = dir.join(".data.h5.lock");
+    let start = std::time::Instant::now();
+    while !lock.exists() && start.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let second = Command::new(env!("CARGO_BIN_EXE_celegans"))
+        .args(args("2"))
+        .output()
+        .unwrap();
+    assert!(first.wait().unwrap().success());
+    refused(
+        &second,
+        &[p(&out), "another process is writing this output"],
+    );
+    let d = Dataset::read(&out).unwrap();
+    assert_eq!(d.seed, 1, "the first job's dataset was replaced");
+    assert!(!lock.exists(), "the lock file is removed when the job ends");
+}
+
+#[test]
+fn merge_never_overwrites_its_inputs_and_names_a_file_that_is_not_a_shard() {
+    let dir = scratch("merge");
+    let whole = dir.join("whole.h5");
+    dataset(&SPLIT).write(&whole).unwrap();
+    let before = std::fs::read(&whole).unwrap();
+    refused(
+        &celegans(&["dataset", "merge", p(&whole), p(&whole), "--out", p(&whole)]),
+        &["it is one of the files to merge"],
+    );
+    assert_eq!(std::fs::read(&whole).unwrap(), before);
+    let out = dir.join("merged.h5");
+    refused(
+        &celegans(&["dataset", "merge", p(&whole), "--out", p(&out)]),
+        &[&format!("{}: not a shard", p(&whole))],
+    );
+    assert!(!out.exists());
+}

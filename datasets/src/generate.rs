@@ -17,6 +17,7 @@ use std::path::Path;
 
 use simulator::{build, Method, Options, Simulation};
 
+use crate::checkpoint;
 use crate::error::{Error, Result};
 use crate::file::Dataset;
 use crate::scenario::Scenario;
@@ -324,51 +325,6 @@ pub fn generate(
     generate_resumable(model, generation, None, progress)
 }
 
-/// What identifies a generation's results: everything that changes a sequence.
-fn request(g: &Generation) -> serde_json::Value {
-    serde_json::json!({
-        "scenario": g.scenario, "dt": g.dt, "duration": g.duration, "count": g.count, "seed": g.seed,
-        "record_all": g.record_all, "settle": g.settle, "method": format!("{:?}", g.method),
-        "model_sha256": g.model_sha256, "generator": g.generator,
-    })
-}
-
-/// One finished sequence's traces in a checkpoint folder: little-endian f64 rows.
-fn save_traces(dir: &Path, index: usize, parts: [&Rows; 3]) -> Result<()> {
-    let mut bytes = Vec::new();
-    for part in parts {
-        let cols = part.first().map_or(0, |r| r.len());
-        bytes.extend_from_slice(&(part.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&(cols as u64).to_le_bytes());
-        for v in part.iter().flatten() {
-            bytes.extend_from_slice(&v.to_le_bytes());
-        }
-    }
-    Ok(persist::write_atomic(
-        &dir.join(format!("{index:06}.bin")),
-        &bytes,
-    )?)
-}
-
-fn load_traces(dir: &Path, index: usize) -> Option<SequenceRows> {
-    let bytes = std::fs::read(dir.join(format!("{index:06}.bin"))).ok()?;
-    let mut at = 0;
-    let mut word = || -> Option<[u8; 8]> {
-        let w = bytes.get(at..at + 8)?.try_into().ok()?;
-        at += 8;
-        Some(w)
-    };
-    let mut part = || -> Option<Vec<Vec<f64>>> {
-        let rows = u64::from_le_bytes(word()?) as usize;
-        let cols = u64::from_le_bytes(word()?) as usize;
-        (0..rows)
-            .map(|_| (0..cols).map(|_| word().map(f64::from_le_bytes)).collect())
-            .collect()
-    };
-    let t = (part()?, part()?, part()?);
-    Some(t)
-}
-
 /// As [`generate`], keeping every finished sequence in `checkpoint` (a folder) so that an
 /// interrupted generation with the same settings resumes without simulating them again.
 /// A folder holding another generation's sequences is emptied first.
@@ -385,7 +341,7 @@ pub fn generate_resumable(
         None => (0..g.count).collect(),
     };
     if let Some(dir) = checkpoint {
-        persist::open_checkpoint(dir, &request(g))?;
+        persist::open_checkpoint(dir, &checkpoint::request(g))?;
     }
     let done = std::sync::atomic::AtomicUsize::new(0);
     let report = || progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
@@ -393,7 +349,16 @@ pub fn generate_resumable(
     let mut todo = Vec::new();
     for (slot, &index) in indices.iter().enumerate() {
         let spec = g.spec(index);
-        match checkpoint.and_then(|dir| load_traces(dir, index)) {
+        let expected = [
+            (prepared.steps, prepared.input_names.len()),
+            (prepared.steps, prepared.probes.len()),
+            if g.record_all {
+                (prepared.steps, prepared.all_probes.len())
+            } else {
+                (0, 0)
+            },
+        ];
+        match checkpoint.and_then(|dir| checkpoint::load_traces(dir, index, expected)) {
             Some((inputs, outputs, voltages)) => {
                 results.push(Some(Ok(Recorded {
                     spec,
@@ -419,7 +384,7 @@ pub fn generate_resumable(
     let finished = |slot: usize, r: Result<Recorded>| {
         let r = r.and_then(|rec| {
             if let Some(dir) = checkpoint {
-                save_traces(
+                checkpoint::save_traces(
                     dir,
                     indices[slot],
                     [&rec.inputs, &rec.outputs, &rec.voltages],
@@ -562,7 +527,7 @@ struct Recorded {
 }
 
 /// One row per sample.
-type Rows = Vec<Vec<f64>>;
+pub(crate) type Rows = Vec<Vec<f64>>;
 
 /// Inputs `[T][I]`, outputs `[T][O]` and all voltages `[T][C]` (empty unless recorded) of a sequence.
 pub type SequenceRows = (Rows, Rows, Rows);

@@ -15,11 +15,13 @@
 //! ```
 #![warn(missing_docs)]
 
+mod checkpoint;
 pub mod dat;
 mod error;
 pub mod file;
 pub mod generate;
 pub mod scenario;
+pub mod shape;
 pub mod shard;
 pub mod split;
 pub mod stimulus;

@@ -34,6 +34,8 @@ pub struct Plan {
     /// Training time \[s\] (sum of the runs' wall times) of every distinct model trained or
     /// reused, by its key in OUT/runs.
     pub trained: RefCell<BTreeMap<String, f64>>,
+    /// The output folder is this invocation's alone.
+    _lock: persist::Lock,
 }
 
 /// An experiment dataset and what identifies its file.
@@ -52,6 +54,7 @@ impl Plan {
             anyhow::bail!("--runs and --epochs must be at least 1");
         }
         std::fs::create_dir_all(&out).with_context(|| format!("{}", out.display()))?;
+        let lock = persist::lock(&out)?;
         Ok(Plan {
             quick,
             runs,
@@ -60,6 +63,7 @@ impl Plan {
             count: if quick { 12 } else { 40 },
             out,
             trained: Default::default(),
+            _lock: lock,
         })
     }
 

@@ -8,7 +8,11 @@
 //!   is renamed into place only when the writer succeeded;
 //! * [`open_checkpoint`] keeps the partial results of an interruptible job in a folder
 //!   tagged with the request that produced them, so that the same request resumes there and
-//!   any other starts afresh.
+//!   any other starts afresh; [`write_checked`] and [`read_checked`] store each partial
+//!   result with a SHA-256 checksum, so that a damaged one is recomputed, never used.
+//!
+//! [`lock`] makes each output one process's: a second job writing the same path fails at
+//! once instead of mixing its results with the first's.
 //!
 //! Temporary names ([`temporary_path`]) sit beside the target, so the final rename stays on
 //! one file system and is atomic.
@@ -146,6 +150,142 @@ pub fn open_checkpoint(dir: &Path, request: &serde_json::Value) -> Result<bool> 
     Ok(same)
 }
 
+/// An exclusive claim on an output path, held until dropped (or the process ends, however
+/// it ends: the operating system releases the lock).
+#[derive(Debug)]
+pub struct Lock {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+/// Why [`lock`] failed.
+#[derive(Debug)]
+pub enum LockError {
+    /// Another process holds the output.
+    Busy {
+        /// The output.
+        output: PathBuf,
+        /// Its lock file.
+        lock: PathBuf,
+    },
+    /// The lock file could not be created or locked.
+    Io(Error),
+}
+
+impl std::fmt::Display for LockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LockError::Busy { output, lock } => write!(
+                f,
+                "{}: another process is writing this output (it holds {}); wait for it or choose another output",
+                output.display(),
+                lock.display()
+            ),
+            LockError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for LockError {}
+
+/// The lock file of `output`: `.NAME.lock` beside it.
+pub fn lock_path(output: &Path) -> PathBuf {
+    let name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    output.with_file_name(format!(".{name}.lock"))
+}
+
+/// Claims `output` (a file or folder, existing or not) for this process: fails at once with
+/// [`LockError::Busy`] when another process holds it. The lock file is removed when the
+/// lock is dropped.
+pub fn lock(output: &Path) -> std::result::Result<Lock, LockError> {
+    let path = lock_path(output);
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| LockError::Io(at(parent)(e)))?;
+    }
+    loop {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| LockError::Io(at(&path)(e)))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(LockError::Busy {
+                    output: output.to_path_buf(),
+                    lock: path,
+                })
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(LockError::Io(at(&path)(e))),
+        }
+        // The holder before us may have removed the file between our open and our lock:
+        // then we hold a lock on a name nobody else sees, so take the lock again.
+        if same_file(&file, &path) {
+            return Ok(Lock { file, path });
+        }
+    }
+}
+
+#[cfg(unix)]
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::File, path: &Path) -> bool {
+    path.exists()
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Remove the name while still holding the lock, then release it.
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
+    }
+}
+
+/// Length of the checksum [`write_checked`] appends \[bytes\].
+const CHECKSUM_LEN: usize = 32;
+
+/// Writes `bytes` followed by their SHA-256, atomically: a checkpoint entry that
+/// [`read_checked`] returns only while it is intact.
+pub fn write_checked(path: &Path, bytes: &[u8]) -> Result<()> {
+    use sha2::Digest;
+    let mut all = Vec::with_capacity(bytes.len() + CHECKSUM_LEN);
+    all.extend_from_slice(bytes);
+    all.extend_from_slice(&sha2::Sha256::digest(bytes));
+    write_atomic(path, all)
+}
+
+/// The bytes [`write_checked`] wrote to `path`, or None when the file is missing, shorter
+/// than its checksum, or does not match it (damaged, truncated, or not written by
+/// [`write_checked`]).
+pub fn read_checked(path: &Path) -> Option<Vec<u8>> {
+    use sha2::Digest;
+    let mut all = std::fs::read(path).ok()?;
+    let split = all.len().checked_sub(CHECKSUM_LEN)?;
+    let intact = sha2::Sha256::digest(&all[..split]).as_slice() == &all[split..];
+    all.truncate(split);
+    intact.then_some(all)
+}
+
+/// SHA-256 of `bytes` as 64 hexadecimal digits.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +351,40 @@ mod tests {
         assert!(dir.join("result").exists());
         assert!(!open_checkpoint(&dir, &serde_json::json!({"seed": 2})).unwrap());
         assert!(!dir.join("result").exists());
+    }
+
+    #[test]
+    fn a_damaged_checked_entry_is_not_returned() {
+        let dir = scratch("checked");
+        let path = dir.join("000001.bin");
+        write_checked(&path, b"partial result").unwrap();
+        assert_eq!(read_checked(&path).as_deref(), Some(&b"partial result"[..]));
+        // One bit flipped, same length.
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[3] ^= 0x10;
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(read_checked(&path), None);
+        // Truncated, and missing.
+        std::fs::write(&path, b"short").unwrap();
+        assert_eq!(read_checked(&path), None);
+        assert_eq!(read_checked(&dir.join("none.bin")), None);
+    }
+
+    #[test]
+    fn one_holder_per_output() {
+        let dir = scratch("lock");
+        let out = dir.join("data.h5");
+        let first = lock(&out).unwrap();
+        match lock(&out) {
+            Err(LockError::Busy { output, lock }) => {
+                assert_eq!(output, out);
+                assert_eq!(lock, dir.join(".data.h5.lock"));
+            }
+            other => panic!("second lock: {other:?}"),
+        }
+        drop(first);
+        assert!(!dir.join(".data.h5.lock").exists());
+        let again = lock(&out).unwrap();
+        drop(again);
     }
 }

@@ -83,11 +83,15 @@ pub struct RunFile {
     /// Epoch with a NaN or infinite loss that ended the run, if any.
     #[serde(default)]
     pub diverged_at: Option<usize>,
+    /// SHA-256 of this file's JSON written with an empty checksum: a run whose file does not
+    /// match (damaged, edited) is trained again when a training resumes, never reused.
+    #[serde(default)]
+    pub checksum: String,
 }
 
 impl RunFile {
     fn of(run: &Run) -> Self {
-        RunFile {
+        let mut file = RunFile {
             seed: run.seed,
             best_epoch: run.best_epoch,
             errors: run.errors.clone(),
@@ -95,7 +99,19 @@ impl RunFile {
             weights: run.weights.clone(),
             curve: run.curve.clone(),
             diverged_at: run.diverged_at,
-        }
+            checksum: String::new(),
+        };
+        file.checksum = file.expected_checksum();
+        file
+    }
+
+    /// The checksum this file's content should carry.
+    fn expected_checksum(&self) -> String {
+        let unsigned = RunFile {
+            checksum: String::new(),
+            ..self.clone()
+        };
+        persist::sha256_hex(json(&unsigned).as_bytes())
     }
 
     fn into_run(self) -> Run {
@@ -134,9 +150,10 @@ pub fn open_runs(folder: &Path, request: &serde_json::Value) -> Result<Vec<Run>,
         let Ok(text) = std::fs::read_to_string(&path) else {
             break;
         };
+        // A damaged or unreadable run, and every run after it, is trained again.
         match serde_json::from_str::<RunFile>(&text) {
-            Ok(file) => runs.push(file.into_run()),
-            Err(_) => break,
+            Ok(file) if file.checksum == file.expected_checksum() => runs.push(file.into_run()),
+            _ => break,
         }
     }
     Ok(runs)

@@ -290,3 +290,52 @@ fn fused_prediction_equals_burns() {
 fn train(settings: &Settings, splits: &Splits, _: &mut ()) -> Result<(Scaling, Vec<Run>), Error> {
     crate::runs::train_runs(settings, splits, None, &|_, _| {}).map(|t| (t.scaling, t.runs))
 }
+
+/// Resuming from a checkpoint folder reuses runs only when they are intact and were trained
+/// on the same data: a run file damaged in place, or data of the same shape with other
+/// values, trains again (and gives what a fresh training gives).
+#[test]
+fn resume_reuses_only_intact_runs_of_the_same_data() {
+    let mut settings = Settings::paper(Recurrence::Gru, 2);
+    (settings.epochs, settings.runs) = (3, 2);
+    let folder = std::env::temp_dir().join(format!("resume-checks-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    let extra = serde_json::json!({});
+    let train = |splits: &Splits| {
+        let c = crate::runs::Checkpoint {
+            folder: &folder,
+            extra: &extra,
+        };
+        crate::runs::train_runs(&settings, splits, Some(c), &|_, _| {}).unwrap()
+    };
+    let (a, b) = (splits(1), splits(7));
+    let first = train(&a);
+    assert_eq!(first.resumed, 0);
+    assert_eq!(
+        train(&a).resumed,
+        2,
+        "intact runs of the same data are reused"
+    );
+
+    // A digit of a weight changed in place: run 1 (and every run after it) trains again.
+    let file = folder.join("runs/01.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let at = text.find("\"weights\"").unwrap()
+        + text[text.find("\"weights\"").unwrap()..]
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap();
+    let digit = text.as_bytes()[at];
+    let mut damaged = text.clone().into_bytes();
+    damaged[at] = if digit == b'9' { b'8' } else { digit + 1 };
+    std::fs::write(&file, damaged).unwrap();
+    let again = train(&a);
+    assert_eq!(again.resumed, 0, "a damaged run was reused");
+    assert_eq!(again.runs[0].weights, first.runs[0].weights);
+
+    // Other data of the same shape: nothing is reused.
+    let other = train(&b);
+    assert_eq!(other.resumed, 0, "runs of other data were reused");
+    let fresh = crate::runs::train_runs(&settings, &b, None, &|_, _| {}).unwrap();
+    assert_eq!(other.runs[1].weights, fresh.runs[1].weights);
+    std::fs::remove_dir_all(&folder).unwrap();
+}
