@@ -599,3 +599,40 @@ fn merge_never_overwrites_its_inputs_and_names_a_file_that_is_not_a_shard() {
     );
     assert!(!out.exists());
 }
+
+/// A learning rate far too large: the loss runs away without becoming NaN. The training
+/// ends with one line saying so, not with a model 10⁸ times worse than the mean.
+#[test]
+fn a_runaway_training_is_an_error_not_a_model() {
+    let dir = scratch("lr");
+    let data = dir.join("good.h5");
+    dataset(&SPLIT).write(&data).unwrap();
+    let model = dir.join("m");
+    let out = celegans(&[
+        "train",
+        "--data",
+        p(&data),
+        "--arch",
+        "gru",
+        "--hidden",
+        "4",
+        "--epochs",
+        "5",
+        "--runs",
+        "2",
+        "--lr",
+        "1e9",
+        "--out",
+        p(&model),
+    ]);
+    // The training's own header comes first; the error is the last line.
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let last = err.trim_end().lines().last().unwrap();
+    assert!(
+        last.starts_with("error: training diverged: the best run's validation RMSE is"),
+        "{err}"
+    );
+    assert!(last.ends_with("try a smaller --lr (it is 1e9)"), "{err}");
+    assert!(!model.exists());
+}

@@ -40,6 +40,21 @@ pub enum Error {
         /// 1-based epoch.
         epoch: usize,
     },
+    /// Every run ended with a model far worse than predicting the mean
+    /// ([`runs::NO_BETTER_THAN`]): the loss ran away without becoming NaN.
+    #[error("training diverged: the best run's {split} RMSE is {rmse:.3e}, {ratio:.3e} times that of predicting the training mean ({baseline:.3e}); try a smaller --lr (it is {lr:e})")]
+    Hopeless {
+        /// The split judged (validation, or training when there is no validation set).
+        split: &'static str,
+        /// The best run's RMSE on it, data units.
+        rmse: f64,
+        /// The constant training-mean predictor's RMSE on it.
+        baseline: f64,
+        /// rmse / baseline.
+        ratio: f64,
+        /// The learning rate used.
+        lr: f64,
+    },
     /// A model directory that cannot be read.
     #[error("{path}: {message}")]
     Model {

@@ -78,6 +78,67 @@ pub fn check(settings: &Settings, splits: &Splits) -> Result<(), Error> {
     Ok(())
 }
 
+/// A training whose every run ends more than this many times worse (RMSE) than predicting
+/// each output's training mean has diverged: its loss ran away without becoming NaN (a
+/// learning rate far too large, e.g. `--lr 1e9`). Such a training ends with
+/// [`Error::Hopeless`] instead of a model.
+pub const NO_BETTER_THAN: f64 = 10.0;
+
+/// RMSE of predicting each output's training mean, on the validation set (or the training
+/// set when there is none), with the split's name.
+pub fn mean_predictor_rmse(splits: &Splits) -> (&'static str, f64) {
+    let o = splits.train.outputs.max(1);
+    let mut mean = vec![0.0f64; o];
+    for row in splits.train.y.chunks(o) {
+        row.iter()
+            .zip(&mut mean)
+            .for_each(|(v, m)| *m += f64::from(*v));
+    }
+    let rows = (splits.train.y.len() / o).max(1) as f64;
+    mean.iter_mut().for_each(|m| *m /= rows);
+    let (name, set) = if splits.valid.sequences > 0 {
+        ("validation", &splits.valid)
+    } else {
+        ("training", &splits.train)
+    };
+    let sq: f64 = set
+        .y
+        .chunks(o)
+        .flat_map(|row| {
+            row.iter()
+                .zip(&mean)
+                .map(|(v, m)| (f64::from(*v) - m).powi(2))
+        })
+        .sum();
+    (name, (sq / set.y.len().max(1) as f64).sqrt())
+}
+
+/// Refuses a training all of whose runs are [`NO_BETTER_THAN`] times worse than the mean.
+fn judge(settings: &Settings, splits: &Splits, runs: &[Run]) -> Result<(), Error> {
+    let (split, baseline) = mean_predictor_rmse(splits);
+    let score = |r: &Run| {
+        if splits.valid.sequences > 0 {
+            r.errors.valid.rmse
+        } else {
+            r.errors.train.rmse
+        }
+        .unwrap_or(f64::INFINITY)
+    };
+    let best = runs.iter().map(score).fold(f64::INFINITY, f64::min);
+    // A constant target (baseline 0) can only be judged by finiteness.
+    let hopeless = !best.is_finite() || (baseline > 0.0 && best > NO_BETTER_THAN * baseline);
+    if hopeless && !runs.is_empty() {
+        return Err(Error::Hopeless {
+            split,
+            rmse: best,
+            baseline,
+            ratio: best / baseline,
+            lr: settings.lr,
+        });
+    }
+    Ok(())
+}
+
 /// Trains runs `0..settings.runs` of `settings` on `splits`. With a checkpoint, the runs
 /// already finished there under the same request are reused and each new run is recorded as
 /// it ends. Missing runs train side by side on the rayon pool; run k is the same whichever
@@ -109,6 +170,7 @@ pub fn train_runs(
         })
         .collect::<Result<_, Error>>()?;
     runs.extend(trained);
+    judge(settings, splits, &runs)?;
     Ok(Trained {
         scaling,
         runs,
