@@ -636,3 +636,118 @@ fn a_runaway_training_is_an_error_not_a_model() {
     assert!(last.ends_with("try a smaller --lr (it is 1e9)"), "{err}");
     assert!(!model.exists());
 }
+
+/// The bundled model copied to `dir`, with `edit` applied to one cell file's text.
+fn edited_model(dir: &Path, cell_file: &str, edit: impl Fn(&str) -> String) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/c302_D1");
+    let dst = dir.join("c302_D1");
+    for sub in ["", "cells"] {
+        std::fs::create_dir_all(dst.join(sub)).unwrap();
+        for e in std::fs::read_dir(src.join(sub)).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_file() {
+                std::fs::copy(e.path(), dst.join(sub).join(e.file_name())).unwrap();
+            }
+        }
+    }
+    let cell = dst.join("cells").join(cell_file);
+    let text = std::fs::read_to_string(&cell).unwrap();
+    let edited = edit(&text);
+    assert_ne!(text, edited, "the edit changed nothing");
+    std::fs::write(&cell, edited).unwrap();
+    dst.join("LEMS_c302_D1.xml")
+}
+
+/// Physical parameters with impossible signs are refused where they are read, naming the
+/// file and line, instead of ending later as a "runaway voltage".
+#[test]
+fn a_negative_capacitance_is_refused_at_its_line() {
+    let dir = scratch("capacitance");
+    let lems = edited_model(&dir, "PLML_D.cell.nml", |t| {
+        t.replace(
+            r#"<specificCapacitance value="1 uF_per_cm2"/>"#,
+            r#"<specificCapacitance value="-1 uF_per_cm2"/>"#,
+        )
+    });
+    for args in [
+        vec!["model", "info", p(&lems)],
+        vec!["run", p(&lems), "--out-dir", p(&dir.join("r"))],
+    ] {
+        refused(
+            &celegans(&args),
+            &[
+                "PLML_D.cell.nml:",
+                "specificCapacitance value must be positive, not -",
+            ],
+        );
+    }
+}
+
+/// A huge stimulus blows the network up: the message names the stimulus, not the time step.
+#[test]
+fn a_runaway_caused_by_the_stimulus_names_it() {
+    let dir = scratch("runaway");
+    let csv = dir.join("s.csv");
+    refused(
+        &celegans(&[
+            "simulate",
+            "--stimulate",
+            "PLML",
+            "--amplitude",
+            "1e12",
+            "--out",
+            p(&csv),
+        ]),
+        &[
+            "runaway voltage",
+            "PLML[0] receives 1e12 pA of injected current; check the stimulus amplitude",
+        ],
+    );
+    assert!(!csv.exists());
+}
+
+/// An OS error is said once, with the file it concerns.
+#[test]
+fn os_errors_are_printed_once() {
+    let dir = scratch("os");
+    let missing = dir.join("missing.h5");
+    let out = celegans(&["dataset", "info", p(&missing)]);
+    refused(&out, &[p(&missing)]);
+    let err = stderr(&out);
+    let stripped = err.replacen("No such file or directory", "", 1);
+    assert!(!stripped.contains("No such file or directory"), "{err}");
+    let stimulus = dir.join("missing.toml");
+    let model = model(&dir);
+    let out = celegans(&[
+        "predict",
+        "--model",
+        p(&model),
+        "--stimulus",
+        p(&stimulus),
+        "--out",
+        p(&dir.join("p.csv")),
+    ]);
+    refused(&out, &[p(&stimulus)]);
+    let err = stderr(&out);
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
+}
+
+/// A megabyte-long attribute value is not echoed whole into the message.
+#[test]
+fn a_huge_attribute_value_is_not_echoed_whole() {
+    let dir = scratch("huge");
+    let lems = edited_model(&dir, "PLML_D.cell.nml", |t| {
+        let huge = format!("1{} uF_per_cm2", "0".repeat(5 << 20));
+        t.replace(
+            r#"<specificCapacitance value="1 uF_per_cm2"/>"#,
+            &format!(r#"<specificCapacitance value="{huge}"/>"#),
+        )
+    });
+    let out = celegans(&["model", "info", p(&lems)]);
+    refused(&out, &["PLML_D.cell.nml:"]);
+    assert!(
+        out.stderr.len() < 2000,
+        "{} bytes of stderr",
+        out.stderr.len()
+    );
+}

@@ -108,6 +108,19 @@ fn group_value(ctx: &Ctx, el: &Element, dimension: &str) -> Result<GroupValue> {
     })
 }
 
+/// A group value that must be positive: a capacitance or a resistivity of zero or less has
+/// no physical meaning and makes the membrane equation unstable.
+fn positive_group_value(ctx: &Ctx, el: &Element, dimension: &str) -> Result<GroupValue> {
+    let v = group_value(ctx, el, dimension)?;
+    if v.value <= 0.0 {
+        return Err(ctx.invalid(
+            el,
+            format!("{} value must be positive, not {}", el.name, v.value),
+        ));
+    }
+    Ok(v)
+}
+
 fn channel_density(ctx: &Ctx, el: &Element) -> Result<ChannelDensity> {
     let reversal = match el.name.as_str() {
         "channelDensity" => Reversal::Fixed(ctx.quantity(el, "erev", "voltage")?),
@@ -139,7 +152,7 @@ fn membrane_properties(ctx: &Ctx, el: &Element) -> Result<MembraneProperties> {
             }
             "specificCapacitance" => {
                 m.specific_capacitance
-                    .push(group_value(ctx, c, "specificCapacitance")?)
+                    .push(positive_group_value(ctx, c, "specificCapacitance")?)
             }
             "initMembPotential" => m.init_memb_potential.push(group_value(ctx, c, "voltage")?),
             "spikeThresh" => m.spike_thresh.push(group_value(ctx, c, "voltage")?),
@@ -175,7 +188,9 @@ fn intracellular_properties(ctx: &Ctx, el: &Element) -> Result<IntracellularProp
                 segment_group: c.attr("segmentGroup").unwrap_or("all").to_string(),
                 origin: ctx.origin(c),
             }),
-            "resistivity" => p.resistivity.push(group_value(ctx, c, "resistivity")?),
+            "resistivity" => p
+                .resistivity
+                .push(positive_group_value(ctx, c, "resistivity")?),
             "notes" | "annotation" => {}
             _ => return Err(ctx.unsupported(c)),
         }

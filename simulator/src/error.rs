@@ -15,7 +15,7 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
     /// The membrane potential became NaN or left any physiological range.
-    #[error("runaway voltage at t = {time} ms in {location}: v = {value} mV (try a smaller dt)")]
+    #[error("runaway voltage at t = {time} ms in {location}: v = {value} mV ({cause})")]
     Runaway {
         /// Simulated time \[ms\].
         time: f64,
@@ -23,6 +23,9 @@ pub enum Error {
         location: String,
         /// The offending value \[mV\].
         value: f64,
+        /// The likely cause: the current injected into the cell when it is large, else the
+        /// time step.
+        cause: String,
     },
     /// The linear solver did not reach its tolerance.
     #[error("linear solver did not converge at t = {time} ms (residual {residual:e} after {iterations} iterations)")]

@@ -332,10 +332,31 @@ impl Simulation {
             .iter()
             .position(|v| v.is_nan() || v.abs() > RUNAWAY)
             .expect("found above");
+        // The largest current injected into any cell now [nA]: a huge one is the cause.
+        let mut per_cell = vec![0.0f64; self.layout.cells.len()];
+        for k in 0..self.inputs.node.len() {
+            per_cell[self.layout.node_cell[self.inputs.node[k]]] +=
+                self.inputs.weight[k] * self.inputs.waveform[k].at(self.t);
+        }
+        let largest = per_cell
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()).then(b.0.cmp(&a.0)));
+        let cause = match largest {
+            Some((c, &current)) if !current.is_finite() || current.abs() > INJECTED_LIMIT => {
+                format!(
+                    "{} receives {:e} pA of injected current; check the stimulus amplitude",
+                    self.layout.cells[c].name(),
+                    current * 1e3
+                )
+            }
+            _ => "try a smaller dt, and check the model's parameters".to_string(),
+        };
         Err(Error::Runaway {
             time: self.t,
             location: self.layout.node_label(i),
             value: self.v[i],
+            cause,
         })
     }
 
@@ -478,6 +499,10 @@ fn calcium<'a>(pools: &'a [IonPool], index: Option<usize>, zeros: &'a [f64]) -> 
         None => zeros,
     }
 }
+
+/// Injected current beyond which a runaway voltage is blamed on the stimulus \[nA\]
+/// (1 µA: a thousand times the largest currents c302's examples inject).
+const INJECTED_LIMIT: f64 = 1e3;
 
 /// Most steps one [`Simulation::run`] may take (10⁹: hours of wall time for the full
 /// network; a longer run is almost certainly a mistaken dt or duration).
