@@ -349,7 +349,18 @@ pub fn plot(file: &Path, out: &Path, sequences: &[usize]) -> anyhow::Result<()> 
             .copied()
             .unwrap_or("?")
     };
-    for &n in &chosen {
+    // All figures or none: each is drawn to a temporary name, renamed when all are drawn.
+    let kinds = ["inputs", "outputs"];
+    let figures: Vec<(usize, &str)> = chosen
+        .iter()
+        .flat_map(|&n| kinds.iter().map(move |&what| (n, what)))
+        .collect();
+    let paths: Vec<PathBuf> = figures
+        .iter()
+        .map(|(n, what)| out.join(format!("seq_{n:02}_{what}.png")))
+        .collect();
+    persist::write_group(&paths, |f, tmp| -> anyhow::Result<()> {
+        let (n, what) = figures[f];
         let k = n - 1;
         let family = d
             .stimuli
@@ -357,36 +368,35 @@ pub fn plot(file: &Path, out: &Path, sequences: &[usize]) -> anyhow::Result<()> 
             .and_then(|s| s.get("family"))
             .and_then(|f| f.as_str())
             .unwrap_or("");
-        for (what, values, names, unit) in [
-            ("inputs", &d.inputs, &d.input_names, &d.input_unit),
-            ("outputs", &d.outputs, &d.output_names, &d.output_unit),
-        ] {
-            let c = names.len();
-            let series: Vec<paper::figures::Series> = names
-                .iter()
-                .enumerate()
-                .map(|(i, name)| paper::figures::Series {
-                    name: name.clone(),
-                    points: (0..t)
-                        .map(|s| (d.time[s], values[(k * t + s) * c + i] as f64))
-                        .collect(),
-                    color: None,
-                })
-                .collect();
-            let title = format!(
-                "sequence {n} ({} split, {family} stimulus): {what}",
-                split_name(k)
-            );
-            let path = out.join(format!("seq_{n:02}_{what}.png"));
-            paper::figures::line_chart(
-                &path,
-                &title,
-                "time [ms]",
-                &format!("{what} [{unit}]"),
-                &series,
-            )?;
-        }
-    }
+        let (values, names, unit) = if what == "inputs" {
+            (&d.inputs, &d.input_names, &d.input_unit)
+        } else {
+            (&d.outputs, &d.output_names, &d.output_unit)
+        };
+        let c = names.len();
+        let series: Vec<paper::figures::Series> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| paper::figures::Series {
+                name: name.clone(),
+                points: (0..t)
+                    .map(|s| (d.time[s], values[(k * t + s) * c + i] as f64))
+                    .collect(),
+                color: None,
+            })
+            .collect();
+        let title = format!(
+            "sequence {n} ({} split, {family} stimulus): {what}",
+            split_name(k)
+        );
+        paper::figures::line_chart(
+            tmp,
+            &title,
+            "time [ms]",
+            &format!("{what} [{unit}]"),
+            &series,
+        )
+    })?;
     eprintln!("wrote {} figures to {}", 2 * chosen.len(), out.display());
     Ok(())
 }

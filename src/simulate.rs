@@ -122,6 +122,23 @@ pub fn run_lems(
         .iter()
         .flat_map(|(_, p, _)| p.iter().cloned())
         .collect();
+    let base = out_dir.map(Path::to_path_buf).unwrap_or_else(|| {
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        if dir.starts_with(bundled::ROOT) {
+            PathBuf::from(".")
+        } else {
+            dir
+        }
+    });
+    // Every output can be written, and is this process's alone, before the run starts.
+    let outputs: Vec<PathBuf> = files.iter().map(|(name, _, _)| base.join(name)).collect();
+    let _locks = outputs
+        .iter()
+        .map(|out| {
+            persist::check_writable(out)?;
+            Ok(persist::lock(out)?)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     eprintln!(
         "set up {} compartments ({} nodes) in {:.3} s",
         sim.layout.compartments,
@@ -135,31 +152,34 @@ pub fn run_lems(
         numerics.method,
         start.elapsed().as_secs_f64()
     );
-    let base = out_dir.map(Path::to_path_buf).unwrap_or_else(|| {
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        if dir.starts_with(bundled::ROOT) {
-            PathBuf::from(".")
-        } else {
-            dir
-        }
-    });
-    std::fs::create_dir_all(&base).with_context(|| format!("creating {}", base.display()))?;
+    // All output files or none.
+    let mut first_column = Vec::with_capacity(files.len());
     let mut offset = 0;
-    for (name, probes, scales) in &files {
-        let out = base.join(name);
-        let columns = offset..offset + probes.len();
-        persist::write_stream(&out, |w| {
-            for (k, t) in traces.time.iter().enumerate() {
-                write!(w, "{}\t", c_exp(t * 1e-3))?;
-                for (c, s) in columns.clone().zip(scales) {
-                    write!(w, "{}\t", c_exp(traces.values[c][k] * s))?;
-                }
-                writeln!(w)?;
-            }
-            Ok(())
-        })?;
-        eprintln!("wrote {}", out.display());
+    for (_, probes, _) in &files {
+        first_column.push(offset);
         offset += probes.len();
+    }
+    persist::write_group(&outputs, |k, tmp| -> anyhow::Result<()> {
+        let (_, probes, scales) = &files[k];
+        let columns = first_column[k]..first_column[k] + probes.len();
+        use std::io::Write as _;
+        let mut w = std::io::BufWriter::new(
+            std::fs::File::create(tmp).with_context(|| outputs[k].display().to_string())?,
+        );
+        for (i, t) in traces.time.iter().enumerate() {
+            write!(w, "{}\t", c_exp(t * 1e-3))?;
+            for (c, s) in columns.clone().zip(scales) {
+                write!(w, "{}\t", c_exp(traces.values[c][i] * s))?;
+            }
+            writeln!(w)?;
+        }
+        w.into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| outputs[k].display().to_string())?;
+        Ok(())
+    })?;
+    for out in &outputs {
+        eprintln!("wrote {}", out.display());
     }
     Ok(())
 }

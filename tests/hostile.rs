@@ -751,3 +751,39 @@ fn a_huge_attribute_value_is_not_echoed_whole() {
         out.stderr.len()
     );
 }
+
+/// `run` with an output file that cannot be written fails before simulating, and writes no
+/// other output file: all of a run's outputs or none.
+#[test]
+fn run_writes_all_its_output_files_or_none() {
+    let dir = scratch("outputs");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/c302_D1/LEMS_c302_D1.xml");
+    let lems = edited_model(&dir, "PLML_D.cell.nml", |t| {
+        t.replacen("<cell ", "<cell  ", 1)
+    });
+    // (a copy of the bundled model, so that its LEMS file can be edited)
+    let text = std::fs::read_to_string(&src).unwrap();
+    // The second output file goes under a regular file: no folder can be made there.
+    let blocker = dir.join("blocker");
+    std::fs::write(&blocker, "a file, not a folder").unwrap();
+    let edited = text.replace(
+        r#"fileName="c302_D1.activity.dat""#,
+        &format!(r#"fileName="{}/activity.dat""#, p(&blocker)),
+    );
+    std::fs::write(&lems, edited).unwrap();
+    let out_dir = dir.join("r");
+    let out = celegans(&[
+        "run",
+        p(&lems),
+        "--duration",
+        "400",
+        "--out-dir",
+        p(&out_dir),
+    ]);
+    // One line: refused before the network is even set up and run.
+    refused(&out, &["activity.dat"]);
+    assert!(
+        !out_dir.join("c302_D1.dat").exists(),
+        "the first output was written"
+    );
+}

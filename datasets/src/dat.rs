@@ -246,29 +246,34 @@ pub fn export_dat(d: &Dataset, dir: &Path) -> Result<Vec<PathBuf>> {
     })?;
     let (t, ni, no) = (d.steps(), d.input_names.len(), d.output_names.len());
     let digits = d.sequences.to_string().len().max(2);
-    let mut written = Vec::new();
-    for n in 0..d.sequences {
-        let mut text = String::with_capacity(t * 80);
-        for k in 0..t {
-            let _ = write!(text, "{k} {}", d.time[k] / 1000.0);
-            for v in &d.outputs[(n * t + k) * no..(n * t + k + 1) * no] {
-                let _ = write!(text, " {v}");
+    let mut paths: Vec<PathBuf> = (0..d.sequences)
+        .map(|n| dir.join(format!("Sequence_{:0digits$}.dat", n + 1)))
+        .collect();
+    paths.push(dir.join("split.json"));
+    // All files or none.
+    persist::write_group(&paths, |n, tmp| -> Result<()> {
+        let text = if n == d.sequences {
+            serde_json::to_string(&SplitFile::from_split(&d.split)).expect("serializable") + "\n"
+        } else {
+            let mut text = String::with_capacity(t * 80);
+            for k in 0..t {
+                let _ = write!(text, "{k} {}", d.time[k] / 1000.0);
+                for v in &d.outputs[(n * t + k) * no..(n * t + k + 1) * no] {
+                    let _ = write!(text, " {v}");
+                }
+                for v in &d.inputs[(n * t + k) * ni..(n * t + k + 1) * ni] {
+                    let _ = write!(text, " {v}");
+                }
+                text.push('\n');
             }
-            for v in &d.inputs[(n * t + k) * ni..(n * t + k + 1) * ni] {
-                let _ = write!(text, " {v}");
-            }
-            text.push('\n');
-        }
-        let path = dir.join(format!("Sequence_{:0digits$}.dat", n + 1));
-        persist::write_atomic(&path, text.as_bytes())?;
-        written.push(path);
-    }
-    let path = dir.join("split.json");
-    let text =
-        serde_json::to_string(&SplitFile::from_split(&d.split)).expect("serializable") + "\n";
-    persist::write_atomic(&path, text.as_bytes())?;
-    written.push(path);
-    Ok(written)
+            text
+        };
+        std::fs::write(tmp, text).map_err(|source| Error::Io {
+            path: paths[n].clone(),
+            source,
+        })
+    })?;
+    Ok(paths)
 }
 
 #[cfg(test)]

@@ -130,6 +130,41 @@ pub fn write_stream(
     })
 }
 
+/// Writes several files as one output (a simulation's output files, a folder of figures):
+/// `write(k, tmp)` fills the temporary path of `paths[k]`; only when every one succeeded are
+/// they renamed into place. On the first failure every temporary is removed and no path is
+/// touched.
+pub fn write_group<E: From<Error>>(
+    paths: &[PathBuf],
+    mut write: impl FnMut(usize, &Path) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let temporaries: Vec<PathBuf> = paths.iter().map(|p| temporary_path(p)).collect();
+    let written = (0..paths.len()).try_for_each(|k| write(k, &temporaries[k]));
+    if let Err(e) = written {
+        temporaries.iter().for_each(|t| remove(t));
+        return Err(e);
+    }
+    for (tmp, path) in temporaries.iter().zip(paths) {
+        if let Err(e) = replace(tmp, path) {
+            temporaries.iter().for_each(|t| remove(t));
+            return Err(e.into());
+        }
+    }
+    Ok(())
+}
+
+/// Checks, before a long job, that `path` can be written: its folder is created if needed
+/// and a temporary file is created there and removed.
+pub fn check_writable(path: &Path) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(at(path))?;
+    }
+    let probe = temporary_path(path);
+    std::fs::write(&probe, b"").map_err(at(path))?;
+    remove(&probe);
+    Ok(())
+}
+
 /// Opens the checkpoint folder of an interruptible job described by `request` (any JSON
 /// that identifies its results): a folder whose `request.json` equals `request` is kept, with
 /// the results saved there so far; any other is emptied and `request` recorded. Returns
@@ -386,5 +421,27 @@ mod tests {
         assert!(!dir.join(".data.h5.lock").exists());
         let again = lock(&out).unwrap();
         drop(again);
+    }
+
+    #[test]
+    fn a_group_is_written_whole_or_not_at_all() {
+        let dir = scratch("group");
+        let paths = vec![dir.join("a.dat"), dir.join("b.dat")];
+        let failed: std::result::Result<(), Error> = write_group(&paths, |k, tmp| {
+            if k == 1 {
+                return Err(at(tmp)(std::io::Error::other("disk full")));
+            }
+            std::fs::write(tmp, b"a").map_err(at(tmp))
+        });
+        assert!(failed.is_err());
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            0,
+            "something was left"
+        );
+        write_group::<Error>(&paths, |_, tmp| std::fs::write(tmp, b"x").map_err(at(tmp))).unwrap();
+        assert!(paths.iter().all(|p| std::fs::read(p).unwrap() == b"x"));
+        assert!(check_writable(&dir.join("sub/c.dat")).is_ok());
+        assert!(!dir.join("sub/.c.dat.partial.dat").exists());
     }
 }
