@@ -84,6 +84,7 @@ pub fn generate(a: GenerateArgs) -> anyhow::Result<()> {
     g.generator = format!("celegans {}", env!("CARGO_PKG_VERSION"));
     let steps = g.steps()?;
     let _lock = persist::lock(&a.out)?;
+    persist::check_writable(&a.out)?;
     let t0 = Instant::now();
     let model = bundled::load_model(a.model.as_deref())?;
     g.model_sha256 = paper::bundled::model_sha256(&model, a.model.is_none())?;

@@ -123,6 +123,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
     let splits = paper::splits(&data, &a.drop_inputs)?;
     surrogate::runs::check(&settings, &splits)?;
     let _lock = persist::lock(&a.out)?;
+    persist::check_writable(&a.out)?;
     let arch = train::architecture(&settings, &splits);
     if !a.json {
         eprintln!(

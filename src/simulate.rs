@@ -218,6 +218,7 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
         );
     }
     let _lock = persist::lock(&args.out)?;
+    persist::check_writable(&args.out)?;
     let scenario = args
         .scenario
         .as_deref()

@@ -156,6 +156,16 @@ fn read_dat(path: &Path, outputs: usize, inputs: usize) -> Result<(Vec<f64>, Vec
                 })?;
             values.push(v);
         }
+        if let Some(&last) = time.last() {
+            if values[1] <= last {
+                return Err(Error::Invalid(format!(
+                    "{}: line {}: time {} s does not follow {last} s (times must increase)",
+                    path.display(),
+                    k + 1,
+                    values[1]
+                )));
+            }
+        }
         time.push(values[1]);
         out.extend(values[2..2 + outputs].iter().map(|&v| v as f32));
         inp.extend(values[2 + outputs..].iter().map(|&v| v as f32));
@@ -234,6 +244,10 @@ pub fn import_dat(dir: &Path, import: &Import) -> Result<Dataset> {
         Some(path) => SplitFile::read(path, sequences)?,
         None => crate::split::split_of(&d),
     };
+    // Times too close to tell apart at the file format's resolution (1e-9 ms), and anything
+    // else a dataset may not hold, are refused here, naming the folder.
+    d.check()
+        .map_err(|e| Error::Invalid(format!("{}: {e}", dir.display())))?;
     Ok(d)
 }
 

@@ -162,7 +162,14 @@ impl Dataset {
     pub fn write(&self, path: &Path) -> Result<()> {
         self.check()
             .map_err(|e| Error::Invalid(format!("{}: not written: {e}", path.display())))?;
-        persist::write_with(path, |tmp| self.write_to(tmp))
+        // Errors name the file asked for, not its hidden temporary, on one line.
+        persist::write_with(path, |tmp| self.write_to(tmp)).map_err(|e| match e {
+            Error::Hdf5 { message, .. } => Error::Hdf5 {
+                path: path.to_path_buf(),
+                message: message.split_whitespace().collect::<Vec<_>>().join(" "),
+            },
+            other => other,
+        })
     }
 
     fn write_to(&self, path: &Path) -> Result<()> {

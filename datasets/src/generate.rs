@@ -97,7 +97,8 @@ impl Generation {
                 "{t} steps per sequence is too many"
             )));
         }
-        // Each sequence's rows as f64 while it is assembled, then f32 in the dataset.
+        // Each sequence's rows as f64 vectors (~64 bytes each of their own, for inputs,
+        // outputs and voltages) while it is assembled, then f32 in the dataset.
         let channels = self.scenario.inputs().len()
             + self.scenario.outputs.len()
             + if self.record_all {
@@ -112,7 +113,7 @@ impl Generation {
                     self.count
                 )
             },
-            limits::product(&[self.count, t as usize, channels]) * 12.0,
+            limits::product(&[self.count, t as usize]) * (channels as f64 * 12.0 + 192.0),
         )
         .map_err(|e| Error::Invalid(e.to_string()))?;
         Ok(t as usize)
@@ -348,6 +349,8 @@ pub fn generate_resumable(
     let mut results: Vec<Option<Result<Recorded>>> = Vec::with_capacity(indices.len());
     let mut todo = Vec::new();
     for (slot, &index) in indices.iter().enumerate() {
+        // Drawn stimuli are not checked against dt: a dataset records the sampled currents
+        // the network received, so nothing is missed silently.
         let spec = g.spec(index);
         let expected = [
             (prepared.steps, prepared.input_names.len()),

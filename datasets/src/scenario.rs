@@ -241,7 +241,8 @@ impl Scenario {
         let mut seen = std::collections::HashSet::new();
         for g in &file.group {
             let (lo, hi) = *g.amplitude.get_ref();
-            if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+            // The width too must be a number: [-1e308, 1e308] cannot be drawn from.
+            if !(lo.is_finite() && hi.is_finite() && lo <= hi && (hi - lo).is_finite()) {
                 let message = format!(
                     "group {}: amplitude [{lo}, {hi}] must be a finite range (low <= high, pA)",
                     g.name

@@ -143,12 +143,13 @@ impl StimulusFile {
         for i in &self.input {
             check_resolved(&i.neuron, &i.shape, dt)?;
         }
+        // One row (a vector: 8 bytes per value and ~64 of its own) per sample.
         limits::check(
             || format!("{steps} samples x {} inputs", names.len()),
-            limits::product(&[steps, names.len()]) * 8.0,
+            steps as f64 * (names.len() as f64 * 8.0 + 64.0),
         )
         .map_err(|e| e.to_string())?;
-        Ok((0..steps)
+        let rows: Vec<Vec<f64>> = (0..steps)
             .map(|k| {
                 let t = k as f64 * dt;
                 names
@@ -162,7 +163,19 @@ impl StimulusFile {
                     })
                     .collect()
             })
-            .collect())
+            .collect();
+        // Amplitude times profile can overflow even when both are finite.
+        for (k, row) in rows.iter().enumerate() {
+            if let Some(c) = row.iter().position(|v| !v.is_finite()) {
+                return Err(format!(
+                    "{}'s current is {} pA at t = {} ms (amplitude x shape overflows)",
+                    names[c],
+                    row[c],
+                    k as f64 * dt
+                ));
+            }
+        }
+        Ok(rows)
     }
 }
 

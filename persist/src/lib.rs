@@ -153,15 +153,31 @@ pub fn write_group<E: From<Error>>(
     Ok(())
 }
 
+/// An output whose folder cannot be created: the output, and why its folder failed.
+fn folder_error(output: &Path, folder: &Path, e: std::io::Error) -> Error {
+    Error {
+        path: output.to_path_buf(),
+        cause: std::io::Error::new(
+            e.kind(),
+            format!("cannot create its folder {}: {e}", folder.display()),
+        ),
+    }
+}
+
 /// Checks, before a long job, that `path` can be written: its folder is created if needed
 /// and a temporary file is created there and removed.
 pub fn check_writable(path: &Path) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(at(path))?;
+        std::fs::create_dir_all(parent).map_err(|e| folder_error(path, parent, e))?;
     }
-    let probe = temporary_path(path);
+    // A name of its own: the temporary path may already hold a job's checkpoint folder.
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    let probe = path.with_file_name(format!(".{name}.writable"));
     std::fs::write(&probe, b"").map_err(at(path))?;
-    remove(&probe);
+    let _ = std::fs::remove_file(&probe);
     Ok(())
 }
 
@@ -238,7 +254,8 @@ pub fn lock_path(output: &Path) -> PathBuf {
 pub fn lock(output: &Path) -> std::result::Result<Lock, LockError> {
     let path = lock_path(output);
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| LockError::Io(at(parent)(e)))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| LockError::Io(folder_error(output, parent, e)))?;
     }
     loop {
         let file = std::fs::OpenOptions::new()
@@ -442,6 +459,10 @@ mod tests {
         write_group::<Error>(&paths, |_, tmp| std::fs::write(tmp, b"x").map_err(at(tmp))).unwrap();
         assert!(paths.iter().all(|p| std::fs::read(p).unwrap() == b"x"));
         assert!(check_writable(&dir.join("sub/c.dat")).is_ok());
-        assert!(!dir.join("sub/.c.dat.partial.dat").exists());
+        assert!(!dir.join("sub/.c.dat.writable").exists());
+        // A job's checkpoint folder at the temporary path is left alone.
+        std::fs::create_dir_all(dir.join(".model.partial/runs")).unwrap();
+        assert!(check_writable(&dir.join("model")).is_ok());
+        assert!(dir.join(".model.partial/runs").is_dir());
     }
 }
