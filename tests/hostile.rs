@@ -787,3 +787,37 @@ fn run_writes_all_its_output_files_or_none() {
         "the first output was written"
     );
 }
+
+/// `simulate --stimulus` with a stimulus lasting 10¹² ms: refused with the memory it would
+/// need, not an allocation abort.
+#[test]
+fn simulate_refuses_a_stimulus_too_long_for_memory() {
+    let dir = scratch("long");
+    let file = dir.join("long.toml");
+    std::fs::write(
+        &file,
+        "duration = 1e12\n[[input]]\nneuron = \"PLML\"\namplitude = 10.0\nshape = { kind = \"pulse\", onset = 5.0, width = 5.0 }\n",
+    )
+    .unwrap();
+    let csv = dir.join("s.csv");
+    let out = celegans(&["simulate", "--stimulus", p(&file), "--out", p(&csv)]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("would need") || err.contains("steps, more than"),
+        "{err}"
+    );
+    assert!(!csv.exists());
+}
+
+/// A failed HDF5 write names the file asked for (not its hidden temporary), on one line.
+#[test]
+fn a_failed_dataset_write_names_the_file_asked_for() {
+    let dir = scratch("write");
+    let blocker = dir.join("blocker");
+    std::fs::write(&blocker, "a file, not a folder").unwrap();
+    let target = blocker.join("x.h5");
+    let err = dataset(&SPLIT).write(&target).unwrap_err().to_string();
+    assert!(err.starts_with(&format!("{}:", p(&target))), "{err}");
+    assert!(!err.contains("partial") && !err.contains('\n'), "{err}");
+}

@@ -166,7 +166,7 @@ impl Dataset {
         persist::write_with(path, |tmp| self.write_to(tmp)).map_err(|e| match e {
             Error::Hdf5 { message, .. } => Error::Hdf5 {
                 path: path.to_path_buf(),
-                message: message.split_whitespace().collect::<Vec<_>>().join(" "),
+                message: hdf5_write_error(&message),
             },
             other => other,
         })
@@ -370,6 +370,23 @@ impl Dataset {
         };
         d.check().map_err(bad)?;
         Ok(d)
+    }
+}
+
+/// What HDF5 said about a failed write, for people: the operating system's reason where HDF5
+/// quotes one ("No space left on device"), else HDF5's own words on one line — never the
+/// hidden temporary file's name.
+fn hdf5_write_error(message: &str) -> String {
+    const QUOTE: &str = "error message = '";
+    if let Some(start) = message.find(QUOTE).map(|k| k + QUOTE.len()) {
+        if let Some(len) = message[start..].find('\'') {
+            return format!("cannot write the file: {}", &message[start..start + len]);
+        }
+    }
+    let one_line = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.find("name = '") {
+        Some(k) => one_line[..k].trim_end_matches([',', ' ', ':']).to_string(),
+        None => one_line,
     }
 }
 
