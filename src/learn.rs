@@ -151,7 +151,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
     // same command resumes an interrupted training (runs are identified by the settings and
     // the content of the data, not by the file's name).
     let folder = store::partial_dir(&a.out);
-    let extra = json!({ "drop_inputs": a.drop_inputs });
+    let extra = json!({ "drop_inputs": a.drop_inputs, "generator": env!("CARGO_PKG_VERSION") });
     let checkpoint = surrogate::runs::Checkpoint {
         folder: &folder,
         extra: &extra,

@@ -219,7 +219,8 @@ impl Weights {
         Ok(())
     }
 
-    fn iter(&self) -> impl Iterator<Item = f32> + '_ {
+    /// Every weight, array after array.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = f32> + '_ {
         self.kernel
             .iter()
             .chain(&self.recurrent)

@@ -297,14 +297,18 @@ pub fn train_run(
                 y.clone(),
             ))
         });
-        // Without validation data the last epoch is kept.
+        // Without validation data the last epoch is kept. Only finite weights are kept: the
+        // epoch's last update can leave non-finite weights behind a finite training loss.
         let score = valid_loss.unwrap_or(0.0);
         if best
             .as_ref()
             .is_none_or(|(b, _, _)| score < *b || valid_loss.is_none())
             && score.is_finite()
         {
-            best = Some((score, epoch, Weights::from_network(&network.valid())));
+            let weights = Weights::from_network(&network.valid());
+            if weights.iter().all(|v| v.is_finite()) {
+                best = Some((score, epoch, weights));
+            }
         }
         let e = Epoch {
             epoch,
