@@ -50,6 +50,11 @@ pub struct TrainArgs {
     /// split) or auto (standard when values exceed 10 in magnitude, e.g. mV and pA).
     #[arg(long, default_value = "auto")]
     pub scale: ScaleMode,
+    /// Where Adam's epsilon enters the step: corrected (burn, the Adam paper: on the
+    /// bias-corrected sqrt(v)) or keras (Keras/TensorFlow, the authors' set-up: on the
+    /// uncorrected sqrt(v)); docs/keras-equivalence.md.
+    #[arg(long, default_value = "corrected")]
+    pub adam_epsilon: surrogate::train::AdamEpsilon,
     /// Leave these inputs out (input-importance experiment).
     #[arg(long, value_delimiter = ',')]
     pub drop_inputs: Vec<String>,
@@ -118,6 +123,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
     settings.runs = a.runs;
     settings.seed = a.seed;
     settings.loss = a.loss;
+    settings.adam_epsilon = a.adam_epsilon;
     settings.scale = a.scale;
     settings.compute = a.backend;
     let splits = paper::splits(&data, &a.drop_inputs)?;

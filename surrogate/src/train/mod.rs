@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -104,6 +104,9 @@ pub struct Settings {
     /// failing. Off for `celegans train` (a NaN loss is an error there).
     #[serde(default)]
     pub keep_best_on_divergence: bool,
+    /// Where Adam's ε (1e-7) enters the step ([`AdamEpsilon`]).
+    #[serde(default)]
+    pub adam_epsilon: AdamEpsilon,
 }
 
 impl Settings {
@@ -122,6 +125,7 @@ impl Settings {
             scale: ScaleMode::Auto,
             compute: Compute::Cpu,
             keep_best_on_divergence: false,
+            adam_epsilon: AdamEpsilon::Corrected,
         }
     }
 
@@ -243,6 +247,22 @@ fn batch(set: &Set, rows: &[usize], device: &Device) -> (Tensor<3>, Tensor<3>) {
     )
 }
 
+/// One optimizer step on the batch `x`, `y`: the updated network and the batch's loss
+/// (before the step).
+fn train_batch(
+    network: Network,
+    optimizer: &mut ModuleOptimizer,
+    settings: &Settings,
+    x: Tensor<3>,
+    y: Tensor<3>,
+) -> (Network, f64) {
+    let loss = loss_of(settings.loss, network.forward(settings.cell, x), y);
+    let grads = loss.backward();
+    let value = scalar(loss);
+    let grads = GradientsParams::from_grads(grads, &network);
+    (optimizer.step(settings.lr, network, grads), value)
+}
+
 /// Trains one run from `seed`.
 pub fn train_run(
     settings: &Settings,
@@ -259,7 +279,7 @@ pub fn train_run(
     let train = scaled(&splits.train, scaling);
     let valid = scaled(&splits.valid, scaling);
     let mut network: Network = Weights::initial(&arch, seed).to_network(&arch, &device);
-    let mut optimizer = AdamConfig::new().with_epsilon(1e-7).init();
+    let mut optimizer = adam::adam(settings.adam_epsilon);
     let mut order: Vec<usize> = (0..train.sequences).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x05ee_d0fb_a7c4);
     let all_valid: Vec<usize> = (0..valid.sequences).collect();
@@ -272,11 +292,9 @@ pub fn train_run(
         let mut total = 0.0;
         for rows in order.chunks(settings.batch) {
             let (x, y) = batch(&train, rows, &device);
-            let loss = loss_of(settings.loss, network.forward(settings.cell, x), y);
-            let grads = loss.backward();
-            total += scalar(loss) * rows.len() as f64;
-            let grads = GradientsParams::from_grads(grads, &network);
-            network = optimizer.step(settings.lr, network, grads);
+            let loss;
+            (network, loss) = train_batch(network, &mut optimizer, settings, x, y);
+            total += loss * rows.len() as f64;
         }
         let train_loss = total / order.len() as f64;
         if !train_loss.is_finite() {
@@ -494,5 +512,10 @@ pub fn evaluate(
     }
 }
 
+mod adam;
+#[cfg(test)]
+mod keras;
+
+pub use adam::AdamEpsilon;
 #[cfg(test)]
 mod tests;
