@@ -203,10 +203,34 @@ pub struct Run {
     pub diverged_at: Option<usize>,
 }
 
+/// One optimizer step, as reported to a [`Progress`] that asks for steps.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Step {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// 1-based step within the epoch.
+    pub step: usize,
+    /// The batch's loss before the step.
+    pub loss: f64,
+    /// Euclidean norm of the gradient of that loss over every weight.
+    pub gradient_norm: f64,
+    /// Largest |weight| after the step.
+    pub max_weight: f64,
+}
+
 /// Progress reports from a training.
 pub trait Progress {
     /// Called after each epoch of run `run` (0-based).
     fn epoch(&mut self, run: usize, epoch: &Epoch);
+
+    /// Whether [`Progress::step`] should be called (it costs a pass over the gradients and
+    /// weights at every step).
+    fn wants_steps(&self) -> bool {
+        false
+    }
+
+    /// Called after every optimizer step of run `run` when [`Progress::wants_steps`].
+    fn step(&mut self, _run: usize, _step: &Step) {}
 }
 
 impl Progress for () {
@@ -247,20 +271,37 @@ fn batch(set: &Set, rows: &[usize], device: &Device) -> (Tensor<3>, Tensor<3>) {
     )
 }
 
-/// One optimizer step on the batch `x`, `y`: the updated network and the batch's loss
-/// (before the step).
+/// One optimizer step on the batch `x`, `y`: the updated network, the batch's loss (before
+/// the step) and, when `observe`, the gradient's norm (else 0).
 fn train_batch(
     network: Network,
     optimizer: &mut ModuleOptimizer,
     settings: &Settings,
     x: Tensor<3>,
     y: Tensor<3>,
-) -> (Network, f64) {
+    observe: bool,
+) -> (Network, f64, f64) {
     let loss = loss_of(settings.loss, network.forward(settings.cell, x), y);
     let grads = loss.backward();
     let value = scalar(loss);
+    let norm = if observe {
+        let sq = |t: Option<Tensor<1>>| t.map_or(0.0, |g| scalar(g.powi_scalar(2).sum()));
+        let sq2 = |t: Option<Tensor<2>>| t.map_or(0.0, |g| scalar(g.powi_scalar(2).sum()));
+        (sq2(network.kernel.val().grad(&grads))
+            + sq2(network.recurrent.val().grad(&grads))
+            + sq(network.bias.val().grad(&grads))
+            + network
+                .recurrent_bias
+                .as_ref()
+                .map_or(0.0, |p| sq(p.val().grad(&grads)))
+            + sq2(network.dense.val().grad(&grads))
+            + sq(network.dense_bias.val().grad(&grads)))
+        .sqrt()
+    } else {
+        0.0
+    };
     let grads = GradientsParams::from_grads(grads, &network);
-    (optimizer.step(settings.lr, network, grads), value)
+    (optimizer.step(settings.lr, network, grads), value, norm)
 }
 
 /// Trains one run from `seed`.
@@ -290,11 +331,26 @@ pub fn train_run(
     for epoch in 1..=settings.epochs {
         order.shuffle(&mut rng);
         let mut total = 0.0;
-        for rows in order.chunks(settings.batch) {
+        let observe = progress.wants_steps();
+        for (k, rows) in order.chunks(settings.batch).enumerate() {
             let (x, y) = batch(&train, rows, &device);
-            let loss;
-            (network, loss) = train_batch(network, &mut optimizer, settings, x, y);
+            let (loss, gradient_norm);
+            (network, loss, gradient_norm) =
+                train_batch(network, &mut optimizer, settings, x, y, observe);
             total += loss * rows.len() as f64;
+            if observe {
+                let max_weight = Weights::from_network(&network.valid())
+                    .iter()
+                    .fold(0.0f64, |m, v| m.max(f64::from(v).abs()));
+                let step = Step {
+                    epoch,
+                    step: k + 1,
+                    loss,
+                    gradient_norm,
+                    max_weight,
+                };
+                progress.step(run, &step);
+            }
         }
         let train_loss = total / order.len() as f64;
         if !train_loss.is_finite() {
