@@ -268,6 +268,15 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         ms(va),
         ms(te)
     );
+    for (k, r) in runs.iter().enumerate() {
+        if let Some((epoch, step)) = r.skipped_steps.first() {
+            println!(
+                "run {}: {} steps not applied (non-finite loss or gradient), the first at epoch {epoch}, step {step}",
+                k + 1,
+                r.skipped_steps.len()
+            );
+        }
+    }
     println!(
         "{:.1} s in all, {:.2} ms per epoch; wrote {}",
         seconds,

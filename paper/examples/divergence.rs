@@ -86,5 +86,21 @@ fn main() -> anyhow::Result<()> {
         ),
         None => println!("no non-finite value"),
     }
+    println!(
+        "{} steps skipped (non-finite gradient){}; the run {}; test RMSE {:?}",
+        run.skipped_steps.len(),
+        run.skipped_steps
+            .first()
+            .map(|(e, k)| format!(", the first at epoch {e}, step {k}"))
+            .unwrap_or_default(),
+        match run.diverged_at {
+            Some(e) => format!(
+                "ended at epoch {e} ({} skipped in a row)",
+                train::MAX_SKIPPED_IN_A_ROW
+            ),
+            None => format!("went on to epoch {}", settings.epochs),
+        },
+        run.errors.test.rmse
+    );
     Ok(())
 }

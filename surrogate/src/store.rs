@@ -83,6 +83,9 @@ pub struct RunFile {
     /// Epoch with a NaN or infinite loss that ended the run, if any.
     #[serde(default)]
     pub diverged_at: Option<usize>,
+    /// Steps not applied because their gradient was not finite, as (epoch, step).
+    #[serde(default)]
+    pub skipped_steps: Vec<(usize, usize)>,
     /// SHA-256 of this file's JSON written with an empty checksum: a run whose file does not
     /// match (damaged, edited) is trained again when a training resumes, never reused.
     #[serde(default)]
@@ -99,6 +102,7 @@ impl RunFile {
             weights: run.weights.clone(),
             curve: run.curve.clone(),
             diverged_at: run.diverged_at,
+            skipped_steps: run.skipped_steps.clone(),
             checksum: String::new(),
         };
         file.checksum = file.expected_checksum();
@@ -123,6 +127,7 @@ impl RunFile {
             weights: self.weights,
             seconds: self.seconds,
             diverged_at: self.diverged_at,
+            skipped_steps: self.skipped_steps,
         }
     }
 }

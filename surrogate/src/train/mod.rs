@@ -201,6 +201,10 @@ pub struct Run {
     /// ([`Settings::keep_best_on_divergence`]).
     #[serde(default)]
     pub diverged_at: Option<usize>,
+    /// (epoch, step) of every step not applied because its gradient was not finite
+    /// ([`MAX_SKIPPED_IN_A_ROW`] in a row end the run as diverged).
+    #[serde(default)]
+    pub skipped_steps: Vec<(usize, usize)>,
 }
 
 /// One optimizer step, as reported to a [`Progress`] that asks for steps.
@@ -271,37 +275,50 @@ fn batch(set: &Set, rows: &[usize], device: &Device) -> (Tensor<3>, Tensor<3>) {
     )
 }
 
+/// Consecutive steps with a non-finite gradient after which a run is taken to have diverged.
+pub const MAX_SKIPPED_IN_A_ROW: usize = 10;
+
 /// One optimizer step on the batch `x`, `y`: the updated network, the batch's loss (before
-/// the step) and, when `observe`, the gradient's norm (else 0).
+/// the step), the gradient's norm, and whether the step was applied. A step whose loss or
+/// gradient is not finite — or whose gradient is so large that its square overflows f32,
+/// which would make Adam's second moment infinite and the weights NaN — is not applied: the
+/// weights and Adam's moments stay as they were (the caller records it).
 fn train_batch(
     network: Network,
     optimizer: &mut ModuleOptimizer,
     settings: &Settings,
     x: Tensor<3>,
     y: Tensor<3>,
-    observe: bool,
-) -> (Network, f64, f64) {
+) -> (Network, f64, f64, bool) {
     let loss = loss_of(settings.loss, network.forward(settings.cell, x), y);
     let grads = loss.backward();
     let value = scalar(loss);
-    let norm = if observe {
-        let sq = |t: Option<Tensor<1>>| t.map_or(0.0, |g| scalar(g.powi_scalar(2).sum()));
-        let sq2 = |t: Option<Tensor<2>>| t.map_or(0.0, |g| scalar(g.powi_scalar(2).sum()));
-        (sq2(network.kernel.val().grad(&grads))
-            + sq2(network.recurrent.val().grad(&grads))
-            + sq(network.bias.val().grad(&grads))
-            + network
-                .recurrent_bias
-                .as_ref()
-                .map_or(0.0, |p| sq(p.val().grad(&grads)))
-            + sq2(network.dense.val().grad(&grads))
-            + sq(network.dense_bias.val().grad(&grads)))
-        .sqrt()
-    } else {
-        0.0
-    };
+    let sq = |t: Option<Tensor<1>>| t.map_or(0.0, |g| scalar(g.powi_scalar(2).sum()));
+    let sq2 = |t: Option<Tensor<2>>| t.map_or(0.0, |g| scalar(g.powi_scalar(2).sum()));
+    let squares = [
+        sq2(network.kernel.val().grad(&grads)),
+        sq2(network.recurrent.val().grad(&grads)),
+        sq(network.bias.val().grad(&grads)),
+        network
+            .recurrent_bias
+            .as_ref()
+            .map_or(0.0, |p| sq(p.val().grad(&grads))),
+        sq2(network.dense.val().grad(&grads)),
+        sq(network.dense_bias.val().grad(&grads)),
+    ];
+    // Each sum is f32: infinite when any square overflows, NaN when any value is NaN. A
+    // non-finite loss skips the step too (its gradient can be 0: d√x/dx at x = inf).
+    if !value.is_finite() || squares.iter().any(|v| !v.is_finite()) {
+        return (network, value, f64::INFINITY, false);
+    }
+    let norm = squares.iter().sum::<f64>().sqrt();
     let grads = GradientsParams::from_grads(grads, &network);
-    (optimizer.step(settings.lr, network, grads), value, norm)
+    (
+        optimizer.step(settings.lr, network, grads),
+        value,
+        norm,
+        true,
+    )
 }
 
 /// Trains one run from `seed`.
@@ -328,16 +345,24 @@ pub fn train_run(
     let mut best: Option<(f64, usize, Weights)> = None;
     let mut curve = Vec::with_capacity(settings.epochs);
     let mut diverged_at = None;
+    let (mut skipped_steps, mut skipped_in_a_row) = (Vec::new(), 0);
     for epoch in 1..=settings.epochs {
         order.shuffle(&mut rng);
-        let mut total = 0.0;
+        let (mut total, mut counted) = (0.0, 0);
         let observe = progress.wants_steps();
         for (k, rows) in order.chunks(settings.batch).enumerate() {
             let (x, y) = batch(&train, rows, &device);
-            let (loss, gradient_norm);
-            (network, loss, gradient_norm) =
-                train_batch(network, &mut optimizer, settings, x, y, observe);
-            total += loss * rows.len() as f64;
+            let (loss, gradient_norm, applied);
+            (network, loss, gradient_norm, applied) =
+                train_batch(network, &mut optimizer, settings, x, y);
+            if applied {
+                total += loss * rows.len() as f64;
+                counted += rows.len();
+                skipped_in_a_row = 0;
+            } else {
+                skipped_steps.push((epoch, k + 1));
+                skipped_in_a_row += 1;
+            }
             if observe {
                 let max_weight = Weights::from_network(&network.valid())
                     .iter()
@@ -351,8 +376,28 @@ pub fn train_run(
                 };
                 progress.step(run, &step);
             }
+            if skipped_in_a_row >= MAX_SKIPPED_IN_A_ROW {
+                break;
+            }
         }
-        let train_loss = total / order.len() as f64;
+        // NaN when no step of the epoch could be applied.
+        if counted == 0 && skipped_in_a_row < MAX_SKIPPED_IN_A_ROW {
+            // No step of this epoch could be applied: the weights are those of the epoch
+            // before, already evaluated; the epoch has no point on the learning curve (its
+            // steps are in `skipped_steps`).
+            let e = Epoch {
+                epoch,
+                train_loss: f64::NAN,
+                valid_loss: None,
+            };
+            progress.epoch(run, &e);
+            continue;
+        }
+        let train_loss = if skipped_in_a_row >= MAX_SKIPPED_IN_A_ROW {
+            f64::NAN
+        } else {
+            total / counted as f64
+        };
         if !train_loss.is_finite() {
             if settings.keep_best_on_divergence && best.is_some() {
                 diverged_at = Some(epoch);
@@ -405,6 +450,7 @@ pub fn train_run(
         weights,
         seconds: start.elapsed().as_secs_f64(),
         diverged_at,
+        skipped_steps,
     })
 }
 

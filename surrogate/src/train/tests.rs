@@ -339,3 +339,30 @@ fn resume_reuses_only_intact_runs_of_the_same_data() {
     assert_eq!(other.runs[1].weights, fresh.runs[1].weights);
     std::fs::remove_dir_all(&folder).unwrap();
 }
+
+/// A step whose gradient cannot be squared in f32 is not applied and is recorded; the run
+/// goes on with finite weights (here one sequence of twelve has targets of 1e30, so every
+/// epoch skips exactly its step).
+#[test]
+fn a_non_finite_step_is_skipped_and_recorded() {
+    let mut train = synthetic(12, 20, 3);
+    train.y[..20].iter_mut().for_each(|v| *v = 1e30);
+    let splits = Splits {
+        train,
+        valid: synthetic(4, 20, 4),
+        test: synthetic(4, 20, 5),
+        input_names: vec!["u".into()],
+        output_names: vec!["y".into()],
+    };
+    let mut settings = Settings::paper(Recurrence::Gru, 3);
+    (settings.epochs, settings.batch, settings.scale) = (3, 1, ScaleMode::None);
+    let scaling = Scaling::fit(settings.scale, &splits.train);
+    let run = train_run(&settings, &splits, &scaling, 0, 0, &mut ()).unwrap();
+    assert_eq!(run.skipped_steps.len(), 3, "{:?}", run.skipped_steps);
+    assert_eq!(
+        run.skipped_steps.iter().map(|s| s.0).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert!(run.weights.iter().all(f32::is_finite));
+    assert_eq!(run.diverged_at, None);
+}
