@@ -162,21 +162,17 @@ pub fn run_lems(
     persist::write_group(&outputs, |k, tmp| -> anyhow::Result<()> {
         let (_, probes, scales) = &files[k];
         let columns = first_column[k]..first_column[k] + probes.len();
-        use std::io::Write as _;
-        let mut w = std::io::BufWriter::new(
-            std::fs::File::create(tmp).with_context(|| outputs[k].display().to_string())?,
-        );
-        for (i, t) in traces.time.iter().enumerate() {
-            write!(w, "{}\t", c_exp(t * 1e-3))?;
-            for (c, s) in columns.clone().zip(scales) {
-                write!(w, "{}\t", c_exp(traces.values[c][i] * s))?;
+        persist::stream_into(tmp, |w| {
+            for (i, t) in traces.time.iter().enumerate() {
+                write!(w, "{}\t", c_exp(t * 1e-3))?;
+                for (c, s) in columns.clone().zip(scales) {
+                    write!(w, "{}\t", c_exp(traces.values[c][i] * s))?;
+                }
+                writeln!(w)?;
             }
-            writeln!(w)?;
-        }
-        w.into_inner()
-            .map_err(|e| e.into_error())
-            .with_context(|| outputs[k].display().to_string())?;
-        Ok(())
+            Ok(())
+        })
+        .with_context(|| outputs[k].display().to_string())
     })?;
     for out in &outputs {
         eprintln!("wrote {}", out.display());

@@ -85,14 +85,16 @@ impl Generation {
                 self.duration
             )));
         }
-        let t = (self.duration / self.dt).round();
-        if (t * self.dt - self.duration).abs() > 1e-9 * self.duration || t < 2.0 {
-            return Err(Error::Invalid(format!(
-                "duration {} ms is not a whole number (at least 2) of steps of {} ms",
-                self.duration, self.dt
-            )));
-        }
-        if t > 1e8 {
+        let t = crate::stimulus::whole_steps(self.duration, self.dt)
+            .ok()
+            .filter(|&t| t >= 2)
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "duration {} ms is not a whole number (at least 2) of steps of {} ms",
+                    self.duration, self.dt
+                ))
+            })?;
+        if t > 100_000_000 {
             return Err(Error::Invalid(format!(
                 "{t} steps per sequence is too many"
             )));
@@ -113,10 +115,10 @@ impl Generation {
                     self.count
                 )
             },
-            limits::product(&[self.count, t as usize]) * (channels as f64 * 12.0 + 192.0),
+            limits::product(&[self.count, t]) * (channels as f64 * 12.0 + 192.0),
         )
         .map_err(|e| Error::Invalid(e.to_string()))?;
-        Ok(t as usize)
+        Ok(t)
     }
 
     /// The stimulus of sequence `index` (0-based).

@@ -120,14 +120,18 @@ pub fn write_stream(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    write_with(path, |tmp| {
-        let stream = || {
-            let mut f = std::io::BufWriter::new(std::fs::File::create(tmp)?);
-            fill(&mut f)?;
-            f.into_inner().map_err(|e| e.into_error()).map(drop)
-        };
-        stream().map_err(at(path))
-    })
+    write_with(path, |tmp| stream_into(tmp, fill).map_err(at(path)))
+}
+
+/// Creates `path` (no temporary: for a writer that already has one, as
+/// [`write_group`]'s) and fills it through a buffered stream, flushed before returning.
+pub fn stream_into(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+    fill(&mut f)?;
+    f.into_inner().map_err(|e| e.into_error()).map(drop)
 }
 
 /// Writes several files as one output (a simulation's output files, a folder of figures):
@@ -171,11 +175,7 @@ pub fn check_writable(path: &Path) -> Result<()> {
         std::fs::create_dir_all(parent).map_err(|e| folder_error(path, parent, e))?;
     }
     // A name of its own: the temporary path may already hold a job's checkpoint folder.
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    let probe = path.with_file_name(format!(".{name}.writable"));
+    let probe = hidden_beside(path, "writable");
     std::fs::write(&probe, b"").map_err(at(path))?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
@@ -241,11 +241,16 @@ impl std::error::Error for LockError {}
 
 /// The lock file of `output`: `.NAME.lock` beside it.
 pub fn lock_path(output: &Path) -> PathBuf {
-    let name = output
+    hidden_beside(output, "lock")
+}
+
+/// `.NAME.SUFFIX` beside `path` (`NAME` its file name, "output" where it has none).
+fn hidden_beside(path: &Path, suffix: &str) -> PathBuf {
+    let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
-    output.with_file_name(format!(".{name}.lock"))
+    path.with_file_name(format!(".{name}.{suffix}"))
 }
 
 /// Claims `output` (a file or folder, existing or not) for this process: fails at once with

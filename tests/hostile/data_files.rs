@@ -177,21 +177,11 @@ fn empty_splits_train_and_evaluate() {
         let data = dir.join(format!("n{}.h5", split.len()));
         dataset(split).write(&data).unwrap();
         let model = dir.join(format!("m{}", split.len()));
-        ok(&celegans(&[
-            "train",
-            "--data",
-            p(&data),
-            "--arch",
-            "gru",
-            "--hidden",
-            "2",
-            "--epochs",
-            "2",
-            "--runs",
-            "2",
-            "--out",
-            p(&model),
-        ]));
+        ok(&train_gru(
+            &data,
+            &model,
+            &["--hidden", "2", "--epochs", "2", "--runs", "2"],
+        ));
         let out = celegans(&[
             "evaluate",
             "--model",
@@ -208,19 +198,7 @@ fn empty_splits_train_and_evaluate() {
     // No training sequence at all: one line, not a panic.
     let data = dir.join("no-train.h5");
     dataset(&[1, 2, 2]).write(&data).unwrap();
-    let out = celegans(&[
-        "train",
-        "--data",
-        p(&data),
-        "--arch",
-        "gru",
-        "--hidden",
-        "2",
-        "--epochs",
-        "1",
-        "--out",
-        p(&dir.join("m")),
-    ]);
+    let out = train_gru(&data, &dir.join("m"), &["--hidden", "2", "--epochs", "1"]);
     refused(&out, &["no training sequences"]);
 }
 

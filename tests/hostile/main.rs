@@ -83,26 +83,24 @@ fn dataset(split: &[u8]) -> Dataset {
 
 const SPLIT: [u8; 8] = [0, 0, 0, 0, 1, 1, 2, 2];
 
+/// `celegans train --data DATA --arch gru SETTINGS --out OUT`.
+fn train_gru(data: &Path, out: &Path, settings: &[&str]) -> Output {
+    let mut args = vec!["train", "--data", p(data), "--arch", "gru"];
+    args.extend(settings);
+    args.extend(["--out", p(out)]);
+    celegans(&args)
+}
+
 /// A GRU-2 trained for one epoch on the valid dataset.
 fn model(dir: &Path) -> PathBuf {
     let data = dir.join("good.h5");
     dataset(&SPLIT).write(&data).unwrap();
     let out = dir.join("model");
-    ok(&celegans(&[
-        "train",
-        "--data",
-        p(&data),
-        "--arch",
-        "gru",
-        "--hidden",
-        "2",
-        "--epochs",
-        "1",
-        "--runs",
-        "1",
-        "--out",
-        p(&out),
-    ]));
+    ok(&train_gru(
+        &data,
+        &out,
+        &["--hidden", "2", "--epochs", "1", "--runs", "1"],
+    ));
     out
 }
 

@@ -39,19 +39,11 @@ fn a_model_too_large_for_memory_is_refused_before_training() {
     let dir = scratch("hidden");
     let data = dir.join("good.h5");
     dataset(&SPLIT).write(&data).unwrap();
-    let out = celegans(&[
-        "train",
-        "--data",
-        p(&data),
-        "--arch",
-        "gru",
-        "--hidden",
-        "100000",
-        "--epochs",
-        "1",
-        "--out",
-        p(&dir.join("m")),
-    ]);
+    let out = train_gru(
+        &data,
+        &dir.join("m"),
+        &["--hidden", "100000", "--epochs", "1"],
+    );
     refused(
         &out,
         &[
@@ -71,23 +63,13 @@ fn a_runaway_training_is_an_error_not_a_model() {
     let data = dir.join("good.h5");
     dataset(&SPLIT).write(&data).unwrap();
     let model = dir.join("m");
-    let out = celegans(&[
-        "train",
-        "--data",
-        p(&data),
-        "--arch",
-        "gru",
-        "--hidden",
-        "4",
-        "--epochs",
-        "5",
-        "--runs",
-        "2",
-        "--lr",
-        "1e9",
-        "--out",
-        p(&model),
-    ]);
+    let out = train_gru(
+        &data,
+        &model,
+        &[
+            "--hidden", "4", "--epochs", "5", "--runs", "2", "--lr", "1e9",
+        ],
+    );
     // The training's own header comes first; the error is the last line.
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
