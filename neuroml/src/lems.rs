@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::core_dynamics::core_dynamics;
 use crate::core_types::core_type;
 use crate::expr::Expr;
 use crate::Origin;
@@ -40,6 +41,18 @@ pub struct Constant {
     pub dimension: String,
     /// Value in internal units.
     pub value: f64,
+}
+
+/// A `<DerivedParameter>`: a value fixed per component, computed from its parameters
+/// (c302's `cell_W2D.xml`; `expTwoSynapse`'s `waveformFactor`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DerivedParameter {
+    /// The name.
+    pub name: String,
+    /// The dimension's name.
+    pub dimension: String,
+    /// Its value from parameters, constants and earlier derived parameters.
+    pub value: Expr,
 }
 
 /// An `<InstanceRequirement>`: another component this one reads (a synapse's `peer`).
@@ -197,6 +210,8 @@ pub struct ComponentType {
     pub constants: Vec<Constant>,
     /// Properties (per-connection values such as `weight`), with defaults.
     pub properties: Vec<Parameter>,
+    /// Derived parameters, in document order.
+    pub derived_parameters: Vec<DerivedParameter>,
     /// Exposures.
     pub exposures: Vec<NamedDimension>,
     /// Requirements (values read from the parent, e.g. `v`).
@@ -234,7 +249,8 @@ pub struct Component {
 }
 
 /// All ComponentTypes the model defines, looked up by name, with NeuroML's core types
-/// behind them.
+/// behind them: those simulated from their definition (see [`crate::core_dynamics`]) as
+/// full ComponentTypes, the others as signatures ([`crate::core_types`]).
 #[derive(Debug, Clone, Default)]
 pub struct TypeRegistry {
     types: HashMap<String, ComponentType>,
@@ -244,9 +260,9 @@ pub struct TypeRegistry {
 pub(crate) const STRUCTURAL_ATTRIBUTES: &[&str] = &["id", "type", "name", "metaid", "neuroLexId"];
 
 impl TypeRegistry {
-    /// A user-defined type by name.
+    /// A user-defined type, or a core type with a LEMS definition, by name.
     pub fn get(&self, name: &str) -> Option<&ComponentType> {
-        self.types.get(name)
+        self.types.get(name).or_else(|| core_dynamics(name))
     }
 
     /// All user-defined types.
@@ -265,7 +281,7 @@ impl TypeRegistry {
 
     /// The base of a type, user-defined or core.
     fn base_of(&self, name: &str) -> Option<&str> {
-        match self.types.get(name) {
+        match self.get(name) {
             Some(t) => t.extends.as_deref(),
             None => core_type(name).and_then(|c| c.extends),
         }
@@ -307,7 +323,7 @@ impl TypeRegistry {
     pub fn parameters(&self, name: &str) -> Vec<(String, String, Option<f64>)> {
         let mut out: Vec<(String, String, Option<f64>)> = Vec::new();
         for n in self.lineage(name) {
-            if let Some(t) = self.types.get(n) {
+            if let Some(t) = self.get(n) {
                 for p in t.parameters.iter().chain(&t.properties) {
                     if !out.iter().any(|(k, _, _)| *k == p.name) {
                         out.push((p.name.clone(), p.dimension.clone(), p.default));
@@ -324,18 +340,20 @@ impl TypeRegistry {
         out
     }
 
-    /// Every name an expression of this type may read: parameters, properties, constants,
-    /// requirements, exposures (own and inherited), its dynamics' variables, and `t`.
+    /// Every name an expression of this type may read: parameters, properties, derived
+    /// parameters, constants, requirements, exposures (own and inherited), its dynamics'
+    /// variables, and `t`.
     pub fn visible_names(&self, name: &str) -> Vec<String> {
         let mut out = vec!["t".to_string()];
         for n in self.lineage(name) {
-            if let Some(t) = self.types.get(n) {
+            if let Some(t) = self.get(n) {
                 out.extend(
                     t.parameters
                         .iter()
                         .chain(&t.properties)
                         .map(|p| p.name.clone()),
                 );
+                out.extend(t.derived_parameters.iter().map(|p| p.name.clone()));
                 out.extend(t.constants.iter().map(|c| c.name.clone()));
                 out.extend(
                     t.requirements

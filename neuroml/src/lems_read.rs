@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use crate::context::Ctx;
 use crate::error::{ErrorKind, Result};
 use crate::lems::{
-    Case, ChildSpec, Component, ComponentType, ConditionalDerivedVariable, Constant, DerivedValue,
-    DerivedVariable, Display, Dynamics, InstanceRequirement, LemsSimulation, Line, NamedDimension,
-    OnCondition, OnEvent, OutputColumn, OutputFile, Parameter, StateAssignment, StateVariable,
-    TimeDerivative, STRUCTURAL_ATTRIBUTES,
+    Case, ChildSpec, Component, ComponentType, ConditionalDerivedVariable, Constant,
+    DerivedParameter, DerivedValue, DerivedVariable, Display, Dynamics, InstanceRequirement,
+    LemsSimulation, Line, NamedDimension, OnCondition, OnEvent, OutputColumn, OutputFile,
+    Parameter, StateAssignment, StateVariable, TimeDerivative, STRUCTURAL_ATTRIBUTES,
 };
 use crate::xml::Element;
 
@@ -156,6 +156,7 @@ pub(crate) fn read_component_type(ctx: &Ctx, el: &Element) -> Result<ComponentTy
         parameters: Vec::new(),
         constants: Vec::new(),
         properties: Vec::new(),
+        derived_parameters: Vec::new(),
         exposures: Vec::new(),
         requirements: Vec::new(),
         instance_requirements: Vec::new(),
@@ -169,6 +170,15 @@ pub(crate) fn read_component_type(ctx: &Ctx, el: &Element) -> Result<ComponentTy
         match c.name.as_str() {
             "Parameter" => t.parameters.push(parameter(ctx, c)?),
             "Property" => t.properties.push(parameter(ctx, c)?),
+            "DerivedParameter" => {
+                let nd = named_dimension(ctx, c)?;
+                check_dimension(ctx, c, &nd.dimension)?;
+                t.derived_parameters.push(DerivedParameter {
+                    name: nd.name,
+                    dimension: nd.dimension,
+                    value: ctx.expression(c, "value")?,
+                });
+            }
             "Constant" => {
                 let nd = named_dimension(ctx, c)?;
                 check_dimension(ctx, c, &nd.dimension)?;

@@ -33,6 +33,7 @@
 pub mod cell;
 pub mod channel;
 mod context;
+pub mod core_dynamics;
 pub mod core_types;
 pub mod error;
 pub mod expr;

@@ -38,31 +38,8 @@ pub enum Synapse {
         /// Id.
         id: String,
     },
-    /// `expOneSynapse`: g jumps by gbase·weight on a spike and decays with tauDecay.
-    ExpOne {
-        /// Id.
-        id: String,
-        /// Base conductance \[µS\].
-        gbase: f64,
-        /// Reversal potential \[mV\].
-        erev: f64,
-        /// Decay time \[ms\].
-        tau_decay: f64,
-    },
-    /// `expTwoSynapse`: difference of exponentials, peak normalised to gbase.
-    ExpTwo {
-        /// Id.
-        id: String,
-        /// Base conductance \[µS\].
-        gbase: f64,
-        /// Reversal potential \[mV\].
-        erev: f64,
-        /// Rise time \[ms\].
-        tau_rise: f64,
-        /// Decay time \[ms\].
-        tau_decay: f64,
-    },
-    /// A synapse of a LEMS type (c302's `gradedSynapse2`).
+    /// A synapse of a LEMS type: user-defined (c302's `gradedSynapse2`) or a core type
+    /// simulated from its LEMS definition (`expTwoSynapse`, see [`crate::core_dynamics`]).
     Custom(Component),
 }
 
@@ -72,9 +49,7 @@ impl Synapse {
         match self {
             Synapse::GapJunction { id, .. }
             | Synapse::Graded { id, .. }
-            | Synapse::Silent { id }
-            | Synapse::ExpOne { id, .. }
-            | Synapse::ExpTwo { id, .. } => id,
+            | Synapse::Silent { id } => id,
             Synapse::Custom(c) => c.id.as_deref().unwrap_or(""),
         }
     }
@@ -85,8 +60,6 @@ impl Synapse {
             Synapse::GapJunction { .. } => "gapJunction",
             Synapse::Graded { .. } => "gradedSynapse",
             Synapse::Silent { .. } => "silentSynapse",
-            Synapse::ExpOne { .. } => "expOneSynapse",
-            Synapse::ExpTwo { .. } => "expTwoSynapse",
             Synapse::Custom(c) => &c.type_name,
         }
     }
@@ -213,11 +186,11 @@ pub(crate) const SYNAPSE_ELEMENTS: &[&str] = &[
     "silentSynapse",
     "expOneSynapse",
     "expTwoSynapse",
+    "alphaSynapse",
 ];
 
 /// Core synapse kinds the reader recognises but does not support.
 pub(crate) const UNSUPPORTED_SYNAPSES: &[&str] = &[
-    "alphaSynapse",
     "alphaCurrentSynapse",
     "expThreeSynapse",
     "linearGradedSynapse",
@@ -251,25 +224,18 @@ pub(crate) fn read_synapse(ctx: &Ctx, el: &Element) -> Result<Synapse> {
             erev: ctx.quantity(el, "erev", "voltage")?,
         },
         "silentSynapse" => Synapse::Silent { id },
-        "expOneSynapse" => Synapse::ExpOne {
-            id,
-            gbase: ctx.quantity(el, "gbase", "conductance")?,
-            erev: ctx.quantity(el, "erev", "voltage")?,
-            tau_decay: positive(ctx, el, "tauDecay", "time")?,
-        },
-        "expTwoSynapse" => {
-            let tau_rise = positive(ctx, el, "tauRise", "time")?;
-            let tau_decay = positive(ctx, el, "tauDecay", "time")?;
-            if tau_rise == tau_decay {
+        "expOneSynapse" | "expTwoSynapse" | "alphaSynapse" => {
+            for tau in ["tauDecay", "tauRise", "tau"] {
+                if el.attr(tau).is_some() {
+                    positive(ctx, el, tau, "time")?;
+                }
+            }
+            if el.name == "expTwoSynapse"
+                && ctx.quantity(el, "tauRise", "time")? == ctx.quantity(el, "tauDecay", "time")?
+            {
                 return Err(ctx.invalid(el, "tauRise must differ from tauDecay"));
             }
-            Synapse::ExpTwo {
-                id,
-                gbase: ctx.quantity(el, "gbase", "conductance")?,
-                erev: ctx.quantity(el, "erev", "voltage")?,
-                tau_rise,
-                tau_decay,
-            }
+            Synapse::Custom(read_component(ctx, el, &el.name)?)
         }
         name if UNSUPPORTED_SYNAPSES.contains(&name) => {
             return Err(ctx.error(

@@ -196,15 +196,16 @@ fn reads_c302_parameter_set_d_subset() {
     let s = model.summary();
     assert_eq!((s.cells, s.chemical_synapses, s.gap_junctions), (6, 4, 8));
     // D uses spiking expTwoSynapse projections with delays.
+    // expTwoSynapse is simulated from its LEMS definition: a component of that core type.
     match model.synapse("neuron_to_neuron_exc_syn").unwrap() {
-        Synapse::ExpTwo {
-            gbase,
-            tau_rise,
-            tau_decay,
-            ..
-        } => {
-            assert!(close(*gbase, 1e-5));
-            assert_eq!((*tau_rise, *tau_decay), (1.0, 5.0));
+        Synapse::Custom(c) => {
+            assert_eq!(c.type_name, "expTwoSynapse");
+            assert!(close(c.parameters["gbase"], 1e-5));
+            assert_eq!(
+                (c.parameters["tauRise"], c.parameters["tauDecay"]),
+                (1.0, 5.0)
+            );
+            assert_eq!(c.parameters["weight"], 1.0);
         }
         other => panic!("unexpected synapse {other:?}"),
     }

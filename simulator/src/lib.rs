@@ -20,7 +20,8 @@
 //! 2. [`build`] places mechanisms on nodes, each kind as a struct of arrays:
 //!    [`channels`] (HH gates, LEMS gates), [`concentration`] (calcium pools),
 //!    [`synapses`] (gap junctions, graded synapses, LEMS synapse types compiled by
-//!    [`dynamics`]) and [`inputs`].
+//!    [`dynamics`]) and [`inputs`]; spiking projections become [`events`]: threshold
+//!    crossings delivered to their synapses after each connection's delay.
 //! 3. [`Simulation::step`] advances by one step; the phases are written down in
 //!    [`simulation`]. The linear system is solved by [`solver::TreeSolver`].
 //!
@@ -43,6 +44,7 @@ pub mod concentration;
 pub mod discretization;
 pub mod dynamics;
 pub mod error;
+pub mod events;
 pub mod fastmath;
 pub mod geometry;
 pub mod inputs;

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use neuroml::cell::Reversal;
+use neuroml::lems::TypeRegistry;
 use neuroml::network::{CellRef, ProjectionKind};
 use neuroml::synapse::Synapse;
 use neuroml::Model;
@@ -12,6 +13,7 @@ use crate::channels::ChannelArrays;
 use crate::concentration::IonPool;
 use crate::discretization::Discretization;
 use crate::error::{Error, Result};
+use crate::events::{SpikeSources, Target};
 use crate::inputs::{CurrentInputs, Waveform};
 use crate::layout::discretize;
 use crate::simulation::{Method, Simulation};
@@ -211,6 +213,7 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
     let mut gaps = GapJunctions::default();
     let mut core_graded = CoreGraded::default();
     let mut lems: Vec<LemsSynapses> = Vec::new();
+    let mut events = SpikeSources::default();
     let synapse = |id: &str, what: &str| {
         model
             .synapse(id)
@@ -222,25 +225,40 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
                 let what = format!("projection {} connection {}", proj.id, c.id);
                 let pre = node(&c.pre, c.pre_segment, c.pre_fraction_along, &what)?;
                 let post = node(&c.post, c.post_segment, c.post_fraction_along, &what)?;
-                match proj.kind {
+                match &proj.kind {
                     ProjectionKind::Electrical => {
                         let id = c.synapse.as_deref().unwrap_or("");
                         match synapse(id, &what)? {
-                            Synapse::GapJunction { conductance, .. } => gaps.push(pre, post, c.weight * conductance),
+                            Synapse::GapJunction { conductance, .. } => {
+                                gaps.push(pre, post, c.weight * conductance)
+                            }
                             other => {
                                 return Err(Error::Unsupported {
-                                    what: format!("{what}: electrical synapse of type {} is not supported", other.type_name()),
+                                    what: format!(
+                                        "{what}: electrical synapse of type {} is not supported",
+                                        other.type_name()
+                                    ),
                                 })
                             }
                         }
                     }
                     ProjectionKind::Continuous => {
-                        let sides = [(c.pre_component.as_deref(), pre, post), (c.post_component.as_deref(), post, pre)];
+                        let sides = [
+                            (c.pre_component.as_deref(), pre, post),
+                            (c.post_component.as_deref(), post, pre),
+                        ];
                         for (component, here, peer) in sides {
                             let Some(id) = component else { continue };
                             match synapse(id, &what)? {
                                 Synapse::Silent { .. } => {}
-                                Synapse::Graded { conductance, delta, k, vth, erev, .. } => {
+                                Synapse::Graded {
+                                    conductance,
+                                    delta,
+                                    k,
+                                    vth,
+                                    erev,
+                                    ..
+                                } => {
                                     core_graded.node.push(here);
                                     core_graded.peer.push(peer);
                                     core_graded.conductance.push(c.weight * conductance);
@@ -251,29 +269,47 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
                                     core_graded.s.push(0.0);
                                 }
                                 Synapse::Custom(component) => {
-                                    let k = match lems.iter().position(|s| s.dynamics.type_name == component.type_name) {
-                                        Some(k) => k,
-                                        None => {
-                                            lems.push(LemsSynapses::new(registry, &component.type_name)?);
-                                            lems.len() - 1
-                                        }
-                                    };
+                                    let k = lems_index(&mut lems, registry, &component.type_name)?;
                                     lems[k].push(component, here, peer, c.weight)?;
                                 }
-                                other => {
-                                    return Err(Error::Unsupported {
-                                        what: format!("{what}: {} in a continuous projection is not supported", other.type_name()),
-                                    })
-                                }
+                                other => return Err(Error::Unsupported {
+                                    what: format!(
+                                        "{what}: {} in a continuous projection is not supported",
+                                        other.type_name()
+                                    ),
+                                }),
                             }
                         }
                     }
-                    ProjectionKind::Chemical { .. } => {
-                        return Err(Error::Unsupported {
-                            what: format!(
-                                "{what}: spiking (event-based) projections are not supported yet; c302's graded parameter sets (C1, D1) are"
-                            ),
-                        })
+                    ProjectionKind::Chemical { synapse: id } => {
+                        let component = match synapse(id, &what)? {
+                            Synapse::Custom(component) => component,
+                            other => {
+                                return Err(Error::Unsupported {
+                                    what: format!(
+                                        "{what}: {} in a spiking projection is not supported",
+                                        other.type_name()
+                                    ),
+                                })
+                            }
+                        };
+                        let k = lems_index(&mut lems, registry, &component.type_name)?;
+                        let port = lems[k].dynamics.event_port("in").ok_or_else(|| Error::Unsupported {
+                            what: format!("{what}: synapse '{id}' of type {} receives no events (no <OnEvent port=\"in\">)", component.type_name),
+                        })?;
+                        let instance = lems[k].node.len();
+                        lems[k].push(component, post, usize::MAX, c.weight)?;
+                        let threshold = spike_threshold(model, &c.pre, c.pre_segment);
+                        let source = events.source(pre, threshold);
+                        events.connect(
+                            source,
+                            Target {
+                                synapses: k,
+                                instance,
+                                port,
+                                delay: c.delay,
+                            },
+                        );
                     }
                 }
             }
@@ -306,9 +342,48 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
         gaps,
         core_graded,
         lems,
+        events,
         inputs,
         options.tolerance,
     ))
+}
+
+/// The index of the synapse type `type_name` in `lems`, compiled and added if new.
+fn lems_index(
+    lems: &mut Vec<LemsSynapses>,
+    registry: &TypeRegistry,
+    type_name: &str,
+) -> Result<usize> {
+    if let Some(k) = lems.iter().position(|s| s.dynamics.type_name == type_name) {
+        return Ok(k);
+    }
+    lems.push(LemsSynapses::new(registry, type_name)?);
+    Ok(lems.len() - 1)
+}
+
+/// NeuroML's default spike threshold when a cell gives none \[mV\] (jNeuroML's NEURON
+/// export passes 0 mV to the `NetCon`).
+const DEFAULT_SPIKE_THRESHOLD: f64 = 0.0;
+
+/// The presynaptic cell's `spikeThresh` on `segment`'s group (the first that applies),
+/// else [`DEFAULT_SPIKE_THRESHOLD`].
+fn spike_threshold(model: &Model, pre: &CellRef, segment: u32) -> f64 {
+    let Some(cell) = model
+        .network()
+        .and_then(|n| n.population(&pre.population))
+        .and_then(|p| model.cell(&p.component))
+    else {
+        return DEFAULT_SPIKE_THRESHOLD;
+    };
+    cell.membrane
+        .spike_thresh
+        .iter()
+        .find(|g| {
+            cell.morphology
+                .resolve_group(&g.segment_group)
+                .is_some_and(|segments| segments.contains(&segment))
+        })
+        .map_or(DEFAULT_SPIKE_THRESHOLD, |g| g.value)
 }
 
 /// The model without the named populations, their connections and their inputs.

@@ -286,10 +286,20 @@ impl LemsSynapses {
         );
     }
 
+    /// Delivers an event to one instance through handler `port`.
+    pub fn receive(&mut self, instance: usize, port: usize) {
+        self.dynamics.receive(&mut self.columns, port, instance);
+    }
+
     /// States from `OnStart` (0 otherwise).
     pub fn initialise(&mut self, v: &[f64], temperature: f64) {
         self.set_inputs(v, temperature, true);
         self.dynamics.initialise(&mut self.columns);
+        // Events reach single instances: their states are their own.
+        if self.dynamics.receives_events() {
+            self.shared = None;
+            return;
+        }
         self.shared = SharedStates::new(
             &self.dynamics,
             &self.columns,

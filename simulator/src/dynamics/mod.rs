@@ -26,6 +26,8 @@ enum SlotKind {
     Parameter(Option<f64>),
     /// A constant of the type.
     Constant(f64),
+    /// A derived parameter, computed per instance when it is added.
+    DerivedParameter,
     /// Written by the caller (`v`, `peer/v`, `caConc`, `t`, `temperature`).
     Input,
     /// A state variable.
@@ -53,6 +55,10 @@ pub struct CompiledDynamics {
     opaque: Vec<String>,
     /// Initial assignments: (state slot, program).
     on_start: Vec<(usize, Program)>,
+    /// Derived parameters in evaluation order: (slot, program).
+    derived_parameters: Vec<(usize, Program)>,
+    /// Event handlers: (input port, assignments (state slot, program) made in order).
+    on_events: Vec<(String, Vec<(usize, Program)>)>,
     /// For each slot, the input and state slots it depends on (transitively).
     depends: Vec<Vec<usize>>,
 }
@@ -121,6 +127,16 @@ impl CompiledDynamics {
             for c in &t.constants {
                 add(&mut names, &mut kinds, &c.name, SlotKind::Constant(c.value));
             }
+        }
+        // Bases first: a type's derived parameters may read its bases'.
+        let derived_parameter_definitions: Vec<_> = lineage
+            .iter()
+            .rev()
+            .filter_map(|n| registry.get(n))
+            .flat_map(|t| &t.derived_parameters)
+            .collect();
+        for p in &derived_parameter_definitions {
+            add(&mut names, &mut kinds, &p.name, SlotKind::DerivedParameter);
         }
         for i in inputs.iter().chain(["t"].iter()) {
             add(&mut names, &mut kinds, i, SlotKind::Input);
@@ -258,9 +274,45 @@ impl CompiledDynamics {
                 .ok_or_else(|| unsupported(format!("OnStart assigns unknown '{}'", a.variable)))?;
             on_start.push((s, compile(&a.variable, &a.value)?));
         }
-        if !dynamics.on_conditions.is_empty() || !dynamics.on_events.is_empty() {
+        let mut derived_parameters = Vec::new();
+        for p in derived_parameter_definitions {
+            let reads_later = p.value.names().into_iter().find(|n| {
+                slot(n).is_some_and(|k| {
+                    kinds[k] == SlotKind::DerivedParameter
+                        && !derived_parameters.iter().any(|(s, _)| *s == k)
+                        || matches!(
+                            kinds[k],
+                            SlotKind::Input | SlotKind::State | SlotKind::Derived
+                        )
+                })
+            });
+            if let Some(n) = reads_later {
+                return Err(unsupported(format!(
+                    "derived parameter {} reads '{n}', which is not a parameter, a constant or an earlier derived parameter",
+                    p.name
+                )));
+            }
+            derived_parameters.push((slot(&p.name).unwrap(), compile(&p.name, &p.value)?));
+        }
+        let mut on_events = Vec::new();
+        for e in &dynamics.on_events {
+            let mut assignments = Vec::new();
+            for a in &e.assignments {
+                let s = slot(&a.variable)
+                    .filter(|&s| kinds[s] == SlotKind::State)
+                    .ok_or_else(|| {
+                        unsupported(format!(
+                            "OnEvent assigns '{}', which is not a state variable",
+                            a.variable
+                        ))
+                    })?;
+                assignments.push((s, compile(&a.variable, &a.value)?));
+            }
+            on_events.push((e.port.clone(), assignments));
+        }
+        if !dynamics.on_conditions.is_empty() {
             return Err(unsupported(
-                "OnCondition/OnEvent in continuous dynamics are not supported".into(),
+                "<OnCondition> (threshold events, resets) is not supported yet".into(),
             ));
         }
         Ok(CompiledDynamics {
@@ -273,8 +325,34 @@ impl CompiledDynamics {
             definitions,
             opaque,
             on_start,
+            derived_parameters,
+            on_events,
             depends,
         })
+    }
+
+    /// The index of the handler of events arriving at `port`, if the type has one.
+    pub fn event_port(&self, port: &str) -> Option<usize> {
+        self.on_events.iter().position(|(p, _)| p == port)
+    }
+
+    /// Whether the type receives events (its states then differ per instance).
+    pub fn receives_events(&self) -> bool {
+        !self.on_events.is_empty()
+    }
+
+    /// Delivers one event to `instance` through handler `port` (from
+    /// [`Self::event_port`]): its state assignments, in order. Derived variables are
+    /// brought up to date by the next evaluation.
+    pub fn receive(&self, cols: &mut Columns, port: usize, instance: usize) {
+        let (_, assignments) = &self.on_events[port];
+        let depth = assignments.iter().map(|(_, p)| p.depth).max().unwrap_or(0);
+        ensure_depth(&mut cols.stack, depth + 1);
+        for (s, prog) in assignments {
+            let (result, stack) = cols.stack.split_first_mut().expect("stack prepared");
+            prog.run_block(&cols.data, instance, 1, stack, result);
+            cols.data[*s][instance] = result[0];
+        }
     }
 
     /// ∂(derived variable `of`)/∂`wrt`, compiled, when it can be derived symbolically.
@@ -352,7 +430,24 @@ impl CompiledDynamics {
             };
             cols.data[k].push(value);
         }
-        Ok(cols.len() - 1)
+        let instance = cols.len() - 1;
+        let depth = self.derived_parameters.iter().map(|(_, p)| p.depth);
+        ensure_depth(&mut cols.stack, depth.max().unwrap_or(0) + 1);
+        for (s, prog) in &self.derived_parameters {
+            let (result, stack) = cols.stack.split_first_mut().expect("stack prepared");
+            prog.run_block(&cols.data, instance, 1, stack, result);
+            if !result[0].is_finite() {
+                return Err(Error::Invalid(format!(
+                    "{} '{}': derived parameter '{}' is {} for these parameters",
+                    component.type_name,
+                    component.id.as_deref().unwrap_or(""),
+                    self.names[*s],
+                    result[0]
+                )));
+            }
+            cols.data[*s][instance] = result[0];
+        }
+        Ok(instance)
     }
 
     /// The derived variables that `targets` need, in evaluation order.
@@ -432,7 +527,7 @@ impl CompiledDynamics {
     pub fn is_fixed(&self, slot: usize) -> bool {
         matches!(
             self.kinds[slot],
-            SlotKind::Parameter(_) | SlotKind::Constant(_)
+            SlotKind::Parameter(_) | SlotKind::Constant(_) | SlotKind::DerivedParameter
         )
     }
 

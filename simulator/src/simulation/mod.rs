@@ -2,6 +2,8 @@
 //!
 //! ## One step, t → t + dt
 //!
+//! 0. **Events**: spikes at t (threshold crossings of v(t)) and the events due by
+//!    t + dt/2 change the synapses they reach ([`crate::events`]).
 //! 1. **Currents** at v(t) with the states of time t; current inputs at t + dt/2.
 //!    Every mechanism adds its inward current I and conductance G = −∂I/∂v per node.
 //! 2. **Voltage**, implicitly: backward Euler on the cable equation
@@ -30,6 +32,7 @@
 use crate::channels::ChannelArrays;
 use crate::concentration::IonPool;
 use crate::error::{Error, Result};
+use crate::events::SpikeSources;
 use crate::inputs::CurrentInputs;
 use crate::layout::Layout;
 use crate::solver::{SolveStats, TreeSolver};
@@ -89,6 +92,8 @@ pub struct Simulation {
     pub(crate) calcium: Option<usize>,
     pub(crate) core_graded: CoreGraded,
     pub(crate) lems_synapses: Vec<LemsSynapses>,
+    /// Spike sources of spiking projections and their events.
+    pub events: SpikeSources,
     /// Current inputs.
     pub inputs: CurrentInputs,
     pub(crate) solver: TreeSolver,
@@ -122,6 +127,7 @@ impl Simulation {
         gaps: GapJunctions,
         core_graded: CoreGraded,
         lems_synapses: Vec<LemsSynapses>,
+        events: SpikeSources,
         inputs: CurrentInputs,
         tolerance: f64,
     ) -> Simulation {
@@ -154,6 +160,7 @@ impl Simulation {
             calcium,
             core_graded,
             lems_synapses,
+            events,
             inputs,
             solver,
             last_solve: SolveStats::default(),
@@ -190,11 +197,13 @@ impl Simulation {
         for s in &mut self.lems_synapses {
             s.initialise(&self.v, self.temperature);
         }
+        self.events.initialise();
     }
 
     /// Sets the clock back to t = 0 keeping every state: after a settling run, the
     /// settled network starts a recording from t = 0.
     pub fn restart_clock(&mut self) {
+        self.events.shift_clock(self.t);
         self.t = 0.0;
         self.steps = 0;
         self.total_iterations = 0;
@@ -220,6 +229,14 @@ impl Simulation {
             self.currents();
             self.advance_states(dt / 2.0 - self.lead);
             self.lead = dt / 2.0;
+        }
+        // Spikes at t and the events due by t + dt/2 (NEURON checks and delivers here).
+        if !self.events.is_empty() {
+            let synapses = &mut self.lems_synapses;
+            self.events
+                .check(&self.v, self.t, self.t + dt / 2.0, |target| {
+                    synapses[target.synapses].receive(target.instance, target.port)
+                });
         }
         // 1. Currents at v(t).
         self.currents();

@@ -1,0 +1,60 @@
+//! c302's own networks run by `celegans run`, checked against c302's regression tests
+//! (OMV) and NEURON: the evidence of #14 that fits in CI. Fixtures are c302's files,
+//! verbatim, in `tests/fixtures/` (see the README beside them).
+
+mod omv;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A folder of fixtures.
+fn fixtures(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A fresh scratch folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("celegans-c302-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `celegans run LEMS --out-dir OUT` with extra arguments; panics with its stderr on
+/// failure.
+fn run_lems(lems: &Path, out: &Path, extra: &[&str]) {
+    let result = Command::new(env!("CARGO_BIN_EXE_celegans"))
+        .arg("run")
+        .arg(lems)
+        .arg("--out-dir")
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("run celegans");
+    assert!(
+        result.status.success(),
+        "celegans run {}: {}",
+        lems.display(),
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
+/// The rows of a LEMS output file (`time v1 v2 ...`, SI units), as written by `run`.
+fn read_dat(path: &Path) -> Vec<Vec<f64>> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| l.split_whitespace().map(|x| x.parse().unwrap()).collect())
+        .collect()
+}
+
+/// Upward crossings of `threshold` \[mV\] in `column` (V), as OMV detects them: the time
+/// \[ms\] of the first sample above.
+fn spike_times(rows: &[Vec<f64>], column: usize, threshold: f64) -> Vec<f64> {
+    rows.windows(2)
+        .filter(|w| w[0][column] * 1e3 <= threshold && w[1][column] * 1e3 > threshold)
+        .map(|w| w[1][0] * 1e3)
+        .collect()
+}
