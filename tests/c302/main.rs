@@ -3,6 +3,7 @@
 //! verbatim, in `tests/fixtures/` (see the README beside them).
 
 mod omv;
+mod vs_neuron;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

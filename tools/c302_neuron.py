@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""c302's example networks in NEURON (jNeuroML's export) beside `celegans run`.
+
+Two modes, sharing one way of running NEURON and of comparing:
+
+    # Reference traces for tests: NEURON at the LEMS dt and at dt/10, a few columns kept,
+    # the model files copied beside them.
+    python3 tools/c302_neuron.py reference EXAMPLES_DIR OUT_DIR CONFIG [CONFIG ...]
+        [--duration MS] [--every MS] [--copy-model]
+
+    # The table of every configuration (docs/c302-networks.md): accuracy against NEURON
+    # at dt/10 and speed against NEURON (simulate phase, and whole wall time including
+    # jNeuroML's export and nrnivmodl).
+    python3 tools/c302_neuron.py table EXAMPLES_DIR OUT.md [--celegans target/release/celegans]
+        [--full-duration MS] [CONFIG ...]
+
+CONFIG is a name such as `c302_C_Syns` (the LEMS file is `LEMS_<CONFIG>.xml`).
+Provenance: NEURON 9.0.2, pyNeuroML 1.3.22 (jNeuroML 0.14.0) from PyPI, OpenJDK 17.
+
+Comparison rules (the same in `tests/c302/vs_neuron.rs`):
+- voltages: RMS over the samples of each OutputFile's voltage columns, against NEURON at
+  dt/10 (the converged reference), for ours at dt and for NEURON at dt;
+- spikes: upward crossings of the cells' `spikeThresh` (the first sample above) in every
+  voltage column at full resolution; counts against NEURON at dt/10, timing as the largest
+  difference of matched spikes.
+Nothing of NEURON's generated code is kept, only traces and spike times.
+"""
+
+import argparse
+import datetime
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def output_files(lems_text):
+    """[(file name, [quantity, ...])] of a LEMS file's OutputFiles."""
+    out = []
+    for m in re.finditer(r'<OutputFile[^>]*fileName="([^"]+)"[^>]*>(.*?)</OutputFile>', lems_text, re.S):
+        out.append((m.group(1), re.findall(r'quantity="([^"]+)"', m.group(2))))
+    return out
+
+
+def simulation(lems_text):
+    m = re.search(r'<Simulation[^>]*length="([0-9.]+)\s*ms"[^>]*step="([0-9.]+)\s*ms"', lems_text)
+    return float(m.group(1)), float(m.group(2))
+
+
+def spike_threshold(examples, config):
+    """The first spikeThresh of the network (c302 gives every cell the same), in mV."""
+    text = open(os.path.join(examples, config + ".net.nml")).read()
+    m = re.search(r'<spikeThresh value="(-?[0-9.]+)\s*mV"', text)
+    return float(m.group(1)) if m else 0.0
+
+
+def read_table(path):
+    with open(path) as f:
+        return [list(map(float, l.split())) for l in f if l.strip()]
+
+
+class Neuron:
+    """One configuration exported to NEURON and compiled once, run at any dt."""
+
+    def __init__(self, examples, config):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+        for f in os.listdir(examples):
+            src = os.path.join(examples, f)
+            (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, os.path.join(self.dir, f))
+        self.lems = "LEMS_%s.xml" % config
+        start = time.time()
+        subprocess.run(["pynml", self.lems, "-neuron", "-nogui"], cwd=self.dir, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.export_s = time.time() - start
+        start = time.time()
+        subprocess.run(["nrnivmodl"], cwd=self.dir, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.compile_s = time.time() - start
+        self.mod_files = len([f for f in os.listdir(self.dir) if f.endswith(".mod")])
+        self.script = open(os.path.join(self.dir, self.lems.replace(".xml", "_nrn.py"))).read()
+        self.outputs = output_files(open(os.path.join(self.dir, self.lems)).read())
+
+    def run(self, dt, duration):
+        """{file name: rows} in SI units, the simulate phase's seconds and the run's wall seconds."""
+        text, n = re.subn(r"NeuronSimulation\(tstop=[0-9.]+, dt=[0-9.e-]+",
+                          "NeuronSimulation(tstop=%s, dt=%s" % (duration, dt), self.script)
+        assert n == 1, "no NeuronSimulation(tstop=..., dt=...) in the generated script"
+        script = "run_%s.py" % dt
+        open(os.path.join(self.dir, script), "w").write(text)
+        start = time.time()
+        out = subprocess.run([sys.executable, script, "-nogui"], cwd=self.dir, check=True,
+                             capture_output=True, text=True).stdout
+        wall = time.time() - start
+        m = re.search(r"Finished NEURON simulation in ([0-9.]+) seconds", out)
+        data = {name: read_table(os.path.join(self.dir, name)) for name, _ in self.outputs}
+        return data, float(m.group(1)) if m else float("nan"), wall
+
+
+def run_ours(celegans, examples, config, dt, duration):
+    with tempfile.TemporaryDirectory() as out:
+        start = time.time()
+        p = subprocess.run([celegans, "run", os.path.join(examples, "LEMS_%s.xml" % config), "--dt", str(dt),
+                            "--duration", str(duration), "--out-dir", out], capture_output=True, text=True)
+        wall = time.time() - start
+        if p.returncode != 0:
+            return None, p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "exit %d" % p.returncode, wall
+        m = re.search(r"simulated .* in ([0-9.]+) s", p.stderr)
+        data = {name: read_table(os.path.join(out, name)) for name, _ in output_files(
+            open(os.path.join(examples, "LEMS_%s.xml" % config)).read())}
+        return data, float(m.group(1)), wall
+
+
+def spikes(rows, column, threshold):
+    return [r[0] * 1000 for p, r in zip(rows, rows[1:]) if p[column] * 1000 <= threshold < r[column] * 1000]
+
+
+def on_grid(rows, every_ms):
+    """Rows at multiples of `every_ms` (exactly, as the step divides it)."""
+    out, next_t = [], 0.0
+    for r in rows:
+        if r[0] * 1000 >= next_t - 1e-9:
+            out.append(r)
+            next_t += every_ms
+    return out
+
+
+def compare(ours, neuron, reference, quantities, threshold, every_ms):
+    """Per-file accuracy: RMS [mV] of ours and NEURON at dt against the reference, and spikes."""
+    volt = [k for k, q in enumerate(quantities, start=1) if q.endswith("/v")]
+    a, b, r = on_grid(ours, every_ms), on_grid(neuron, every_ms), on_grid(reference, every_ms)
+    n = min(len(a), len(b), len(r))
+    se_ours = se_neuron = count = 0
+    for i in range(n):
+        for k in volt:
+            se_ours += ((a[i][k] - r[i][k]) * 1000) ** 2
+            se_neuron += ((b[i][k] - r[i][k]) * 1000) ** 2
+            count += 1
+    result = {"rms_ours": math.sqrt(se_ours / max(count, 1)), "rms_neuron": math.sqrt(se_neuron / max(count, 1)),
+              "spikes_ref": 0, "count_mismatch": 0, "timing_ours": 0.0, "timing_neuron": 0.0}
+    for k in volt:
+        so, sn, sr = spikes(ours, k, threshold), spikes(neuron, k, threshold), spikes(reference, k, threshold)
+        result["spikes_ref"] += len(sr)
+        if len(so) != len(sr):
+            result["count_mismatch"] += 1
+        else:
+            result["timing_ours"] = max(result["timing_ours"], timing_error(so, sr))
+        result["timing_neuron"] = max(result["timing_neuron"], timing_error(sn, sr))
+    return result
+
+
+def write_trace(path, header, quantities, rows, every_ms, keep):
+    with open(path, "w") as f:
+        for line in header:
+            f.write("# %s\n" % line)
+        f.write("time_ms %s\n" % " ".join(quantities[k - 1] for k in keep))
+        for r in on_grid(rows, every_ms):
+            f.write("%g %s\n" % (round(r[0] * 1000, 6), " ".join(
+                "%.3f" % (r[k] * 1000) if quantities[k - 1].endswith("/v") else "%.6e" % r[k] for k in keep)))
+
+
+def timing_error(times, reference):
+    """Largest difference of the spikes both lists have, matched in order [ms]."""
+    return max([0.0] + [abs(x - y) for x, y in zip(times, reference)])
+
+
+def reference(a):
+    """Per configuration: NEURON at dt/10 (the converged reference) subsampled, for the voltage
+    OutputFiles; `summary.txt` with NEURON at dt's RMS error on the same samples and the spike
+    times of both runs at full resolution; the model files with --copy-model."""
+    import neuron
+    import pyneuroml
+    versions = "NEURON %s, pyNeuroML %s (jNeuroML export)" % (neuron.__version__, pyneuroml.__version__)
+    for config in a.configs:
+        lems_text = open(os.path.join(a.examples, "LEMS_%s.xml" % config)).read()
+        length, dt = simulation(lems_text)
+        duration = a.duration or length
+        threshold = spike_threshold(a.examples, config)
+        out = os.path.join(a.out, config)
+        os.makedirs(out, exist_ok=True)
+        nrn = Neuron(a.examples, config)
+        coarse, coarse_s, _ = nrn.run(dt, duration)
+        fine, fine_s, _ = nrn.run(dt / 10, duration)
+        print("%s: NEURON simulate %.2f s at dt %g, %.2f s at dt %g" % (config, coarse_s, dt, fine_s, dt / 10), flush=True)
+        summary = [
+            "# NEURON on c302's example %s for %g ms: %s; %s; made by tools/c302_neuron.py reference"
+            % (config, duration, versions, datetime.date.today().isoformat()),
+            "# rms FILE DT MV: NEURON at DT against NEURON at dt/10 on the samples of FILE's reference trace",
+            "# spikes FILE DT COLUMN TIMES: upward crossings of %g mV (first sample above), full resolution" % threshold,
+        ]
+        for name, quantities in nrn.outputs:
+            if not all(q.endswith("/v") for q in quantities):
+                continue
+            keep = list(range(1, len(quantities) + 1))
+            header = ["NEURON reference for c302's example %s: %s, fixed step %g ms (dt/10), %g ms; %s"
+                      % (config, versions, dt / 10, duration, datetime.date.today().isoformat()),
+                      "made by tools/c302_neuron.py reference; v in mV every %g ms" % a.every]
+            write_trace(os.path.join(out, "%s.neuron_dt%g.txt" % (name, dt / 10)), header, quantities, fine[name],
+                        a.every, keep)
+            grid_c, grid_f = on_grid(coarse[name], a.every), on_grid(fine[name], a.every)
+            se = [((c[k] - f[k]) * 1000) ** 2 for c, f in zip(grid_c, grid_f) for k in keep]
+            summary.append("rms %s %g %.6f" % (name, dt, math.sqrt(sum(se) / len(se))))
+            for step, data in ((dt, coarse), (dt / 10, fine)):
+                for k in keep:
+                    times = spikes(data[name], k, threshold)
+                    summary.append("spikes %s %g %s %s" % (name, step, quantities[k - 1],
+                                                           ",".join("%.4f" % t for t in times) or "-"))
+        open(os.path.join(out, "summary.txt"), "w").write("\n".join(summary) + "\n")
+        if a.copy_model:
+            model = os.path.join(out, "model")
+            os.makedirs(os.path.join(model, "cells"), exist_ok=True)
+            needed = ["LEMS_%s.xml" % config, config + ".net.nml"]
+            for f in needed:
+                text = open(os.path.join(a.examples, f)).read()
+                needed += [h for h in re.findall(r'(?:href|file)="([^"]+)"', text)
+                           if os.path.exists(os.path.join(a.examples, h)) and h not in needed]
+            for f in needed:
+                shutil.copy(os.path.join(a.examples, f), os.path.join(model, f))
+                os.chmod(os.path.join(model, f), 0o644)
+
+
+def table(a):
+    import neuron
+    import pyneuroml
+    configs = a.configs or sorted(f[5:-4] for f in os.listdir(a.examples) if f.startswith("LEMS_") and f.endswith(".xml"))
+    rows = []
+    for config in configs:
+        lems_text = open(os.path.join(a.examples, "LEMS_%s.xml" % config)).read()
+        length, dt = simulation(lems_text)
+        duration = min(length, a.full_duration) if config.endswith("_Full") or config.endswith("_FW") else length
+        ours, our_sim, our_wall = run_ours(a.celegans, a.examples, config, dt, duration)
+        if ours is None:
+            rows.append("| %s | %g / %g | not supported: %s | | | | | |" % (config, duration, dt, our_sim.replace("|", "/")))
+            print(rows[-1], flush=True)
+            continue
+        threshold = spike_threshold(a.examples, config)
+        nrn = Neuron(a.examples, config)
+        neuron_dt, nrn_sim, nrn_wall = nrn.run(dt, duration)
+        reference_data, _, _ = nrn.run(dt / 10, duration)
+        every = max(dt, 0.1)
+        rms_o = rms_n = 0.0
+        count_mismatch = spikes_ref = 0
+        timing_o = timing_n = 0.0
+        for name, quantities in nrn.outputs:
+            c = compare(ours[name], neuron_dt[name], reference_data[name], quantities, threshold, every)
+            rms_o, rms_n = max(rms_o, c["rms_ours"]), max(rms_n, c["rms_neuron"])
+            count_mismatch += c["count_mismatch"]
+            spikes_ref += c["spikes_ref"]
+            timing_o, timing_n = max(timing_o, c["timing_ours"]), max(timing_n, c["timing_neuron"])
+        whole = nrn.export_s + nrn.compile_s + nrn_wall
+        rows.append("| %s | %g / %g | %.4f / %.4f %s | %d, %d mismatched | %.3f / %.3f | %.2f / %.2f = %.0f× | %.1f / %.2f = %.0f× | %d |" % (
+            config, duration, dt, rms_o, rms_n, "✓" if rms_o <= rms_n else "✗", spikes_ref, count_mismatch,
+            timing_o, timing_n, nrn_sim, our_sim, nrn_sim / max(our_sim, 1e-9), whole, our_wall,
+            whole / max(our_wall, 1e-9), nrn.mod_files))
+        print(rows[-1], flush=True)
+    header = [
+        "# c302's example networks: `celegans run` against NEURON",
+        "",
+        "Generated by `tools/c302_neuron.py table` on %s (%s, pyNeuroML %s, jNeuroML's NEURON export; "
+        "celegans %s), one core each, on the 2-core development machine." % (
+            datetime.date.today().isoformat(), "NEURON " + neuron.__version__, pyneuroml.__version__,
+            subprocess.run([a.celegans, "--version"], capture_output=True, text=True).stdout.strip()),
+        "Each configuration runs at its LEMS file's dt for its length (the Full and FW networks for %g ms)." % a.full_duration,
+        "",
+        "- **RMS**: largest over the OutputFiles of the RMS voltage error [mV] against NEURON at dt/10 "
+        "(the converged reference), ours at dt / NEURON at dt; ✓ where ours is no larger.",
+        "- **spikes**: upward crossings of the cells' `spikeThresh` in every voltage column of NEURON at dt/10, "
+        "and the number of columns whose spike count differs in our run.",
+        "- **timing**: largest difference [ms] of matched spike times against NEURON at dt/10, ours / NEURON at dt.",
+        "- **simulate**: NEURON's simulate phase / ours [s]; **whole**: NEURON's jNeuroML export + `nrnivmodl` + run "
+        "/ our `celegans run` [s]; **mod**: `.mod` files NEURON compiles.",
+        "",
+        "| configuration | ms / dt | RMS ours / NEURON [mV] | spikes | timing [ms] | simulate [s] | whole [s] | mod |",
+        "|---|---|---|---|---|---|---|---:|",
+    ]
+    open(a.out, "w").write("\n".join(header + rows) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="mode", required=True)
+    r = sub.add_parser("reference")
+    r.add_argument("examples")
+    r.add_argument("out")
+    r.add_argument("configs", nargs="+")
+    r.add_argument("--duration", type=float)
+    r.add_argument("--every", type=float, default=2.0)
+    r.add_argument("--copy-model", action="store_true")
+    t = sub.add_parser("table")
+    t.add_argument("examples")
+    t.add_argument("out")
+    t.add_argument("configs", nargs="*")
+    t.add_argument("--celegans", default="target/release/celegans")
+    t.add_argument("--full-duration", type=float, default=200.0)
+    a = ap.parse_args()
+    (reference if a.mode == "reference" else table)(a)
+
+
+if __name__ == "__main__":
+    main()
