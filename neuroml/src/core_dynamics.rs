@@ -1,12 +1,13 @@
 //! NeuroML core types simulated from their LEMS definition: the event-driven synapses
-//! (`expOneSynapse`, `expTwoSynapse`, `alphaSynapse`) as full ComponentTypes with
-//! `<Dynamics>`, so the simulator compiles them like any user-defined type instead of
-//! hand-coding each.
+//! (`expOneSynapse`, `expTwoSynapse`, `alphaSynapse`) and the integrate-and-fire cell
+//! (`iafCell`) as full ComponentTypes with `<Dynamics>`, so the simulator compiles them
+//! like any user-defined type instead of hand-coding each.
 //!
-//! The equations are NeuroML 2's (`NeuroML2CoreTypes/Synapses.xml` as distributed with
-//! jNeuroML 0.14.0), restated here in LEMS; the types' bases and their parameters
-//! (`gbase`, `erev`) stay in [`crate::core_types`]. Every definition receives events on
-//! the port `in`; `weight` is the connection's weight (a property, default 1).
+//! The equations are NeuroML 2's (`NeuroML2CoreTypes/Synapses.xml` and `Cells.xml` as
+//! distributed with jNeuroML 0.14.0), restated here in LEMS; the types' bases and their
+//! parameters (`gbase`, `erev`; `C`, `thresh`, `reset`) stay in [`crate::core_types`]. The
+//! synapses receive events on the port `in`, `weight` being the connection's weight (a
+//! property, default 1); the cell emits them on `spike`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -77,6 +78,24 @@ const DEFINITIONS: &str = r#"<Lems>
     <OnEvent port="in"><StateAssignment variable="A" value="A + gbase * weight"/></OnEvent>
   </Dynamics>
 </ComponentType>
+<ComponentType name="iafCell" extends="baseIafCapCell">
+  <Parameter name="leakConductance" dimension="conductance"/>
+  <Parameter name="leakReversal" dimension="voltage"/>
+  <Attachments name="synapses" type="basePointCurrent"/>
+  <EventPort name="spike" direction="out"/>
+  <Dynamics>
+    <StateVariable name="v" dimension="voltage" exposure="v"/>
+    <DerivedVariable name="iSyn" dimension="current" exposure="iSyn" select="synapses[*]/i" reduce="add"/>
+    <DerivedVariable name="iMemb" dimension="current" exposure="iMemb"
+        value="leakConductance * (leakReversal - v) + iSyn"/>
+    <TimeDerivative variable="v" value="iMemb / C"/>
+    <OnStart><StateAssignment variable="v" value="leakReversal"/></OnStart>
+    <OnCondition test="v .gt. thresh">
+      <StateAssignment variable="v" value="reset"/>
+      <EventOut port="spike"/>
+    </OnCondition>
+  </Dynamics>
+</ComponentType>
 </Lems>"#;
 
 fn definitions() -> &'static HashMap<String, ComponentType> {
@@ -116,15 +135,27 @@ mod tests {
 
     #[test]
     fn every_definition_reads_and_extends_a_core_signature() {
-        let names: Vec<_> = names().collect();
-        assert_eq!(names.len(), 3);
+        let mut names: Vec<_> = names().collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["alphaSynapse", "expOneSynapse", "expTwoSynapse", "iafCell"]
+        );
         for n in names {
             let t = core_dynamics(n).unwrap();
             let base = t.extends.as_deref().unwrap();
             assert!(crate::core_types::core_type(base).is_some(), "{n}: {base}");
             let d = t.dynamics.as_ref().unwrap();
-            assert_eq!(d.on_events.len(), 1, "{n}");
-            assert_eq!(d.on_events[0].port, "in");
+            if n == "iafCell" {
+                assert_eq!(d.on_conditions[0].event_outs, ["spike"]);
+                assert_eq!(
+                    t.attachments,
+                    [("synapses".into(), "basePointCurrent".into())]
+                );
+            } else {
+                assert_eq!(d.on_events.len(), 1, "{n}");
+                assert_eq!(d.on_events[0].port, "in");
+            }
         }
     }
 }

@@ -222,6 +222,9 @@ pub struct ComponentType {
     pub children: Vec<ChildSpec>,
     /// Event ports as `(name, direction)`.
     pub event_ports: Vec<(String, String)>,
+    /// `<Attachments>` as `(name, type)`: components placed on instances of this type
+    /// (a cell's synapses), read through `select="NAME[*]/..."`.
+    pub attachments: Vec<(String, String)>,
     /// Text fields.
     pub texts: Vec<String>,
     /// Dynamics, if declared.
@@ -319,9 +322,17 @@ impl TypeRegistry {
     }
 
     /// Every parameter (and property) of a type, inherited ones included, as
-    /// `(name, dimension, default)`.
+    /// `(name, dimension, default)`; a parameter that a type along the way defines as a
+    /// derived parameter instead (c302's `cellW2D` derives its base's `C`) is not one.
     pub fn parameters(&self, name: &str) -> Vec<(String, String, Option<f64>)> {
         let mut out: Vec<(String, String, Option<f64>)> = Vec::new();
+        let derived: Vec<&str> = self
+            .lineage(name)
+            .into_iter()
+            .filter_map(|n| self.get(n))
+            .flat_map(|t| t.derived_parameters.iter().map(|p| p.name.as_str()))
+            .collect();
+        out.extend(derived.iter().map(|d| (d.to_string(), String::new(), None)));
         for n in self.lineage(name) {
             if let Some(t) = self.get(n) {
                 for p in t.parameters.iter().chain(&t.properties) {
@@ -337,7 +348,7 @@ impl TypeRegistry {
                 }
             }
         }
-        out
+        out.split_off(derived.len())
     }
 
     /// Every name an expression of this type may read: parameters, properties, derived

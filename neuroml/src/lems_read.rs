@@ -162,6 +162,7 @@ pub(crate) fn read_component_type(ctx: &Ctx, el: &Element) -> Result<ComponentTy
         instance_requirements: Vec::new(),
         children: Vec::new(),
         event_ports: Vec::new(),
+        attachments: Vec::new(),
         texts: Vec::new(),
         dynamics: None,
         origin: ctx.origin(el),
@@ -213,6 +214,10 @@ pub(crate) fn read_component_type(ctx: &Ctx, el: &Element) -> Result<ComponentTy
                 ctx.required(c, "direction")?.to_string(),
             )),
             "Text" => t.texts.push(ctx.required(c, "name")?.to_string()),
+            "Attachments" => t.attachments.push((
+                ctx.required(c, "name")?.to_string(),
+                ctx.required(c, "type")?.to_string(),
+            )),
             "Dynamics" => {
                 if t.dynamics.is_some() {
                     return Err(ctx.error(
@@ -222,7 +227,7 @@ pub(crate) fn read_component_type(ctx: &Ctx, el: &Element) -> Result<ComponentTy
                 }
                 t.dynamics = Some(dynamics(ctx, c)?)
             }
-            "ComponentReference" | "Link" | "Attachments" | "Path" | "Structure" | "Simulation" => {
+            "ComponentReference" | "Link" | "Path" | "Structure" | "Simulation" => {
                 return Err(ctx.error(
                     c,
                     ErrorKind::UnsupportedLems(format!("<{}> in <ComponentType>", c.name)),

@@ -475,7 +475,14 @@ fn read_top_level(
             } else if is_input_type(ctx, name) {
                 model.input_sources.push(read_input_source(ctx, el)?);
             } else {
-                model.components.push(read_component(ctx, el, name)?);
+                // `<iafCell type="iafActivityCell" .../>`: an element of a subtype.
+                let type_name = el.attr("type").unwrap_or(name);
+                if !ctx.types.is_a(type_name, name) {
+                    return Err(
+                        ctx.invalid(el, format!("type '{type_name}' does not extend <{name}>"))
+                    );
+                }
+                model.components.push(read_component(ctx, el, type_name)?);
             }
         }
         _ if crate::core_types::core_type(name).is_some() => {

@@ -335,6 +335,25 @@ fn check_component_type(model: &Model, registry: &TypeRegistry, t: &ComponentTyp
             return Err(model.error_at(t.origin, &element, unknown("name in expression", name)));
         }
     }
+    // Events arrive on declared input ports (a synapse's `in` is declared by baseSynapse).
+    let lineage: Vec<&ComponentType> = registry
+        .lineage(&t.name)
+        .iter()
+        .filter_map(|n| registry.get(n))
+        .collect();
+    for e in &d.on_events {
+        let declared = lineage
+            .iter()
+            .flat_map(|ct| &ct.event_ports)
+            .any(|(name, direction)| *name == e.port && direction == "in")
+            || (e.port == "in" && registry.is_a(&t.name, "baseSynapse"));
+        if !declared {
+            return Err(fail(format!(
+                "<OnEvent port=\"{}\"> names no input <EventPort> of the type",
+                e.port
+            )));
+        }
+    }
     for dv in &d.derived_variables {
         if let DerivedValue::Select { path, .. } = &dv.value {
             let head = path.split('/').next().unwrap_or("");

@@ -182,30 +182,96 @@ const END_EPS: f64 = 1e-9;
 pub fn discretize(model: &Model, policy: Discretization) -> Result<Layout> {
     check_size(model, policy)?;
     let mut layout = Layout::default();
-    let instances: Vec<(String, u32, &Cell)> = match model.network() {
+    let instances: Vec<(String, u32, CellKind)> = match model.network() {
         Some(net) => {
             let mut v = Vec::new();
             for p in &net.populations {
-                let cell = model.cell(&p.component).ok_or_else(|| Error::Unsupported {
-                    what: format!(
-                        "population {}: component '{}' is not a multicompartment cell",
-                        p.id, p.component
-                    ),
-                })?;
+                let kind = match model.cell(&p.component) {
+                    Some(cell) => CellKind::Compartmental(cell),
+                    None if point_cell(model, &p.component).is_some() => {
+                        CellKind::Point(&p.component)
+                    }
+                    None => {
+                        return Err(Error::Unsupported {
+                            what: format!(
+                                "population {}: component '{}' is neither a multicompartment cell nor a point cell with LEMS dynamics",
+                                p.id, p.component
+                            ),
+                        })
+                    }
+                };
                 for i in 0..p.size {
                     let index = p.instances.get(i as usize).map(|x| x.id).unwrap_or(i);
-                    v.push((p.id.clone(), index, cell));
+                    v.push((p.id.clone(), index, kind));
                 }
             }
             v
         }
-        None => model.cells.iter().map(|c| (c.id.clone(), 0, c)).collect(),
+        None => model
+            .cells
+            .iter()
+            .map(|c| (c.id.clone(), 0, CellKind::Compartmental(c)))
+            .collect(),
     };
-    for (population, index, cell) in instances {
-        add_cell(&mut layout, population, index, cell, policy);
+    for (population, index, kind) in instances {
+        match kind {
+            CellKind::Compartmental(cell) => add_cell(&mut layout, population, index, cell, policy),
+            CellKind::Point(id) => add_point_cell(&mut layout, population, index, id),
+        }
     }
     layout.compartments = layout.area.iter().filter(|&&a| a > 0.0).count();
     Ok(layout)
+}
+
+/// What a population instantiates.
+#[derive(Clone, Copy)]
+enum CellKind<'a> {
+    /// A NeuroML `<cell>` with a morphology.
+    Compartmental(&'a Cell),
+    /// A component of a LEMS cell type (by id): one node.
+    Point(&'a str),
+}
+
+/// The component `id` if it is a point cell: a component of a type with LEMS dynamics
+/// that extends NeuroML's `baseCellMembPot` (`iafCell`, c302's `iafActivityCell`,
+/// `cellW2D`).
+pub fn point_cell<'m>(model: &'m Model, id: &str) -> Option<&'m neuroml::lems::Component> {
+    model
+        .components
+        .iter()
+        .find(|c| c.id.as_deref() == Some(id))
+        .filter(|c| model.component_types.is_a(&c.type_name, "baseCellMembPot"))
+}
+
+/// The membrane area jNeuroML's NEURON export gives a point cell's section (length and
+/// diameter 10 µm) \[µm²\]; its capacitance is the type's C all the same.
+pub const POINT_CELL_AREA: f64 = 100.0 * std::f64::consts::PI;
+
+/// Adds a point cell: one node, no axial neighbours, a "soma" of one segment (0) so that
+/// connections and probes find it. Its capacitance and initial voltage are set when the
+/// simulation is built, from the type's dynamics.
+fn add_point_cell(layout: &mut Layout, population: String, index: u32, id: &str) {
+    let n = layout.len();
+    let cell = layout.cells.len();
+    layout.parent.push(NO_PARENT);
+    layout.axial_conductance.push(0.0);
+    layout.area.push(POINT_CELL_AREA);
+    layout.capacitance.push(f64::NAN);
+    layout.initial_v.push(DEFAULT_INITIAL_V);
+    layout.node_cell.push(cell);
+    layout.cells.push(CellLayout {
+        population,
+        index,
+        cell_type: id.to_string(),
+        nodes: n..n + 1,
+        cables: vec![CableLayout {
+            id: "soma".into(),
+            nodes: vec![n],
+            length: 10.0,
+            segments: vec![(0, 0.0, 1.0)],
+        }],
+        segment_areas: vec![(n, 0, POINT_CELL_AREA)],
+    });
 }
 
 /// Memory a compartment takes in the running network, with its channels, synapses and
@@ -226,10 +292,9 @@ fn check_size(model: &Model, policy: Discretization) -> Result<()> {
         Some(net) => net
             .populations
             .iter()
-            .filter_map(|p| {
-                model
-                    .cell(&p.component)
-                    .map(|c| f64::from(p.size) * per_cell(c))
+            .map(|p| match model.cell(&p.component) {
+                Some(c) => f64::from(p.size) * per_cell(c),
+                None => f64::from(p.size),
             })
             .sum(),
         None => model.cells.iter().map(per_cell).sum(),

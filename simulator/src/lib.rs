@@ -21,7 +21,8 @@
 //!    [`channels`] (HH gates, LEMS gates), [`concentration`] (calcium pools),
 //!    [`synapses`] (gap junctions, graded synapses, LEMS synapse types compiled by
 //!    [`dynamics`]) and [`inputs`]; spiking projections become [`events`]: threshold
-//!    crossings delivered to their synapses after each connection's delay.
+//!    crossings delivered to their synapses after each connection's delay. Cells of LEMS
+//!    types (`iafCell`, ...) are [`point_cells`]: one node whose voltage is their `v`.
 //! 3. [`Simulation::step`] advances by one step; the phases are written down in
 //!    [`simulation`]. The linear system is solved by [`solver::TreeSolver`].
 //!
@@ -50,6 +51,7 @@ pub mod geometry;
 pub mod inputs;
 pub mod layout;
 pub mod network;
+pub mod point_cells;
 pub mod simulation;
 pub mod solver;
 pub mod synapses;

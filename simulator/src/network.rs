@@ -15,7 +15,8 @@ use crate::discretization::Discretization;
 use crate::error::{Error, Result};
 use crate::events::{SpikeSources, Target};
 use crate::inputs::{CurrentInputs, Waveform};
-use crate::layout::discretize;
+use crate::layout::{discretize, point_cell};
+use crate::point_cells::PointCells;
 use crate::simulation::{Method, Simulation};
 use crate::synapses::{CoreGraded, GapJunctions, LemsSynapses};
 
@@ -64,7 +65,7 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
         ablated = ablate(model, &options.ablate)?;
         &ablated
     };
-    let layout = discretize(model, options.discretization)?;
+    let mut layout = discretize(model, options.discretization)?;
     let n = layout.len();
     let temperature = model
         .network()
@@ -75,7 +76,9 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
     // Concentration pools, one per ion.
     let mut pools: Vec<IonPool> = Vec::new();
     for cell in &layout.cells {
-        let description = model.cell(&cell.cell_type).expect("layout cells exist");
+        let Some(description) = model.cell(&cell.cell_type) else {
+            continue; // a point cell: no ion pools
+        };
         for species in &description.intracellular.species {
             let conc_model = model
                 .concentration_model(&species.concentration_model)
@@ -112,11 +115,40 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
         }
     }
 
+    // Point cells, one set per type; their nodes take the type's capacitance and initial v.
+    let mut point_cells: Vec<PointCells> = Vec::new();
+    for cell in &layout.cells {
+        let Some(component) = point_cell(model, &cell.cell_type) else {
+            continue;
+        };
+        let k = match point_cells
+            .iter()
+            .position(|p| p.dynamics.type_name == component.type_name)
+        {
+            Some(k) => k,
+            None => {
+                point_cells.push(PointCells::new(registry, &component.type_name)?);
+                point_cells.len() - 1
+            }
+        };
+        point_cells[k].push(component, cell.nodes.start)?;
+    }
+    for cells in &mut point_cells {
+        let mut v = layout.initial_v.clone();
+        cells.initialise(&mut v, temperature);
+        for (&node, &c) in cells.node.iter().zip(cells.capacitance()) {
+            layout.capacitance[node] = c;
+            layout.initial_v[node] = v[node];
+        }
+    }
+
     // Channels, one set of arrays per channel type.
     let mut channels: Vec<ChannelArrays> = Vec::new();
     let mut channel_index: HashMap<String, usize> = HashMap::new();
     for cell in &layout.cells {
-        let description = model.cell(&cell.cell_type).expect("layout cells exist");
+        let Some(description) = model.cell(&cell.cell_type) else {
+            continue; // a point cell: its dynamics carry its currents
+        };
         for density in &description.membrane.channel_densities {
             let channel =
                 model
@@ -272,12 +304,14 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
                                     let k = lems_index(&mut lems, registry, &component.type_name)?;
                                     lems[k].push(component, here, peer, c.weight)?;
                                 }
-                                other => return Err(Error::Unsupported {
-                                    what: format!(
+                                other => {
+                                    return Err(Error::Unsupported {
+                                        what: format!(
                                         "{what}: {} in a continuous projection is not supported",
                                         other.type_name()
                                     ),
-                                }),
+                                    })
+                                }
                             }
                         }
                     }
@@ -299,7 +333,7 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
                         })?;
                         let instance = lems[k].node.len();
                         lems[k].push(component, post, usize::MAX, c.weight)?;
-                        let threshold = spike_threshold(model, &c.pre, c.pre_segment);
+                        let threshold = spike_threshold(model, &c.pre, c.pre_segment, &what)?;
                         let source = events.source(pre, threshold);
                         events.connect(
                             source,
@@ -342,6 +376,7 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
         gaps,
         core_graded,
         lems,
+        point_cells,
         events,
         inputs,
         options.tolerance,
@@ -361,29 +396,36 @@ fn lems_index(
     Ok(lems.len() - 1)
 }
 
-/// NeuroML's default spike threshold when a cell gives none \[mV\] (jNeuroML's NEURON
-/// export passes 0 mV to the `NetCon`).
-const DEFAULT_SPIKE_THRESHOLD: f64 = 0.0;
-
-/// The presynaptic cell's `spikeThresh` on `segment`'s group (the first that applies),
-/// else [`DEFAULT_SPIKE_THRESHOLD`].
-fn spike_threshold(model: &Model, pre: &CellRef, segment: u32) -> f64 {
-    let Some(cell) = model
+/// The threshold of the presynaptic cell's spikes, as jNeuroML's export gives its `NetCon`:
+/// a point cell's `thresh` parameter (`iafCell`), or a multicompartment cell's `spikeThresh`
+/// on `segment`'s group (the first that applies). A cell with neither cannot drive a
+/// spiking projection: an error rather than a guessed threshold.
+fn spike_threshold(model: &Model, pre: &CellRef, segment: u32, what: &str) -> Result<f64> {
+    let component = model
         .network()
         .and_then(|n| n.population(&pre.population))
-        .and_then(|p| model.cell(&p.component))
-    else {
-        return DEFAULT_SPIKE_THRESHOLD;
-    };
-    cell.membrane
-        .spike_thresh
-        .iter()
-        .find(|g| {
-            cell.morphology
-                .resolve_group(&g.segment_group)
-                .is_some_and(|segments| segments.contains(&segment))
+        .map(|p| p.component.as_str())
+        .unwrap_or_default();
+    let found = if let Some(point) = point_cell(model, component) {
+        point.parameters.get("thresh").copied()
+    } else {
+        model.cell(component).and_then(|cell| {
+            cell.membrane
+                .spike_thresh
+                .iter()
+                .find(|g| {
+                    cell.morphology
+                        .resolve_group(&g.segment_group)
+                        .is_some_and(|segments| segments.contains(&segment))
+                })
+                .map(|g| g.value)
         })
-        .map_or(DEFAULT_SPIKE_THRESHOLD, |g| g.value)
+    };
+    found.ok_or_else(|| {
+        Error::Invalid(format!(
+            "{what}: presynaptic cell '{component}' has no spike threshold on segment {segment} (a <spikeThresh> in its membraneProperties, or a 'thresh' parameter), which a spiking projection needs"
+        ))
+    })
 }
 
 /// The model without the named populations, their connections and their inputs.

@@ -111,3 +111,79 @@ fn sealed_cable_steady_state() {
         );
     }
 }
+
+/// A NeuroML `iafCell` (simulated from its LEMS definition) driven by a current step
+/// fires with the closed-form period τ·ln((v∞ − reset)/(v∞ − thresh)), and each of its
+/// spikes reaches the cell it drives after the connection's delay, as an `expTwoSynapse`
+/// event: g(t) = w·gbase·(e^{−s/τd} − e^{−s/τr})/(e^{−tp/τd} − e^{−tp/τr}), s = t − spike − delay.
+#[test]
+fn integrate_and_fire_period_and_synaptic_event_are_exact() {
+    let model =
+        neuroml::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/models/iaf_pair.nml"))
+            .unwrap();
+    let dt = 0.001;
+    let mut sim = build(
+        &model,
+        &Options {
+            dt,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let probes = [
+        sim.probe("P/0/iaf/v").unwrap(),
+        sim.probe("Q/0/iaf/v").unwrap(),
+    ];
+    let traces = sim.run(130.0, &probes, 1).unwrap();
+    let (tau, v_inf) = (30.0f64, -25.0f64);
+    let period = tau * ((v_inf + 50.0) / (v_inf + 30.0)).ln();
+    // Resets of P: the sample after the last one above threshold is back near -50 mV.
+    let p = &traces.values[0];
+    let resets: Vec<f64> = (1..p.len())
+        .filter(|&i| p[i - 1] > -30.0 && p[i] < -49.0)
+        .map(|i| traces.time[i - 1])
+        .collect();
+    assert_eq!(resets.len(), 2, "{resets:?}");
+    assert!(
+        (resets[0] - 20.0 - period).abs() < 3.0 * dt,
+        "{resets:?} vs {period}"
+    );
+    assert!(
+        (resets[1] - resets[0] - period).abs() < 3.0 * dt,
+        "{resets:?} vs {period}"
+    );
+    // Q stays at rest until the first spike's event arrives, one delay later.
+    let q = &traces.values[1];
+    let arrival = resets[0] + 1.0;
+    for (t, v) in traces.time.iter().zip(q) {
+        if *t <= arrival {
+            assert!(
+                (v + 50.0).abs() < 1e-12,
+                "Q moved at {t} ms before the event: {v}"
+            );
+        }
+    }
+    // Then it follows C dv/dt = gL (EL − v) + g(t) (E − v): integrate the exact g with
+    // small steps and compare 10 ms later.
+    let (tr, td) = (3.0f64, 10.0f64);
+    let tp = (td / tr).ln() * tr * td / (td - tr);
+    let factor = 1.0 / ((-tp / td).exp() - (-tp / tr).exp());
+    let (gbase, w, c, gl) = (5e-5, 2.0, 3e-3, 1e-4); // µS, -, nF, µS
+    let g = |s: f64| w * gbase * factor * ((-s / td).exp() - (-s / tr).exp());
+    let (mut v, h) = (-50.0f64, 1e-5);
+    let mut s = 0.0;
+    while s < 10.0 - h / 2.0 {
+        // Midpoint rule: second order, far below the tolerance.
+        let f = |s: f64, v: f64| (gl * (-50.0 - v) + g(s) * (0.0 - v)) / c;
+        let k = f(s + h / 2.0, v + h / 2.0 * f(s, v));
+        v += h * k;
+        s += h;
+    }
+    let at = ((arrival + 10.0) / dt).round() as usize;
+    assert!(
+        (q[at] - v).abs() < 2e-3,
+        "Q at {} ms: {} mV, exact {v} mV",
+        traces.time[at],
+        q[at]
+    );
+}

@@ -147,6 +147,18 @@ fn the_omt_and_mep_files_read_as_c302_wrote_them() {
 }
 
 #[test]
+fn integrate_and_fire_set_a_passes_its_omv_test_with_crank_nicolson() {
+    let failures = check("A", &["--method", "cn"]);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn activity_cell_set_b_passes_its_omv_test_with_crank_nicolson() {
+    let failures = check("B", &["--method", "cn"]);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
 fn spiking_set_c_passes_its_omv_test() {
     let failures = check("C", &[]);
     assert!(failures.is_empty(), "{failures:#?}");

@@ -129,4 +129,5 @@ mod data_files;
 mod messages;
 mod models;
 mod outputs;
+mod spiking;
 mod stimuli;

@@ -59,8 +59,24 @@ pub struct CompiledDynamics {
     derived_parameters: Vec<(usize, Program)>,
     /// Event handlers: (input port, assignments (state slot, program) made in order).
     on_events: Vec<(String, Vec<(usize, Program)>)>,
+    /// Conditions, in document order.
+    on_conditions: Vec<Condition>,
+    /// Rates of the external states (see [`CompiledDynamics::compile_external`]):
+    /// (slot, d/dt program, ∂(d/dt)/∂state program when symbolic).
+    external_rates: Vec<(usize, Program, Option<Program>)>,
     /// For each slot, the input and state slots it depends on (transitively).
     depends: Vec<Vec<usize>>,
+}
+
+/// A compiled `<OnCondition>`.
+#[derive(Debug, Clone)]
+struct Condition {
+    /// The test (non-zero: true).
+    test: Program,
+    /// Assignments (slot, program), made in order where the test holds.
+    assignments: Vec<(usize, Program)>,
+    /// Ports it emits events on.
+    event_outs: Vec<String>,
 }
 
 /// The columns of one dynamics's instances.
@@ -103,6 +119,19 @@ impl CompiledDynamics {
         type_name: &str,
         inputs: &[&str],
     ) -> Result<CompiledDynamics> {
+        Self::compile_external(registry, type_name, inputs, &[])
+    }
+
+    /// As [`CompiledDynamics::compile`], with the state variables named in `external`
+    /// held by the caller: each is an input, and its time derivative is not integrated
+    /// here but evaluated on request ([`CompiledDynamics::external_rate`]) — a point cell's
+    /// `v`, which is the voltage of a node the simulator integrates with the network.
+    pub fn compile_external(
+        registry: &TypeRegistry,
+        type_name: &str,
+        inputs: &[&str],
+        external: &[&str],
+    ) -> Result<CompiledDynamics> {
         let unsupported = |what: String| Error::Unsupported {
             what: format!("ComponentType {type_name}: {what}"),
         };
@@ -142,7 +171,18 @@ impl CompiledDynamics {
             add(&mut names, &mut kinds, i, SlotKind::Input);
         }
         for s in &dynamics.state_variables {
-            add(&mut names, &mut kinds, &s.name, SlotKind::State);
+            let kind = if external.contains(&s.name.as_str()) {
+                SlotKind::Input
+            } else {
+                SlotKind::State
+            };
+            add(&mut names, &mut kinds, &s.name, kind);
+        }
+        if let Some(e) = external
+            .iter()
+            .find(|e| !dynamics.state_variables.iter().any(|s| s.name == **e))
+        {
+            return Err(unsupported(format!("no state variable '{e}'")));
         }
         for d in &dynamics.derived_variables {
             if let DerivedValue::Select { path, .. } = &d.value {
@@ -250,14 +290,27 @@ impl CompiledDynamics {
             .iter()
             .map(|d| d.name.clone())
             .collect();
+        let is_external = |v: &str| external.contains(&v);
+        let jacobian_of = |td: &neuroml::lems::TimeDerivative| {
+            differentiate(&td.value, &td.variable, &definitions, &opaque, 0)
+                .and_then(|e| Program::compile(&simplify(e), &slot).ok())
+        };
         let mut jacobians = Vec::new();
+        let mut external_rates = Vec::new();
         for td in &dynamics.time_derivatives {
-            let jacobian = differentiate(&td.value, &td.variable, &definitions, &opaque, 0)
-                .and_then(|e| Program::compile(&simplify(e), &slot).ok());
-            jacobians.push(jacobian);
+            if is_external(&td.variable) {
+                let s = slot(&td.variable).expect("external states have slots");
+                external_rates.push((s, compile(&td.variable, &td.value)?, jacobian_of(td)));
+            } else {
+                jacobians.push(jacobian_of(td));
+            }
         }
         let mut derivatives = Vec::new();
-        for td in &dynamics.time_derivatives {
+        for td in dynamics
+            .time_derivatives
+            .iter()
+            .filter(|td| !is_external(&td.variable))
+        {
             let s = slot(&td.variable)
                 .filter(|&s| kinds[s] == SlotKind::State)
                 .ok_or_else(|| {
@@ -310,10 +363,25 @@ impl CompiledDynamics {
             }
             on_events.push((e.port.clone(), assignments));
         }
-        if !dynamics.on_conditions.is_empty() {
-            return Err(unsupported(
-                "<OnCondition> (threshold events, resets) is not supported yet".into(),
-            ));
+        let mut on_conditions = Vec::new();
+        for c in &dynamics.on_conditions {
+            let mut assignments = Vec::new();
+            for a in &c.assignments {
+                let s = slot(&a.variable)
+                    .filter(|&s| kinds[s] == SlotKind::State || is_external(&a.variable))
+                    .ok_or_else(|| {
+                        unsupported(format!(
+                            "OnCondition assigns '{}', which is not a state variable",
+                            a.variable
+                        ))
+                    })?;
+                assignments.push((s, compile(&a.variable, &a.value)?));
+            }
+            on_conditions.push(Condition {
+                test: compile("OnCondition test", &c.test)?,
+                assignments,
+                event_outs: c.event_outs.clone(),
+            });
         }
         Ok(CompiledDynamics {
             type_name: type_name.to_string(),
@@ -327,8 +395,82 @@ impl CompiledDynamics {
             on_start,
             derived_parameters,
             on_events,
+            on_conditions,
+            external_rates,
             depends,
         })
+    }
+
+    /// Whether the type has `<OnCondition>`s.
+    pub fn has_conditions(&self) -> bool {
+        !self.on_conditions.is_empty()
+    }
+
+    /// Tests every condition on every instance (inputs set, derived variables evaluated
+    /// by this call) and makes the assignments of those that hold, in document order, each
+    /// condition seeing the previous ones' assignments; returns the instances whose
+    /// conditions emitted an event on `port`.
+    pub fn apply_conditions(&self, cols: &mut Columns, port: &str) -> Vec<usize> {
+        let mut emitted = Vec::new();
+        let all = EvalOrder((0..self.derived.len()).collect());
+        let depth = self
+            .on_conditions
+            .iter()
+            .flat_map(|c| &c.assignments)
+            .map(|(_, p)| p.depth);
+        ensure_depth(&mut cols.stack, depth.max().unwrap_or(0) + 1);
+        for c in &self.on_conditions {
+            self.evaluate(cols, &all);
+            let mut holds = vec![0.0; cols.len()];
+            c.test.run(&cols.data, &mut cols.stack, &mut holds);
+            for (i, _) in holds.iter().enumerate().filter(|(_, h)| **h != 0.0) {
+                for (s, prog) in &c.assignments {
+                    let (result, stack) = cols.stack.split_first_mut().expect("stack prepared");
+                    prog.run_block(&cols.data, i, 1, stack, result);
+                    cols.data[*s][i] = result[0];
+                }
+                if c.event_outs.iter().any(|p| p == port) && !emitted.contains(&i) {
+                    emitted.push(i);
+                }
+            }
+        }
+        emitted
+    }
+
+    /// The rate of change of external state `k` (index into the external states, in the
+    /// order of the type's time derivatives) for every instance into `rate`, and its
+    /// derivative with respect to the state into `slope` (by a difference quotient when
+    /// not symbolic). Inputs must be set; derived variables are evaluated by this call.
+    pub fn external_rate(&self, cols: &mut Columns, k: usize, rate: &mut [f64], slope: &mut [f64]) {
+        let (s, prog, jacobian) = &self.external_rates[k];
+        let all = EvalOrder((0..self.derived.len()).collect());
+        self.evaluate(cols, &all);
+        let depth = 1 + prog.depth.max(jacobian.as_ref().map_or(0, |j| j.depth));
+        ensure_depth(&mut cols.stack, depth);
+        prog.run(&cols.data, &mut cols.stack, rate);
+        match jacobian {
+            Some(j) => j.run(&cols.data, &mut cols.stack, slope),
+            None => {
+                const DV: f64 = 1e-3;
+                cols.data[*s].iter_mut().for_each(|x| *x += DV);
+                self.evaluate(cols, &all);
+                prog.run(&cols.data, &mut cols.stack, slope);
+                cols.data[*s].iter_mut().for_each(|x| *x -= DV);
+                self.evaluate(cols, &all);
+                for (d, r) in slope.iter_mut().zip(rate.iter()) {
+                    *d = (*d - r) / DV;
+                }
+            }
+        }
+    }
+
+    /// Names of the external states, in the order [`CompiledDynamics::external_rate`]
+    /// numbers them.
+    pub fn external_names(&self) -> Vec<&str> {
+        self.external_rates
+            .iter()
+            .map(|(s, _, _)| self.names[*s].as_str())
+            .collect()
     }
 
     /// The index of the handler of events arriving at `port`, if the type has one.

@@ -35,6 +35,7 @@ use crate::error::{Error, Result};
 use crate::events::SpikeSources;
 use crate::inputs::CurrentInputs;
 use crate::layout::Layout;
+use crate::point_cells::PointCells;
 use crate::solver::{SolveStats, TreeSolver};
 use crate::synapses::{CoreGraded, GapJunctions, LemsSynapses};
 
@@ -58,6 +59,9 @@ pub enum Quantity {
     Voltage,
     /// Concentration of an ion pool \[mM\].
     Concentration(usize),
+    /// A variable of a point cell's dynamics (c302's `activity`), in internal units:
+    /// point-cell type, instance and the variable's slot.
+    PointCell(usize, usize, usize),
 }
 
 /// A recorded quantity at one node.
@@ -92,6 +96,8 @@ pub struct Simulation {
     pub(crate) calcium: Option<usize>,
     pub(crate) core_graded: CoreGraded,
     pub(crate) lems_synapses: Vec<LemsSynapses>,
+    /// Point cells of LEMS types, one set per type.
+    pub(crate) point_cells: Vec<PointCells>,
     /// Spike sources of spiking projections and their events.
     pub events: SpikeSources,
     /// Current inputs.
@@ -127,6 +133,7 @@ impl Simulation {
         gaps: GapJunctions,
         core_graded: CoreGraded,
         lems_synapses: Vec<LemsSynapses>,
+        point_cells: Vec<PointCells>,
         events: SpikeSources,
         inputs: CurrentInputs,
         tolerance: f64,
@@ -160,6 +167,7 @@ impl Simulation {
             calcium,
             core_graded,
             lems_synapses,
+            point_cells,
             events,
             inputs,
             solver,
@@ -197,6 +205,9 @@ impl Simulation {
         for s in &mut self.lems_synapses {
             s.initialise(&self.v, self.temperature);
         }
+        for cells in &mut self.point_cells {
+            cells.initialise(&mut self.v, self.temperature);
+        }
         self.events.initialise();
     }
 
@@ -230,13 +241,17 @@ impl Simulation {
             self.advance_states(dt / 2.0 - self.lead);
             self.lead = dt / 2.0;
         }
-        // Spikes at t and the events due by t + dt/2 (NEURON checks and delivers here).
+        // Spikes at t and the events due by t + dt/2 (NEURON checks and delivers here),
+        // then the point cells' conditions (resets).
         if !self.events.is_empty() {
             let synapses = &mut self.lems_synapses;
             self.events
                 .check(&self.v, self.t, self.t + dt / 2.0, |target| {
                     synapses[target.synapses].receive(target.instance, target.port)
                 });
+        }
+        for cells in &mut self.point_cells {
+            cells.apply_conditions(&mut self.v, self.temperature);
         }
         // 1. Currents at v(t).
         self.currents();
@@ -317,6 +332,9 @@ impl Simulation {
         for s in &self.lems_synapses {
             s.add_currents(&mut self.inward, &mut self.conductance);
         }
+        for cells in &mut self.point_cells {
+            cells.add_currents(v, temperature, &mut self.inward, &mut self.conductance);
+        }
     }
 
     /// Advances concentrations, then gates, then synapses by `h` with the present v.
@@ -335,6 +353,9 @@ impl Simulation {
         }
         for s in &mut self.lems_synapses {
             s.advance(v, temperature, h);
+        }
+        for cells in &mut self.point_cells {
+            cells.advance(v, temperature, h);
         }
         self.core_graded.advance(&self.v, h);
     }
@@ -382,6 +403,7 @@ impl Simulation {
         match probe.quantity {
             Quantity::Voltage => self.v[probe.node],
             Quantity::Concentration(p) => self.pools[p].concentration[probe.node],
+            Quantity::PointCell(k, i, slot) => self.point_cells[k].columns.data[slot][i],
         }
     }
 
@@ -429,9 +451,18 @@ impl Simulation {
                     .ok_or_else(|| bad("no calcium concentration model there"))?,
             ),
             other => {
-                return Err(bad(&format!(
-                    "unknown variable '{other}' (v and caConc can be recorded)"
-                )))
+                let found = self.point_cells.iter().enumerate().find_map(|(k, cells)| {
+                    let i = cells.node.iter().position(|&n| n == node)?;
+                    Some((k, i, cells.dynamics.slot(other)?))
+                });
+                match found {
+                    Some((k, i, slot)) => Quantity::PointCell(k, i, slot),
+                    None => {
+                        return Err(bad(&format!(
+                            "unknown variable '{other}' (v, caConc and point cells' variables can be recorded)"
+                        )))
+                    }
+                }
             }
         };
         Ok(Probe { node, quantity })

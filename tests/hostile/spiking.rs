@@ -1,0 +1,88 @@
+//! Spiking networks and event-driven LEMS types: what cannot be simulated faithfully is
+//! refused in one line (exit 2), never approximated.
+
+use super::*;
+
+/// c302's spiking example `c302_C_Syns` (from the NEURON fixtures), copied with its
+/// network file edited.
+fn edited_spiking(dir: &Path, edit: impl Fn(&str) -> String) -> PathBuf {
+    let src =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/c302_neuron/c302_C_Syns/model");
+    std::fs::create_dir_all(dir).unwrap();
+    for f in ["LEMS_c302_C_Syns.xml", "cell_C.xml"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    let net = std::fs::read_to_string(src.join("c302_C_Syns.net.nml")).unwrap();
+    std::fs::write(dir.join("c302_C_Syns.net.nml"), edit(&net)).unwrap();
+    dir.join("LEMS_c302_C_Syns.xml")
+}
+
+/// A presynaptic cell without a spike threshold cannot drive a spiking projection.
+#[test]
+fn a_spiking_projection_from_a_cell_without_threshold_is_refused() {
+    let dir = scratch("no-threshold");
+    let lems = edited_spiking(&dir, |t| {
+        t.lines()
+            .filter(|l| !l.contains("<spikeThresh"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    refused(
+        &celegans(&["run", p(&lems), "--out-dir", p(&dir.join("r"))]),
+        &["NC_VD12_VB11_GABA", "has no spike threshold"],
+    );
+}
+
+/// A synapse type whose `<OnEvent>` listens on a port it does not declare.
+#[test]
+fn an_event_handler_on_an_undeclared_port_is_refused() {
+    let dir = scratch("event-port");
+    let lems = edited_spiking(&dir, |t| {
+        t.replace(
+            "<expTwoSynapse id=\"neuron_to_neuron_inh_syn\"",
+            r#"<ComponentType name="kick" extends="baseConductanceBasedSynapse">
+        <Parameter name="tau" dimension="time"/>
+        <Dynamics>
+            <StateVariable name="g" dimension="conductance"/>
+            <DerivedVariable name="i" dimension="current" exposure="i" value="g * (erev - v)"/>
+            <TimeDerivative variable="g" value="-g / tau"/>
+            <OnEvent port="spikes"><StateAssignment variable="g" value="g + gbase"/></OnEvent>
+        </Dynamics>
+    </ComponentType>
+    <kick id="kicker" gbase="1nS" erev="0mV" tau="5ms"/>
+    <expTwoSynapse id="neuron_to_neuron_inh_syn""#,
+        )
+        .replace("synapse=\"neuron_to_neuron_inh_syn\"", "synapse=\"kicker\"")
+    });
+    refused(
+        &celegans(&["run", p(&lems), "--out-dir", p(&dir.join("r"))]),
+        &[
+            "c302_C_Syns.net.nml:",
+            "ComponentType kick",
+            "<OnEvent port=\"spikes\">",
+        ],
+    );
+}
+
+/// Regimes (refractory periods) are not simulated yet: refused where they are defined.
+#[test]
+fn a_regime_is_refused_where_it_is_defined() {
+    let dir = scratch("regime");
+    let lems = edited_spiking(&dir, |t| {
+        t.replace(
+            "<expTwoSynapse id=\"neuron_to_neuron_inh_syn\"",
+            r#"<ComponentType name="refractory" extends="baseConductanceBasedSynapse">
+        <Dynamics>
+            <Regime name="integrating" initial="true">
+                <OnCondition test="t .gt. 1"><Transition regime="nowhere"/></OnCondition>
+            </Regime>
+        </Dynamics>
+    </ComponentType>
+    <expTwoSynapse id="neuron_to_neuron_inh_syn""#,
+        )
+    });
+    refused(
+        &celegans(&["run", p(&lems), "--out-dir", p(&dir.join("r"))]),
+        &["c302_C_Syns.net.nml:", "Regime", "unsupported"],
+    );
+}
