@@ -52,9 +52,10 @@ def simulation(lems_text):
 
 
 def spike_threshold(examples, config):
-    """The first spikeThresh of the network (c302 gives every cell the same), in mV."""
+    """The first spikeThresh of the network (c302 gives every cell the same), else the first
+    point cell's `thresh` (iafCell), else 0 mV, as jNeuroML's export gives its NetCons."""
     text = open(os.path.join(examples, config + ".net.nml")).read()
-    m = re.search(r'<spikeThresh value="(-?[0-9.]+)\s*mV"', text)
+    m = re.search(r'<spikeThresh value="(-?[0-9.]+)\s*mV"', text) or re.search(r' thresh="(-?[0-9.]+)\s*mV"', text)
     return float(m.group(1)) if m else 0.0
 
 

@@ -349,6 +349,14 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
             }
         }
     }
+    for synapses in lems.iter_mut().filter(|s| !s.peer_variables.is_empty()) {
+        synapses.resolve_peer_variables(|node, name| {
+            point_cells.iter().enumerate().find_map(|(k, cells)| {
+                let i = cells.node.iter().position(|&n| n == node)?;
+                Some((k, i, cells.dynamics.slot(name)?))
+            })
+        })?;
+    }
     let mut inputs = CurrentInputs::default();
     if let Some(net) = model.network() {
         for list in &net.input_lists {

@@ -133,6 +133,11 @@ pub struct LemsSynapses {
     shared: Option<SharedStates>,
     /// Whether the current (or its derivative) reads the peer's voltage.
     currents_read_peer: bool,
+    /// Variables of the peer cell other than v that the type reads (`peer/output` of
+    /// c302's `outputSynapse`, the presynaptic `cellW2D`'s output): (slot, name).
+    pub peer_variables: Vec<(usize, String)>,
+    /// Per peer variable, per instance: where to read it (point-cell type, instance, slot).
+    peer_sources: Vec<Vec<(usize, usize, usize)>>,
 }
 
 /// Instances of a synapse type grouped by what their states depend on. When the states
@@ -218,8 +223,34 @@ const DV: f64 = 1e-3;
 impl LemsSynapses {
     /// Compiles a synapse type.
     pub fn new(registry: &TypeRegistry, type_name: &str) -> Result<LemsSynapses> {
-        let dynamics =
-            CompiledDynamics::compile(registry, type_name, &["v", "peer/v", "temperature"])?;
+        let peer_paths: Vec<String> = registry
+            .lineage(type_name)
+            .iter()
+            .filter_map(|n| registry.get(n))
+            .find_map(|t| t.dynamics.as_ref())
+            .into_iter()
+            .flat_map(|d| &d.derived_variables)
+            .filter_map(|d| match &d.value {
+                neuroml::lems::DerivedValue::Select { path, .. }
+                    if path.starts_with("peer/") && path != "peer/v" =>
+                {
+                    Some(path.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        let mut inputs = vec!["v", "peer/v", "temperature"];
+        inputs.extend(peer_paths.iter().map(String::as_str));
+        let dynamics = CompiledDynamics::compile(registry, type_name, &inputs)?;
+        let peer_variables = peer_paths
+            .iter()
+            .map(|p| {
+                (
+                    dynamics.slot(p).expect("an input"),
+                    p["peer/".len()..].to_string(),
+                )
+            })
+            .collect();
         let i = dynamics.slot("i").ok_or_else(|| Error::Unsupported {
             what: format!("synapse type {type_name} exposes no current 'i'"),
         })?;
@@ -246,8 +277,47 @@ impl LemsSynapses {
             slope: Vec::new(),
             shared: None,
             currents_read_peer,
+            peer_variables,
+            peer_sources: Vec::new(),
             dynamics,
         })
+    }
+
+    /// Where each instance reads its peer variables: `find(peer node, name)` gives the
+    /// point-cell type, instance and slot holding that variable of the cell at the node.
+    pub fn resolve_peer_variables(
+        &mut self,
+        find: impl Fn(usize, &str) -> Option<(usize, usize, usize)>,
+    ) -> Result<()> {
+        self.peer_sources = self
+            .peer_variables
+            .iter()
+            .map(|(_, name)| {
+                self.peer
+                    .iter()
+                    .map(|&p| {
+                        (p != usize::MAX).then(|| find(p, name)).flatten().ok_or_else(|| {
+                            Error::Unsupported {
+                                what: format!(
+                                    "synapse type {} reads peer/{name}, which its presynaptic cell does not have",
+                                    self.dynamics.type_name
+                                ),
+                            }
+                        })
+                    })
+                    .collect()
+            })
+            .collect::<Result<_>>()?;
+        Ok(())
+    }
+
+    /// Copies the peer variables from the point cells (their values as last evaluated).
+    pub fn read_peer_variables(&mut self, cells: &[crate::point_cells::PointCells]) {
+        for ((slot, _), sources) in self.peer_variables.iter().zip(&self.peer_sources) {
+            for (x, &(k, i, s)) in self.columns.data[*slot].iter_mut().zip(sources) {
+                *x = cells[k].columns.data[s][i];
+            }
+        }
     }
 
     /// Adds an instance of `component` on `node` with `peer`, scaled by `weight`.

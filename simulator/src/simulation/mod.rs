@@ -317,7 +317,12 @@ impl Simulation {
         for ch in &mut self.channels {
             ch.update_open(v, ca, temperature);
         }
+        // Point cells first: synapses may read their variables (`peer/output`).
+        for cells in &mut self.point_cells {
+            cells.add_currents(v, temperature, &mut self.inward, &mut self.conductance);
+        }
         for s in &mut self.lems_synapses {
+            s.read_peer_variables(&self.point_cells);
             s.update_currents(v, temperature);
         }
         for ch in &self.channels {
@@ -331,9 +336,6 @@ impl Simulation {
             .add_currents(&self.v, &mut self.inward, &mut self.conductance);
         for s in &self.lems_synapses {
             s.add_currents(&mut self.inward, &mut self.conductance);
-        }
-        for cells in &mut self.point_cells {
-            cells.add_currents(v, temperature, &mut self.inward, &mut self.conductance);
         }
     }
 
@@ -352,6 +354,7 @@ impl Simulation {
             ch.advance(v, ca, temperature, h);
         }
         for s in &mut self.lems_synapses {
+            s.read_peer_variables(&self.point_cells);
             s.advance(v, temperature, h);
         }
         for cells in &mut self.point_cells {
