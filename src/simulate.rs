@@ -1,10 +1,12 @@
 //! `celegans run` (a LEMS `<Simulation>`, as `pynml LEMS -neuron -run` would) and
 //! `celegans simulate` (the bundled model with chosen stimuli, ablations and recordings).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context};
+use neuroml::lems::EventFormat;
 use simulator::inputs::Waveform;
 use simulator::{build, Discretization, Method, Options};
 
@@ -118,6 +120,25 @@ pub fn run_lems(
             .collect();
         files.push((file.file_name.clone(), probes, scales));
     }
+    // Spike times: one source per selection, with the threshold a NetCon would have.
+    let mut event_files = Vec::new();
+    for file in &sim_spec.event_output_files {
+        let mut sources = Vec::new();
+        for sel in &file.selections {
+            if sel.event_port != "spike" {
+                bail!(
+                    "event output file {} selection {}: event port '{}' (only 'spike' can be recorded)",
+                    file.id,
+                    sel.id,
+                    sel.event_port
+                );
+            }
+            let source = simulator::watch_spikes(&model, &mut sim, &sel.select)
+                .with_context(|| format!("event output file {}", file.id))?;
+            sources.push((sel.id, source));
+        }
+        event_files.push((file.file_name.clone(), file.format, sources));
+    }
     let all: Vec<_> = files
         .iter()
         .flat_map(|(_, p, _)| p.iter().cloned())
@@ -131,7 +152,11 @@ pub fn run_lems(
         }
     });
     // Every output can be written, and is this process's alone, before the run starts.
-    let outputs: Vec<PathBuf> = files.iter().map(|(name, _, _)| base.join(name)).collect();
+    let outputs: Vec<PathBuf> = files
+        .iter()
+        .map(|(name, _, _)| base.join(name))
+        .chain(event_files.iter().map(|(name, _, _)| base.join(name)))
+        .collect();
     let _locks = outputs
         .iter()
         .map(|out| {
@@ -160,6 +185,13 @@ pub fn run_lems(
         offset += probes.len();
     }
     persist::write_group(&outputs, |k, tmp| -> anyhow::Result<()> {
+        if k >= files.len() {
+            let (_, format, sources) = &event_files[k - files.len()];
+            return persist::stream_into(tmp, |w| {
+                write_events(w, *format, sources, &sim.events.spikes)
+            })
+            .with_context(|| outputs[k].display().to_string());
+        }
         let (_, probes, scales) = &files[k];
         let columns = first_column[k]..first_column[k] + probes.len();
         persist::stream_into(tmp, |w| {
@@ -176,6 +208,29 @@ pub fn run_lems(
     })?;
     for out in &outputs {
         eprintln!("wrote {}", out.display());
+    }
+    Ok(())
+}
+
+/// Writes an `<EventOutputFile>` as jNeuroML's NEURON export does: one line per spike in
+/// time order (ties in selection order), `ID<TAB>TIME` or `TIME<TAB>ID`, time in seconds.
+fn write_events(
+    w: &mut dyn Write,
+    format: EventFormat,
+    sources: &[(u64, usize)],
+    spikes: &[Vec<f64>],
+) -> std::io::Result<()> {
+    let mut events: Vec<(f64, usize, u64)> = sources
+        .iter()
+        .enumerate()
+        .flat_map(|(order, &(id, source))| spikes[source].iter().map(move |&t| (t, order, id)))
+        .collect();
+    events.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    for (t, _, id) in events {
+        match format {
+            EventFormat::IdTime => writeln!(w, "{id}\t{}", t * 1e-3)?,
+            EventFormat::TimeId => writeln!(w, "{}\t{id}", t * 1e-3)?,
+        }
     }
     Ok(())
 }

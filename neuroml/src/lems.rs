@@ -450,6 +450,41 @@ pub struct LemsSimulation {
     pub displays: Vec<Display>,
     /// Output files.
     pub output_files: Vec<OutputFile>,
+    /// Event (spike time) output files.
+    pub event_output_files: Vec<EventOutputFile>,
     /// Where it was defined.
     pub origin: Origin,
+}
+
+/// How an `<EventOutputFile>` writes each event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventFormat {
+    /// `ID<TAB>TIME` per line (jNeuroML's default).
+    IdTime,
+    /// `TIME<TAB>ID` per line.
+    TimeId,
+}
+
+/// One `<EventSelection>`: the cell whose events are written, and the id written for them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventSelection {
+    /// The id written on each line (an integer in jNeuroML's files).
+    pub id: u64,
+    /// The cell: `POPULATION/INDEX/CELL`.
+    pub select: String,
+    /// The port (`spike`).
+    pub event_port: String,
+}
+
+/// An `<EventOutputFile>`: spike times of selected cells, in seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventOutputFile {
+    /// File id.
+    pub id: String,
+    /// File name, relative to where the simulation runs.
+    pub file_name: String,
+    /// Line format.
+    pub format: EventFormat,
+    /// Selections in order.
+    pub selections: Vec<EventSelection>,
 }

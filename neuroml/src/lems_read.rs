@@ -8,9 +8,10 @@ use crate::context::Ctx;
 use crate::error::{ErrorKind, Result};
 use crate::lems::{
     Case, ChildSpec, Component, ComponentType, ConditionalDerivedVariable, Constant,
-    DerivedParameter, DerivedValue, DerivedVariable, Display, Dynamics, InstanceRequirement,
-    LemsSimulation, Line, NamedDimension, OnCondition, OnEvent, OutputColumn, OutputFile,
-    Parameter, StateAssignment, StateVariable, TimeDerivative, STRUCTURAL_ATTRIBUTES,
+    DerivedParameter, DerivedValue, DerivedVariable, Display, Dynamics, EventFormat,
+    EventOutputFile, EventSelection, InstanceRequirement, LemsSimulation, Line, NamedDimension,
+    OnCondition, OnEvent, OutputColumn, OutputFile, Parameter, StateAssignment, StateVariable,
+    TimeDerivative, STRUCTURAL_ATTRIBUTES,
 };
 use crate::xml::Element;
 
@@ -345,6 +346,7 @@ pub(crate) fn read_simulation(ctx: &Ctx, el: &Element) -> Result<LemsSimulation>
         target: ctx.required(el, "target")?.to_string(),
         displays: Vec::new(),
         output_files: Vec::new(),
+        event_output_files: Vec::new(),
         origin: ctx.origin(el),
     };
     if sim.step <= 0.0 || sim.length < 0.0 {
@@ -389,7 +391,36 @@ pub(crate) fn read_simulation(ctx: &Ctx, el: &Element) -> Result<LemsSimulation>
                 });
             }
             "EventOutputFile" => {
-                return Err(ctx.error(c, ErrorKind::UnsupportedLems("<EventOutputFile>".into())));
+                let format = match c.attr("format").unwrap_or("ID_TIME") {
+                    "ID_TIME" => EventFormat::IdTime,
+                    "TIME_ID" => EventFormat::TimeId,
+                    other => {
+                        return Err(ctx.invalid(
+                            c,
+                            format!("format '{other}' is neither ID_TIME nor TIME_ID"),
+                        ))
+                    }
+                };
+                let mut selections = Vec::new();
+                for sel in &c.children {
+                    if sel.name != "EventSelection" {
+                        return Err(ctx.unsupported(sel));
+                    }
+                    let id = ctx.required(sel, "id")?;
+                    selections.push(EventSelection {
+                        id: id.parse().map_err(|_| {
+                            ctx.invalid(sel, format!("id '{id}' is not a non-negative integer"))
+                        })?,
+                        select: ctx.required(sel, "select")?.to_string(),
+                        event_port: ctx.required(sel, "eventPort")?.to_string(),
+                    });
+                }
+                sim.event_output_files.push(EventOutputFile {
+                    id: ctx.id(c)?,
+                    file_name: ctx.required(c, "fileName")?.to_string(),
+                    format,
+                    selections,
+                });
             }
             "Meta" | "notes" => {}
             _ => return Err(ctx.unsupported(c)),

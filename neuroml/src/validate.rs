@@ -126,6 +126,20 @@ pub(crate) fn validate(model: &Model) -> Vec<Error> {
                 ));
             }
         }
+        for file in &sim.event_output_files {
+            for sel in &file.selections {
+                if let Err(kind) = check_quantity_path(net, &sel.select) {
+                    errors.push(model.error_at(
+                        sim.origin,
+                        format!(
+                            "Simulation {} EventOutputFile {} selection {}",
+                            sim.id, file.id, sel.id
+                        ),
+                        kind,
+                    ));
+                }
+            }
+        }
     }
     if let Some(target) = &model.target {
         if model.simulation(target).is_none() {

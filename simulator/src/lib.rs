@@ -58,5 +58,5 @@ pub mod synapses;
 
 pub use discretization::Discretization;
 pub use error::{Error, Result};
-pub use network::{build, Options};
+pub use network::{build, watch_spikes, Options};
 pub use simulation::{Method, Probe, Quantity, Simulation, Traces};

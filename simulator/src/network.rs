@@ -391,6 +391,37 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
     ))
 }
 
+/// Records the spikes of the cell `select` (`POPULATION/INDEX/CELL`, as an
+/// `<EventSelection>` names it) from now on, with the threshold a `NetCon` from it would
+/// have; returns the source whose [`crate::events::SpikeSources::spikes`] collects them.
+pub fn watch_spikes(model: &Model, sim: &mut Simulation, select: &str) -> Result<usize> {
+    let bad = |why: &str| Error::Invalid(format!("event selection '{select}': {why}"));
+    let parts: Vec<&str> = select.split('/').collect();
+    let (population, index) = match parts.as_slice() {
+        [pop, idx, ..] => (
+            pop.to_string(),
+            idx.parse::<u32>().map_err(|_| bad("bad index"))?,
+        ),
+        _ => return Err(bad("expected POPULATION/INDEX/CELL")),
+    };
+    let cell = sim
+        .layout
+        .cells
+        .iter()
+        .find(|c| c.population == population && c.index == index)
+        .ok_or_else(|| bad("no such cell in the network"))?;
+    let node = cell
+        .node_at(0, 0.5)
+        .ok_or_else(|| bad("the cell has no segment 0"))?;
+    let threshold = spike_threshold(
+        model,
+        &CellRef { population, index },
+        0,
+        &format!("event selection '{select}'"),
+    )?;
+    Ok(sim.events.source(node, threshold))
+}
+
 /// The index of the synapse type `type_name` in `lems`, compiled and added if new.
 fn lems_index(
     lems: &mut Vec<LemsSynapses>,
@@ -431,7 +462,7 @@ fn spike_threshold(model: &Model, pre: &CellRef, segment: u32, what: &str) -> Re
     };
     found.ok_or_else(|| {
         Error::Invalid(format!(
-            "{what}: presynaptic cell '{component}' has no spike threshold on segment {segment} (a <spikeThresh> in its membraneProperties, or a 'thresh' parameter), which a spiking projection needs"
+            "{what}: cell '{component}' has no spike threshold on segment {segment} (a <spikeThresh> in its membraneProperties, or a 'thresh' parameter), which spikes need"
         ))
     })
 }

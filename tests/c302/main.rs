@@ -59,3 +59,38 @@ fn spike_times(rows: &[Vec<f64>], column: usize, threshold: f64) -> Vec<f64> {
         .map(|w| w[1][0] * 1e3)
         .collect()
 }
+
+/// `<EventOutputFile>`s are written as jNeuroML's NEURON export writes them: NEURON's
+/// spike times for the same model, to the step, in both formats.
+#[test]
+fn event_output_files_hold_neurons_spike_times() {
+    let dir = fixtures("iaf_events");
+    let out = scratch("events");
+    run_lems(&dir.join("LEMS_iaf_events.xml"), &out, &[]);
+    let lines = |path: &Path| -> Vec<(String, String)> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let (a, b) = l.split_once('\t').unwrap();
+                (a.to_string(), b.to_string())
+            })
+            .collect()
+    };
+    let neuron = lines(&dir.join("neuron-9.0.2_dt0.01.time_id.spikes"));
+    let ours = lines(&out.join("iaf_events.time_id.spikes"));
+    assert_eq!(neuron.len(), 5);
+    assert_eq!(ours.len(), neuron.len(), "{ours:?}");
+    for ((t, id), (nt, nid)) in ours.iter().zip(&neuron) {
+        assert_eq!(id, nid);
+        let (t, nt): (f64, f64) = (t.parse().unwrap(), nt.parse().unwrap());
+        assert!((t - nt).abs() < 1e-9, "{t} s vs NEURON's {nt} s");
+    }
+    // ID_TIME: the same spikes under P's id 0; Q (id 1) stays below threshold.
+    let by_id = lines(&out.join("iaf_events.spikes"));
+    assert_eq!(by_id.len(), 5);
+    for ((id, t), (nt, _)) in by_id.iter().zip(&neuron) {
+        assert_eq!(id, "0");
+        assert!((t.parse::<f64>().unwrap() - nt.parse::<f64>().unwrap()).abs() < 1e-9);
+    }
+}
