@@ -9,10 +9,13 @@ Two modes, sharing one way of running NEURON and of comparing:
         [--duration MS] [--every MS] [--copy-model]
 
     # The table of every configuration (docs/c302-networks.md): accuracy against NEURON
-    # at dt/10 and speed against NEURON (simulate phase, and whole wall time including
-    # jNeuroML's export and nrnivmodl).
-    python3 tools/c302_neuron.py table EXAMPLES_DIR OUT.md [--celegans target/release/celegans]
-        [--full-duration MS] [CONFIG ...]
+    # at dt/10 (ours with backward Euler and Crank-Nicolson) and speed against NEURON
+    # (simulate phase, and whole wall time including jNeuroML's export and nrnivmodl).
+    # `table` appends rows (several can run side by side on disjoint CONFIG lists),
+    # `render` writes the page from the rows files.
+    python3 tools/c302_neuron.py table EXAMPLES_DIR ROWS [--celegans target/release/celegans]
+        [--full-duration MS] [--cache DIR] [CONFIG ...]
+    python3 tools/c302_neuron.py render docs/c302-networks.md ROWS [ROWS ...]
 
 CONFIG is a name such as `c302_C_Syns` (the LEMS file is `LEMS_<CONFIG>.xml`).
 Provenance: NEURON 9.0.2, pyNeuroML 1.3.22 (jNeuroML 0.14.0) from PyPI, OpenJDK 17.
@@ -101,11 +104,12 @@ class Neuron:
         return data, float(m.group(1)) if m else float("nan"), wall
 
 
-def run_ours(celegans, examples, config, dt, duration):
+def run_ours(celegans, examples, config, dt, duration, method="be"):
     with tempfile.TemporaryDirectory() as out:
         start = time.time()
         p = subprocess.run([celegans, "run", os.path.join(examples, "LEMS_%s.xml" % config), "--dt", str(dt),
-                            "--duration", str(duration), "--out-dir", out], capture_output=True, text=True)
+                            "--duration", str(duration), "--out-dir", out, "--method", method],
+                           capture_output=True, text=True)
         wall = time.time() - start
         if p.returncode != 0:
             return None, p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "exit %d" % p.returncode, wall
@@ -223,58 +227,89 @@ def reference(a):
                 os.chmod(os.path.join(model, f), 0o644)
 
 
+def neuron_runs(a, config, dt, duration):
+    """NEURON's export, compile and runs at dt and dt/10, from the cache when there."""
+    import pickle
+    path = os.path.join(a.cache, "%s_%g_%g.pickle" % (config, dt, duration)) if a.cache else None
+    if path and os.path.exists(path):
+        return pickle.load(open(path, "rb"))
+    nrn = Neuron(a.examples, config)
+    coarse, simulate_s, wall_s = nrn.run(dt, duration)
+    fine, _, _ = nrn.run(dt / 10, duration)
+    result = {"outputs": nrn.outputs, "coarse": coarse, "fine": fine, "simulate_s": simulate_s,
+              "whole_s": nrn.export_s + nrn.compile_s + wall_s, "mod_files": nrn.mod_files}
+    if path:
+        os.makedirs(a.cache, exist_ok=True)
+        pickle.dump(result, open(path, "wb"))
+    return result
+
+
 def table(a):
-    import neuron
-    import pyneuroml
+    """Appends one Markdown row per configuration to OUT (see `render`)."""
     configs = a.configs or sorted(f[5:-4] for f in os.listdir(a.examples) if f.startswith("LEMS_") and f.endswith(".xml"))
-    rows = []
     for config in configs:
         lems_text = open(os.path.join(a.examples, "LEMS_%s.xml" % config)).read()
         length, dt = simulation(lems_text)
         duration = min(length, a.full_duration) if config.endswith("_Full") or config.endswith("_FW") else length
-        ours, our_sim, our_wall = run_ours(a.celegans, a.examples, config, dt, duration)
-        if ours is None:
-            rows.append("| %s | %g / %g | not supported: %s | | | | | |" % (config, duration, dt, our_sim.replace("|", "/")))
-            print(rows[-1], flush=True)
-            continue
-        threshold = spike_threshold(a.examples, config)
-        nrn = Neuron(a.examples, config)
-        neuron_dt, nrn_sim, nrn_wall = nrn.run(dt, duration)
-        reference_data, _, _ = nrn.run(dt / 10, duration)
-        every = max(dt, 0.1)
-        rms_o = rms_n = 0.0
-        count_mismatch = spikes_ref = 0
-        timing_o = timing_n = 0.0
-        for name, quantities in nrn.outputs:
-            c = compare(ours[name], neuron_dt[name], reference_data[name], quantities, threshold, every)
-            rms_o, rms_n = max(rms_o, c["rms_ours"]), max(rms_n, c["rms_neuron"])
-            count_mismatch += c["count_mismatch"]
-            spikes_ref += c["spikes_ref"]
-            timing_o, timing_n = max(timing_o, c["timing_ours"]), max(timing_n, c["timing_neuron"])
-        whole = nrn.export_s + nrn.compile_s + nrn_wall
-        rows.append("| %s | %g / %g | %.4f / %.4f %s | %d, %d mismatched | %.3f / %.3f | %.2f / %.2f = %.0f× | %.1f / %.2f = %.0f× | %d |" % (
-            config, duration, dt, rms_o, rms_n, "✓" if rms_o <= rms_n else "✗", spikes_ref, count_mismatch,
-            timing_o, timing_n, nrn_sim, our_sim, nrn_sim / max(our_sim, 1e-9), whole, our_wall,
-            whole / max(our_wall, 1e-9), nrn.mod_files))
-        print(rows[-1], flush=True)
+        runs = {m: run_ours(a.celegans, a.examples, config, dt, duration, m) for m in ("be", "cn")}
+        if runs["be"][0] is None:
+            message = runs["be"][1].replace(a.examples.rstrip("/") + "/", "").replace("|", "/")
+            row = "| %s | %g / %g | not supported: %s | | | | | |" % (config, duration, dt, message)
+        else:
+            threshold = spike_threshold(a.examples, config)
+            nrn = neuron_runs(a, config, dt, duration)
+            every = max(dt, 0.1)
+            stats = {}
+            for m, (ours, _, _) in runs.items():
+                st = {"rms_ours": 0.0, "rms_neuron": 0.0, "spikes_ref": 0, "count_mismatch": 0,
+                      "timing_ours": 0.0, "timing_neuron": 0.0}
+                for name, quantities in nrn["outputs"]:
+                    c = compare(ours[name], nrn["coarse"][name], nrn["fine"][name], quantities, threshold, every)
+                    for k in ("rms_ours", "rms_neuron", "timing_ours", "timing_neuron"):
+                        st[k] = max(st[k], c[k])
+                    st["spikes_ref"] += c["spikes_ref"]
+                    st["count_mismatch"] += c["count_mismatch"]
+                stats[m] = st
+            be, cn = stats["be"], stats["cn"]
+            mark = lambda st: "✓" if st["rms_ours"] <= st["rms_neuron"] else "✗"
+            our_sim, our_wall = runs["be"][1], runs["be"][2]
+            row = "| %s | %g / %g | %.4f %s / %.4f %s / %.4f | %d; %d / %d | %.3f / %.3f / %.3f | %.2f / %.2f = %.0f× | %.1f / %.2f = %.0f× | %d |" % (
+                config, duration, dt, be["rms_ours"], mark(be), cn["rms_ours"], mark(cn), be["rms_neuron"],
+                be["spikes_ref"], be["count_mismatch"], cn["count_mismatch"],
+                be["timing_ours"], cn["timing_ours"], be["timing_neuron"],
+                nrn["simulate_s"], our_sim, nrn["simulate_s"] / max(our_sim, 1e-9),
+                nrn["whole_s"], our_wall, nrn["whole_s"] / max(our_wall, 1e-9), nrn["mod_files"])
+        print(row, flush=True)
+        with open(a.out, "a") as f:
+            f.write(row + "\n")
+
+
+def render(a):
+    """The table's Markdown page from the rows files `table` wrote."""
+    import neuron
+    import pyneuroml
+    rows = sorted(set(l.rstrip("\n") for f in a.rows for l in open(f) if l.startswith("| c302")))
+    version = subprocess.run([a.celegans, "--version"], capture_output=True, text=True).stdout.strip()
     header = [
         "# c302's example networks: `celegans run` against NEURON",
         "",
-        "Generated by `tools/c302_neuron.py table` on %s (%s, pyNeuroML %s, jNeuroML's NEURON export; "
-        "celegans %s), one core each, on the 2-core development machine." % (
-            datetime.date.today().isoformat(), "NEURON " + neuron.__version__, pyneuroml.__version__,
-            subprocess.run([a.celegans, "--version"], capture_output=True, text=True).stdout.strip()),
-        "Each configuration runs at its LEMS file's dt for its length (the Full and FW networks for %g ms)." % a.full_duration,
+        "Generated by `tools/c302_neuron.py table` (rows) and `render` (this page) on %s: NEURON %s, "
+        "pyNeuroML %s (jNeuroML's NEURON export), %s; one core per simulator, two configurations at a "
+        "time on the 2-core development machine, so timings carry that noise."
+        % (datetime.date.today().isoformat(), neuron.__version__, pyneuroml.__version__, version),
+        "Each configuration runs at its LEMS file's dt for its length (Full and FW networks for %g ms)." % a.full_duration,
         "",
-        "- **RMS**: largest over the OutputFiles of the RMS voltage error [mV] against NEURON at dt/10 "
-        "(the converged reference), ours at dt / NEURON at dt; ✓ where ours is no larger.",
-        "- **spikes**: upward crossings of the cells' `spikeThresh` in every voltage column of NEURON at dt/10, "
-        "and the number of columns whose spike count differs in our run.",
-        "- **timing**: largest difference [ms] of matched spike times against NEURON at dt/10, ours / NEURON at dt.",
-        "- **simulate**: NEURON's simulate phase / ours [s]; **whole**: NEURON's jNeuroML export + `nrnivmodl` + run "
-        "/ our `celegans run` [s]; **mod**: `.mod` files NEURON compiles.",
+        "- **RMS [mV]**: the largest over the OutputFiles of the RMS voltage error against NEURON at dt/10 "
+        "(the converged reference): ours with backward Euler (the default) / ours with Crank–Nicolson "
+        "(`--method cn`) / NEURON at dt; ✓ where ours is no larger than NEURON's.",
+        "- **spikes**: upward crossings of the cells' spike threshold in the voltage columns of the reference; "
+        "then the number of columns whose spike count differs from it, BE / CN.",
+        "- **timing [ms]**: the largest difference of spike times matched in order with the reference, "
+        "BE / CN / NEURON at dt (columns whose count differs are left out of ours).",
+        "- **simulate [s]**: NEURON's simulate phase / ours (BE); **whole [s]**: NEURON's jNeuroML export + "
+        "`nrnivmodl` + run / our whole `celegans run`; **mod**: `.mod` files NEURON compiles.",
         "",
-        "| configuration | ms / dt | RMS ours / NEURON [mV] | spikes | timing [ms] | simulate [s] | whole [s] | mod |",
+        "| configuration | ms / dt | RMS BE / CN / NEURON [mV] | spikes; mismatched BE / CN | timing BE / CN / NEURON [ms] | simulate [s] | whole [s] | mod |",
         "|---|---|---|---|---|---|---|---:|",
     ]
     open(a.out, "w").write("\n".join(header + rows) + "\n")
@@ -292,12 +327,18 @@ def main():
     r.add_argument("--copy-model", action="store_true")
     t = sub.add_parser("table")
     t.add_argument("examples")
-    t.add_argument("out")
+    t.add_argument("out", help="rows file (appended)")
     t.add_argument("configs", nargs="*")
     t.add_argument("--celegans", default="target/release/celegans")
     t.add_argument("--full-duration", type=float, default=200.0)
+    t.add_argument("--cache", help="folder keeping NEURON's results between runs")
+    d = sub.add_parser("render")
+    d.add_argument("out")
+    d.add_argument("rows", nargs="+")
+    d.add_argument("--celegans", default="target/release/celegans")
+    d.add_argument("--full-duration", type=float, default=200.0)
     a = ap.parse_args()
-    (reference if a.mode == "reference" else table)(a)
+    {"reference": reference, "table": table, "render": render}[a.mode](a)
 
 
 if __name__ == "__main__":

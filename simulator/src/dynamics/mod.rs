@@ -88,6 +88,19 @@ pub struct Columns {
     stack: Vec<Block>,
     /// Per block while advancing: each state's update, a slope and a saved state.
     lanes: Vec<Block>,
+    /// For time derivatives whose slope ∂f/∂y reads only fixed slots (a synapse's
+    /// `-A / tauRise`): the slope b and e^{b·h} − 1 per instance, for the step h they were
+    /// computed for (empty for the others).
+    fixed_slopes: FixedSlopes,
+}
+
+/// Cached slopes and exponentials of the derivatives with fixed slopes.
+#[derive(Debug, Clone, Default)]
+struct FixedSlopes {
+    h: f64,
+    instances: usize,
+    slope: Vec<Vec<f64>>,
+    exp_m1: Vec<Vec<f64>>,
 }
 
 impl Columns {
@@ -758,6 +771,8 @@ impl CompiledDynamics {
         );
         let mut lanes = std::mem::take(&mut cols.lanes);
         ensure_depth(&mut lanes, m + 2);
+        self.prepare_fixed_slopes(cols, dt);
+        let fixed = std::mem::take(&mut cols.fixed_slopes);
         let dependents: Vec<EvalOrder> = if self.jacobians.iter().all(Option::is_some) {
             Vec::new()
         } else {
@@ -779,6 +794,21 @@ impl CompiledDynamics {
             {
                 let f = &mut updates[k];
                 prog.run_block(&cols.data, start, len, &mut cols.stack, f);
+                if !fixed.slope[k].is_empty() {
+                    // The same arithmetic as below, with b and e^{b·dt} − 1 from the cache.
+                    let (b, e) = (
+                        &fixed.slope[k][range.clone()],
+                        &fixed.exp_m1[k][range.clone()],
+                    );
+                    for i in 0..len {
+                        f[i] = if (b[i] * dt).abs() < 1e-12 {
+                            f[i] * dt
+                        } else {
+                            f[i] * e[i] / b[i]
+                        };
+                    }
+                    continue;
+                }
                 match jacobian {
                     Some(j) => j.run_block(&cols.data, start, len, &mut cols.stack, slope),
                     None => {
@@ -814,5 +844,37 @@ impl CompiledDynamics {
             }
         }
         cols.lanes = lanes;
+        cols.fixed_slopes = fixed;
+    }
+
+    /// Fills the cache of fixed slopes for step `h` (see [`Columns`]) when it is stale.
+    fn prepare_fixed_slopes(&self, cols: &mut Columns, h: f64) {
+        let n = cols.len();
+        let cache = &cols.fixed_slopes;
+        if cache.h == h && cache.instances == n && cache.slope.len() == self.derivatives.len() {
+            return;
+        }
+        let mut slope = Vec::with_capacity(self.derivatives.len());
+        let mut exp_m1 = Vec::with_capacity(self.derivatives.len());
+        for jacobian in &self.jacobians {
+            match jacobian {
+                Some(j) if j.reads().all(|k| self.is_fixed(k)) => {
+                    let mut b = vec![0.0; n];
+                    j.run(&cols.data, &mut cols.stack, &mut b);
+                    exp_m1.push(b.iter().map(|&b| crate::fastmath::exp_m1(b * h)).collect());
+                    slope.push(b);
+                }
+                _ => {
+                    slope.push(Vec::new());
+                    exp_m1.push(Vec::new());
+                }
+            }
+        }
+        cols.fixed_slopes = FixedSlopes {
+            h,
+            instances: n,
+            slope,
+            exp_m1,
+        };
     }
 }
