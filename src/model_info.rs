@@ -63,8 +63,13 @@ pub fn run(path: Option<&Path>, json: bool, discretization: Discretization) -> a
         "network            {}",
         s.network.as_deref().unwrap_or("(none)")
     );
+    let point = if s.point_cells > 0 {
+        format!(", {} of them point cells", s.point_cells)
+    } else {
+        String::new()
+    };
     println!(
-        "cells              {} ({} cell types defined)",
+        "cells              {} ({} cell types defined{point})",
         s.cells, s.cell_types
     );
     println!("segments           {}", s.segments);

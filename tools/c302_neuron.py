@@ -186,17 +186,16 @@ def reference(a):
         threshold = spike_threshold(a.examples, config)
         out = os.path.join(a.out, config)
         os.makedirs(out, exist_ok=True)
-        nrn = Neuron(a.examples, config)
-        coarse, coarse_s, _ = nrn.run(dt, duration)
-        fine, fine_s, _ = nrn.run(dt / 10, duration)
-        print("%s: NEURON simulate %.2f s at dt %g, %.2f s at dt %g" % (config, coarse_s, dt, fine_s, dt / 10), flush=True)
+        nrn = neuron_runs(a, config, dt, duration)
+        coarse, fine = nrn["coarse"], nrn["fine"]
+        print("%s: NEURON simulate %.2f s at dt %g" % (config, nrn["simulate_s"], dt), flush=True)
         summary = [
             "# NEURON on c302's example %s for %g ms: %s; %s; made by tools/c302_neuron.py reference"
             % (config, duration, versions, datetime.date.today().isoformat()),
             "# rms FILE DT MV: NEURON at DT against NEURON at dt/10 on the samples of FILE's reference trace",
             "# spikes FILE DT COLUMN TIMES: upward crossings of %g mV (first sample above), full resolution" % threshold,
         ]
-        for name, quantities in nrn.outputs:
+        for name, quantities in nrn["outputs"]:
             if not all(q.endswith("/v") for q in quantities):
                 continue
             keep = list(range(1, len(quantities) + 1))
@@ -325,6 +324,7 @@ def main():
     r.add_argument("--duration", type=float)
     r.add_argument("--every", type=float, default=2.0)
     r.add_argument("--copy-model", action="store_true")
+    r.add_argument("--cache", help="folder keeping NEURON's results between runs (shared with table)")
     t = sub.add_parser("table")
     t.add_argument("examples")
     t.add_argument("out", help="rows file (appended)")

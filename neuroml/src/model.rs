@@ -58,7 +58,10 @@ pub struct Summary {
     pub network: Option<String>,
     /// Cell instances in the network (all populations of cells).
     pub cells: usize,
-    /// Cell definitions (types), used or not.
+    /// Of `cells`, those that are point cells: components of LEMS cell types (`iafCell`,
+    /// c302's `iafActivityCell`, `cellW2D`), one compartment each.
+    pub point_cells: usize,
+    /// Cell definitions (types), used or not: `<cell>`s and point-cell components.
     pub cell_types: usize,
     /// Segments over all cell instances.
     pub segments: usize,
@@ -82,6 +85,27 @@ impl Model {
     /// The cell with this id.
     pub fn cell(&self, id: &str) -> Option<&Cell> {
         self.cells.iter().find(|c| c.id == id)
+    }
+
+    /// The component `id` if it is a point cell: a component of a type with LEMS dynamics
+    /// that extends NeuroML's `baseCellMembPot` (`iafCell`, c302's `iafActivityCell`,
+    /// `cellW2D`).
+    pub fn point_cell(&self, id: &str) -> Option<&Component> {
+        self.components
+            .iter()
+            .find(|c| c.id.as_deref() == Some(id))
+            .filter(|c| self.component_types.is_a(&c.type_name, "baseCellMembPot"))
+    }
+
+    /// Point-cell instances in the network.
+    pub fn point_cell_instances(&self) -> usize {
+        self.network().map_or(0, |net| {
+            net.populations
+                .iter()
+                .filter(|p| self.point_cell(&p.component).is_some())
+                .map(|p| p.size as usize)
+                .sum()
+        })
     }
 
     /// The ion channel with this id.
@@ -176,6 +200,16 @@ impl Model {
             }
             inputs = net.input_lists.iter().map(|l| l.inputs.len()).sum();
         }
+        let point_cells = self.point_cell_instances();
+        cells += point_cells;
+        let point_cell_types = self
+            .components
+            .iter()
+            .filter(|c| {
+                c.id.as_deref()
+                    .is_some_and(|id| self.point_cell(id).is_some())
+            })
+            .count();
         let mut component_types: Vec<String> = self
             .component_types
             .types()
@@ -185,7 +219,8 @@ impl Model {
         Summary {
             network: network.map(|n| n.id.clone()),
             cells,
-            cell_types: self.cells.len(),
+            point_cells,
+            cell_types: self.cells.len() + point_cell_types,
             segments,
             cables,
             channel_kinds,

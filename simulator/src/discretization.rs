@@ -57,7 +57,8 @@ impl Discretization {
             .cell_instances()
             .into_iter()
             .map(|(cell, n)| n * self.cell_compartments(cell))
-            .sum()
+            .sum::<usize>()
+            + model.point_cell_instances()
     }
 }
 

@@ -188,7 +188,7 @@ pub fn discretize(model: &Model, policy: Discretization) -> Result<Layout> {
             for p in &net.populations {
                 let kind = match model.cell(&p.component) {
                     Some(cell) => CellKind::Compartmental(cell),
-                    None if point_cell(model, &p.component).is_some() => {
+                    None if model.point_cell(&p.component).is_some() => {
                         CellKind::Point(&p.component)
                     }
                     None => {
@@ -230,17 +230,6 @@ enum CellKind<'a> {
     Compartmental(&'a Cell),
     /// A component of a LEMS cell type (by id): one node.
     Point(&'a str),
-}
-
-/// The component `id` if it is a point cell: a component of a type with LEMS dynamics
-/// that extends NeuroML's `baseCellMembPot` (`iafCell`, c302's `iafActivityCell`,
-/// `cellW2D`).
-pub fn point_cell<'m>(model: &'m Model, id: &str) -> Option<&'m neuroml::lems::Component> {
-    model
-        .components
-        .iter()
-        .find(|c| c.id.as_deref() == Some(id))
-        .filter(|c| model.component_types.is_a(&c.type_name, "baseCellMembPot"))
 }
 
 /// The membrane area jNeuroML's NEURON export gives a point cell's section (length and

@@ -15,7 +15,7 @@ use crate::discretization::Discretization;
 use crate::error::{Error, Result};
 use crate::events::{SpikeSources, Target};
 use crate::inputs::{CurrentInputs, Waveform};
-use crate::layout::{discretize, point_cell};
+use crate::layout::discretize;
 use crate::point_cells::PointCells;
 use crate::simulation::{Method, Simulation};
 use crate::synapses::{CoreGraded, GapJunctions, LemsSynapses};
@@ -118,7 +118,7 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
     // Point cells, one set per type; their nodes take the type's capacitance and initial v.
     let mut point_cells: Vec<PointCells> = Vec::new();
     for cell in &layout.cells {
-        let Some(component) = point_cell(model, &cell.cell_type) else {
+        let Some(component) = model.point_cell(&cell.cell_type) else {
             continue;
         };
         let k = match point_cells
@@ -445,7 +445,7 @@ fn spike_threshold(model: &Model, pre: &CellRef, segment: u32, what: &str) -> Re
         .and_then(|n| n.population(&pre.population))
         .map(|p| p.component.as_str())
         .unwrap_or_default();
-    let found = if let Some(point) = point_cell(model, component) {
+    let found = if let Some(point) = model.point_cell(component) {
         point.parameters.get("thresh").copied()
     } else {
         model.cell(component).and_then(|cell| {

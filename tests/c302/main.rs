@@ -94,3 +94,23 @@ fn event_output_files_hold_neurons_spike_times() {
         assert!((t.parse::<f64>().unwrap() - nt.parse::<f64>().unwrap()).abs() < 1e-9);
     }
 }
+
+/// `model info` counts point cells (one compartment each) with the other cells.
+#[test]
+fn model_info_counts_point_cells() {
+    let lems = fixtures("c302_omv").join("LEMS_c302_A_Pharyngeal.xml");
+    let out = Command::new(env!("CARGO_BIN_EXE_celegans"))
+        .args(["model", "info", "--json"])
+        .arg(&lems)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["cells"], 20);
+    assert_eq!(info["point_cells"], 20);
+    assert_eq!(info["compartments"], 20);
+}
