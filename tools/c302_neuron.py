@@ -226,6 +226,10 @@ def reference(a):
                 os.chmod(os.path.join(model, f), 0o644)
 
 
+# The configurations with (nearly) all 302 cells, run shortened (--full-duration).
+LARGE = ("_Full", "_FW", "_Muscles")
+
+
 def neuron_runs(a, config, dt, duration):
     """NEURON's export, compile and runs at dt and dt/10, from the cache when there."""
     import pickle
@@ -249,7 +253,7 @@ def table(a):
     for config in configs:
         lems_text = open(os.path.join(a.examples, "LEMS_%s.xml" % config)).read()
         length, dt = simulation(lems_text)
-        duration = min(length, a.full_duration) if config.endswith("_Full") or config.endswith("_FW") else length
+        duration = min(length, a.full_duration) if config.endswith(LARGE) else length
         runs = {m: run_ours(a.celegans, a.examples, config, dt, duration, m) for m in ("be", "cn")}
         if runs["be"][0] is None:
             message = runs["be"][1].replace(a.examples.rstrip("/") + "/", "").replace("|", "/")
@@ -296,7 +300,8 @@ def render(a):
         "pyNeuroML %s (jNeuroML's NEURON export), %s; one core per simulator, two configurations at a "
         "time on the 2-core development machine, so timings carry that noise."
         % (datetime.date.today().isoformat(), neuron.__version__, pyneuroml.__version__, version),
-        "Each configuration runs at its LEMS file's dt for its length (Full and FW networks for %g ms)." % a.full_duration,
+        "Each configuration runs at its LEMS file's dt for its length (the Full, Muscles and FW networks, "
+        "which hold most of the 302 cells, for their first %g ms)." % a.full_duration,
         "",
         "- **RMS [mV]**: the largest over the OutputFiles of the RMS voltage error against NEURON at dt/10 "
         "(the converged reference): ours with backward Euler (the default) / ours with Crank–Nicolson "
