@@ -100,6 +100,15 @@ impl Bar {
             .map(|b| format!(", best valid {b:.3e}"))
             .unwrap_or_default();
         self.bar.inc(1);
+        if e.skipped > 0 {
+            self.bar.println(format!(
+                "run {} epoch {}: {} step(s) skipped (non-finite loss or gradient; listed in runs/{:02}.json and curves.csv)",
+                run + 1,
+                e.epoch,
+                e.skipped,
+                run + 1
+            ));
+        }
         self.bar.set_message(format!(
             "run {} epoch {}: train {:.3e}{best}",
             run + 1,

@@ -4,7 +4,7 @@
 //! DIR/model.json      architecture, input/output names and units, dt, scaling, training
 //!                     settings, and the kept run's seed, best epoch and RMSE
 //! DIR/weights.json    the kept run's weights (named row-major arrays, see model::Weights)
-//! DIR/curves.csv      run,epoch,train_loss,valid_loss for every run
+//! DIR/curves.csv      run,epoch,train_loss,valid_loss,skipped_steps for every run
 //! DIR/runs/NN.json    every run: seed, best epoch, RMSE, seconds, weights
 //! DIR/curves.png      learning curves (written by the program)
 //! ```
@@ -226,19 +226,50 @@ fn write_all(tmp: &Path, model: &ModelFile, runs: &[Run]) -> Result<(), Error> {
     let kept = kept_run(runs);
     write_json(&tmp.join("model.json"), model)?;
     write_json(&tmp.join("weights.json"), &runs[kept].weights)?;
-    let mut csv = String::from("run,epoch,train_loss,valid_loss\n");
     for (k, run) in runs.iter().enumerate() {
-        for e in &run.curve {
-            let valid = e.valid_loss.map(|v| v.to_string()).unwrap_or_default();
-            let _ = writeln!(csv, "{},{},{},{}", k + 1, e.epoch, e.train_loss, valid);
-        }
         write_json(
             &tmp.join("runs").join(format!("{:02}.json", k + 1)),
             &RunFile::of(run),
         )?;
     }
+    let csv = curves_csv(runs);
     let path = tmp.join("curves.csv");
     std::fs::write(&path, csv).map_err(io(&path))
+}
+
+/// `curves.csv`: every run's learning curve, with the steps skipped in each epoch.
+pub(crate) fn curves_csv(runs: &[Run]) -> String {
+    let mut csv = String::from("run,epoch,train_loss,valid_loss,skipped_steps\n");
+    for (k, run) in runs.iter().enumerate() {
+        // Every epoch with a curve point, and those whose every step was skipped (no point,
+        // empty losses), with the steps skipped in each (`;`-separated).
+        let mut epochs: Vec<usize> = run.curve.iter().map(|e| e.epoch).collect();
+        epochs.extend(run.skipped_steps.iter().map(|s| s.0));
+        epochs.sort_unstable();
+        epochs.dedup();
+        for epoch in epochs {
+            let skipped: Vec<String> = run
+                .skipped_steps
+                .iter()
+                .filter(|s| s.0 == epoch)
+                .map(|s| s.1.to_string())
+                .collect();
+            let (train, valid) = match run.curve.iter().find(|e| e.epoch == epoch) {
+                Some(e) => (
+                    e.train_loss.to_string(),
+                    e.valid_loss.map(|v| v.to_string()).unwrap_or_default(),
+                ),
+                None => (String::new(), String::new()),
+            };
+            let _ = writeln!(
+                csv,
+                "{},{epoch},{train},{valid},{}",
+                k + 1,
+                skipped.join(";")
+            );
+        }
+    }
+    csv
 }
 
 /// Reads a model directory written by [`save_with`].

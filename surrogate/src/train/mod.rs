@@ -180,6 +180,14 @@ pub struct Epoch {
     pub train_loss: f64,
     /// Validation loss after the epoch (None without validation data).
     pub valid_loss: Option<f64>,
+    /// Steps of the epoch that were not applied (non-finite loss or gradient; which ones
+    /// are in [`Run::skipped_steps`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The outcome of one run.
@@ -348,7 +356,7 @@ pub fn train_run(
     let (mut skipped_steps, mut skipped_in_a_row) = (Vec::new(), 0);
     for epoch in 1..=settings.epochs {
         order.shuffle(&mut rng);
-        let (mut total, mut counted) = (0.0, 0);
+        let (mut total, mut counted, mut skipped) = (0.0, 0, 0);
         let observe = progress.wants_steps();
         for (k, rows) in order.chunks(settings.batch).enumerate() {
             let (x, y) = batch(&train, rows, &device);
@@ -362,6 +370,7 @@ pub fn train_run(
             } else {
                 skipped_steps.push((epoch, k + 1));
                 skipped_in_a_row += 1;
+                skipped += 1;
             }
             if observe {
                 let max_weight = Weights::from_network(&network.valid())
@@ -389,6 +398,7 @@ pub fn train_run(
                 epoch,
                 train_loss: f64::NAN,
                 valid_loss: None,
+                skipped,
             };
             progress.epoch(run, &e);
             continue;
@@ -433,6 +443,7 @@ pub fn train_run(
             epoch,
             train_loss,
             valid_loss,
+            skipped,
         };
         progress.epoch(run, &e);
         curve.push(e);

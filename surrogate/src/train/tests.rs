@@ -365,4 +365,16 @@ fn a_non_finite_step_is_skipped_and_recorded() {
     );
     assert!(run.weights.iter().all(f32::is_finite));
     assert_eq!(run.diverged_at, None);
+    // Each epoch's point says how many of its steps were skipped, curves.csv which.
+    assert_eq!(
+        run.curve.iter().map(|e| e.skipped).collect::<Vec<_>>(),
+        [1, 1, 1]
+    );
+    let csv = crate::store::curves_csv(std::slice::from_ref(&run));
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "run,epoch,train_loss,valid_loss,skipped_steps");
+    for (row, (epoch, step)) in rows[1..].iter().zip(&run.skipped_steps) {
+        assert!(row.starts_with(&format!("1,{epoch},")), "{row}");
+        assert!(row.ends_with(&format!(",{step}")), "{row}");
+    }
 }
