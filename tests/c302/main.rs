@@ -114,3 +114,56 @@ fn model_info_counts_point_cells() {
     assert_eq!(info["point_cells"], 20);
     assert_eq!(info["compartments"], 20);
 }
+
+/// Datasets can be made from any c302 network: here the spiking `c302_C_Syns`, whose
+/// SMDDR answers URYDL's spikes through an `expTwoSynapse`.
+#[test]
+fn a_dataset_from_a_spiking_network() {
+    let dir = scratch("dataset");
+    let scenario = dir.join("syns.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"syns\"\noutputs = [\"SMDDR\", \"VB11\"]\nablate = []\n\n[[group]]\nname = \"URY\"\nneurons = [\"URYDL\"]\namplitude = [5.0, 10.0]\n",
+    )
+    .unwrap();
+    let out = dir.join("syns.h5");
+    let model = fixtures("c302_neuron").join("c302_C_Syns/model/LEMS_c302_C_Syns.xml");
+    let result = Command::new(env!("CARGO_BIN_EXE_celegans"))
+        .args([
+            "dataset",
+            "generate",
+            "--count",
+            "4",
+            "--dt",
+            "0.05",
+            "--duration",
+            "300",
+        ])
+        .args(["--settle", "50", "--model"])
+        .arg(&model)
+        .arg("--scenario")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let data = datasets::Dataset::read(&out).unwrap();
+    assert_eq!((data.sequences, data.output_names.len()), (4, 2));
+    // URYDL spikes in every sequence (its stimuli reach 5-10 pA) and SMDDR, settled near
+    // -57 mV, depolarises by some 26 mV through the synapse.
+    let t = data.time.len();
+    let smddr_range = (0..data.sequences).map(|s| {
+        let v: Vec<f32> = (0..t).map(|k| data.outputs[(s * t + k) * 2]).collect();
+        v.iter().cloned().fold(f32::MIN, f32::max) - v.iter().cloned().fold(f32::MAX, f32::min)
+    });
+    assert!(
+        smddr_range.clone().all(|r| r > 10.0),
+        "{:?}",
+        smddr_range.collect::<Vec<_>>()
+    );
+}
