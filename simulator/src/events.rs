@@ -125,13 +125,21 @@ impl SpikeSources {
     }
 
     /// Checks every source at time `t` with voltages `v`, then delivers every event due
-    /// by `until` (t + dt/2) through `receive(target)`, in time order.
+    /// by `until` (t + dt/2) through `receive(target)`, in time order, ties in the order
+    /// sent. Events of this check that are due by `until` (zero delay, as c302's) skip the
+    /// queue: those due at `t` or earlier go after the queued events of those times, then
+    /// come the queued events after `t`.
     pub fn check(&mut self, v: &[f64], t: f64, until: f64, mut receive: impl FnMut(&Target)) {
+        let mut now: Vec<Target> = Vec::new();
         for k in 0..self.node.len() {
             let above = v[self.node[k]] > self.threshold[k];
             if above && !self.above[k] {
                 self.spikes[k].push(t);
                 for target in &self.targets[k] {
+                    if target.delay <= 0.0 {
+                        now.push(*target);
+                        continue;
+                    }
                     self.queue.push(Reverse(Pending {
                         time: t + target.delay,
                         order: self.sent,
@@ -142,18 +150,32 @@ impl SpikeSources {
             }
             self.above[k] = above;
         }
-        while let Some(Reverse(p)) = self.queue.peek() {
-            if p.time > until {
-                break;
-            }
-            let Reverse(p) = self.queue.pop().expect("peeked");
-            receive(&p.target);
+        deliver(
+            &mut self.queue,
+            if now.is_empty() { until } else { t },
+            &mut receive,
+        );
+        if !now.is_empty() {
+            now.iter().for_each(&mut receive);
+            deliver(&mut self.queue, until, &mut receive);
         }
     }
 
     /// Number of events in flight.
     pub fn in_flight(&self) -> usize {
         self.queue.len()
+    }
+}
+
+/// Delivers the queued events due by `limit`, in time order (ties in the order sent).
+fn deliver(
+    queue: &mut BinaryHeap<Reverse<Pending>>,
+    limit: f64,
+    receive: &mut impl FnMut(&Target),
+) {
+    while queue.peek().is_some_and(|Reverse(p)| p.time <= limit) {
+        let Reverse(p) = queue.pop().expect("peeked");
+        receive(&p.target);
     }
 }
 
@@ -193,6 +215,20 @@ mod tests {
         // Zero delay: delivered at the check that saw the spike; 1 ms: ten steps later.
         assert_eq!(got, vec![(1, 7), (5, 7), (11, 8), (15, 8)]);
         assert_eq!(s.in_flight(), 0);
+    }
+
+    #[test]
+    fn zero_delay_events_keep_their_place_in_time_order() {
+        let mut s = SpikeSources::default();
+        let (a, b) = (s.source(0, 0.0), s.source(1, 0.0));
+        s.connect(a, target(1, 0.3)); // sent at 0.2, due at 0.5
+        s.connect(a, target(2, 0.32)); // sent at 0.2, due at 0.52: after b's
+        s.connect(b, target(3, 0.0)); // sent at 0.5, due at once
+        let mut got = Vec::new();
+        s.check(&[1.0, -1.0], 0.2, 0.25, |tg| got.push(tg.instance));
+        assert!(got.is_empty());
+        s.check(&[1.0, 1.0], 0.5, 0.55, |tg| got.push(tg.instance));
+        assert_eq!(got, [1, 3, 2]);
     }
 
     #[test]

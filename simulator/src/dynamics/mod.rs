@@ -88,6 +88,8 @@ pub struct Columns {
     stack: Vec<Block>,
     /// Per block while advancing: each state's update, a slope and a saved state.
     lanes: Vec<Block>,
+    /// Scratch of [`Program::run_one`].
+    scalar: Vec<f64>,
     /// For time derivatives whose slope ∂f/∂y reads only fixed slots (a synapse's
     /// `-A / tauRise`): the slope b and e^{b·h} − 1 per instance, for the step h they were
     /// computed for (empty for the others).
@@ -438,9 +440,8 @@ impl CompiledDynamics {
             c.test.run(&cols.data, &mut cols.stack, &mut holds);
             for (i, _) in holds.iter().enumerate().filter(|(_, h)| **h != 0.0) {
                 for (s, prog) in &c.assignments {
-                    let (result, stack) = cols.stack.split_first_mut().expect("stack prepared");
-                    prog.run_block(&cols.data, i, 1, stack, result);
-                    cols.data[*s][i] = result[0];
+                    let value = prog.run_one(&cols.data, i, &mut cols.scalar);
+                    cols.data[*s][i] = value;
                 }
                 if c.event_outs.iter().any(|p| p == port) && !emitted.contains(&i) {
                     emitted.push(i);
@@ -501,12 +502,9 @@ impl CompiledDynamics {
     /// brought up to date by the next evaluation.
     pub fn receive(&self, cols: &mut Columns, port: usize, instance: usize) {
         let (_, assignments) = &self.on_events[port];
-        let depth = assignments.iter().map(|(_, p)| p.depth).max().unwrap_or(0);
-        ensure_depth(&mut cols.stack, depth + 1);
         for (s, prog) in assignments {
-            let (result, stack) = cols.stack.split_first_mut().expect("stack prepared");
-            prog.run_block(&cols.data, instance, 1, stack, result);
-            cols.data[*s][instance] = result[0];
+            let value = prog.run_one(&cols.data, instance, &mut cols.scalar);
+            cols.data[*s][instance] = value;
         }
     }
 
@@ -586,21 +584,18 @@ impl CompiledDynamics {
             cols.data[k].push(value);
         }
         let instance = cols.len() - 1;
-        let depth = self.derived_parameters.iter().map(|(_, p)| p.depth);
-        ensure_depth(&mut cols.stack, depth.max().unwrap_or(0) + 1);
         for (s, prog) in &self.derived_parameters {
-            let (result, stack) = cols.stack.split_first_mut().expect("stack prepared");
-            prog.run_block(&cols.data, instance, 1, stack, result);
-            if !result[0].is_finite() {
+            let value = prog.run_one(&cols.data, instance, &mut cols.scalar);
+            if !value.is_finite() {
                 return Err(Error::Invalid(format!(
                     "{} '{}': derived parameter '{}' is {} for these parameters",
                     component.type_name,
                     component.id.as_deref().unwrap_or(""),
                     self.names[*s],
-                    result[0]
+                    value
                 )));
             }
-            cols.data[*s][instance] = result[0];
+            cols.data[*s][instance] = value;
         }
         Ok(instance)
     }

@@ -123,6 +123,62 @@ impl Program {
         out[..len].copy_from_slice(&stack[0][..len]);
     }
 
+    /// Evaluates instance `i` alone (an event, a reset): the block path's arithmetic on
+    /// one value, without its copies. `stack` is scratch (grown to the program's depth).
+    pub(super) fn run_one(&self, cols: &[Vec<f64>], i: usize, stack: &mut Vec<f64>) -> f64 {
+        stack.clear();
+        for op in &self.ops {
+            match *op {
+                Op::Const(c) => stack.push(c),
+                Op::Load(k) => stack.push(cols[k][i]),
+                Op::Neg => {
+                    let x = stack.last_mut().expect("operand");
+                    *x = -*x;
+                }
+                Op::Not => {
+                    let x = stack.last_mut().expect("operand");
+                    *x = if *x == 0.0 { 1.0 } else { 0.0 };
+                }
+                Op::Call(f) => {
+                    let x = stack.last_mut().expect("operand");
+                    match f {
+                        Function::Exp => crate::fastmath::exp_slice(std::slice::from_mut(x)),
+                        _ => *x = f.apply(*x),
+                    }
+                }
+                Op::BinConst(b, c) => binary(
+                    b,
+                    std::slice::from_mut(stack.last_mut().expect("operand")),
+                    |_| c,
+                ),
+                Op::BinLoad(b, k) => {
+                    let y = cols[k][i];
+                    binary(
+                        b,
+                        std::slice::from_mut(stack.last_mut().expect("operand")),
+                        |_| y,
+                    )
+                }
+                Op::Bin(b) => {
+                    let y = stack.pop().expect("operand");
+                    binary(
+                        b,
+                        std::slice::from_mut(stack.last_mut().expect("operand")),
+                        |_| y,
+                    )
+                }
+                Op::Select => {
+                    let otherwise = stack.pop().expect("operand");
+                    let then = stack.pop().expect("operand");
+                    let c = stack.last_mut().expect("operand");
+                    *c = if *c != 0.0 { then } else { otherwise };
+                }
+            }
+        }
+        debug_assert_eq!(stack.len(), 1);
+        stack[0]
+    }
+
     /// Evaluates over every instance into `out`, block by block.
     pub(super) fn run(&self, cols: &[Vec<f64>], stack: &mut Vec<Block>, out: &mut [f64]) {
         ensure_depth(stack, self.depth);
