@@ -133,6 +133,9 @@ pub struct LemsSynapses {
     shared: Option<SharedStates>,
     /// Whether the current (or its derivative) reads the peer's voltage.
     currents_read_peer: bool,
+    /// Whether the states' evolution reads v, the peer's v or the temperature (an
+    /// `expTwoSynapse`'s does not: its inputs need not be gathered to advance it).
+    states_read_inputs: bool,
     /// Variables of the peer cell other than v that the type reads (`peer/output` of
     /// c302's `outputSynapse`, the presynaptic `cellW2D`'s output): (slot, name).
     pub peer_variables: Vec<(usize, String)>,
@@ -261,13 +264,18 @@ impl LemsSynapses {
         let (vpeer, di_dv) = (dynamics.slot("peer/v"), dynamics.partial("i", "v"));
         let currents_read_peer =
             vpeer.is_some_and(|k| dynamics.reads(&current_order, di_dv.as_ref(), k));
+        let temperature = dynamics.slot("temperature");
+        let states_read_inputs = dynamics
+            .state_dependencies()
+            .iter()
+            .any(|&k| k == v || Some(k) == vpeer || Some(k) == temperature);
         Ok(LemsSynapses {
             columns: dynamics.columns(),
             node: Vec::new(),
             peer: Vec::new(),
             v,
             vpeer,
-            temperature: dynamics.slot("temperature"),
+            temperature,
             i,
             current_order,
             current_v_order,
@@ -277,6 +285,7 @@ impl LemsSynapses {
             slope: Vec::new(),
             shared: None,
             currents_read_peer,
+            states_read_inputs,
             peer_variables,
             peer_sources: Vec::new(),
             dynamics,
@@ -419,7 +428,9 @@ impl LemsSynapses {
     /// Advances the states by dt with the new voltages.
     pub fn advance(&mut self, v: &[f64], temperature: f64, dt: f64) {
         let Some(shared) = &mut self.shared else {
-            self.set_inputs(v, temperature, true);
+            if self.states_read_inputs {
+                self.set_inputs(v, temperature, true);
+            }
             self.dynamics
                 .advance(&mut self.columns, &self.state_order, dt);
             return;
