@@ -254,7 +254,15 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
     if let Some(net) = model.network() {
         for proj in &net.projections {
             for c in &proj.connections {
-                let what = format!("projection {} connection {}", proj.id, c.id);
+                let file = model
+                    .files
+                    .get(c.origin.file)
+                    .map(|f| f.display().to_string())
+                    .unwrap_or_default();
+                let what = format!(
+                    "{file}:{}: projection {} connection {}",
+                    c.origin.line, proj.id, c.id
+                );
                 let pre = node(&c.pre, c.pre_segment, c.pre_fraction_along, &what)?;
                 let post = node(&c.post, c.post_segment, c.post_fraction_along, &what)?;
                 match &proj.kind {

@@ -29,7 +29,11 @@ fn a_spiking_projection_from_a_cell_without_threshold_is_refused() {
     });
     refused(
         &celegans(&["run", p(&lems), "--out-dir", p(&dir.join("r"))]),
-        &["NC_VD12_VB11_GABA", "has no spike threshold"],
+        &[
+            "c302_C_Syns.net.nml:",
+            "NC_VD12_VB11_GABA",
+            "has no spike threshold",
+        ],
     );
 }
 
