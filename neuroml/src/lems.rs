@@ -321,6 +321,14 @@ impl TypeRegistry {
         out
     }
 
+    /// The `<Dynamics>` a type runs: its own, or the nearest base's.
+    pub fn dynamics(&self, name: &str) -> Option<&Dynamics> {
+        self.lineage(name)
+            .into_iter()
+            .filter_map(|n| self.get(n))
+            .find_map(|t| t.dynamics.as_ref())
+    }
+
     /// Every parameter (and property) of a type, inherited ones included, as
     /// `(name, dimension, default)`; a parameter that a type along the way defines as a
     /// derived parameter instead (c302's `cellW2D` derives its base's `C`) is not one.

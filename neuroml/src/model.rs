@@ -94,7 +94,12 @@ impl Model {
         self.components
             .iter()
             .find(|c| c.id.as_deref() == Some(id))
-            .filter(|c| self.component_types.is_a(&c.type_name, "baseCellMembPot"))
+            .filter(|c| self.is_point_cell(c))
+    }
+
+    /// Whether a component is a point cell (see [`Model::point_cell`]).
+    fn is_point_cell(&self, c: &Component) -> bool {
+        self.component_types.is_a(&c.type_name, "baseCellMembPot")
     }
 
     /// Point-cell instances in the network.
@@ -205,10 +210,7 @@ impl Model {
         let point_cell_types = self
             .components
             .iter()
-            .filter(|c| {
-                c.id.as_deref()
-                    .is_some_and(|id| self.point_cell(id).is_some())
-            })
+            .filter(|c| c.id.is_some() && self.is_point_cell(c))
             .count();
         let mut component_types: Vec<String> = self
             .component_types

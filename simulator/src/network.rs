@@ -121,16 +121,11 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
         let Some(component) = model.point_cell(&cell.cell_type) else {
             continue;
         };
-        let k = match point_cells
-            .iter()
-            .position(|p| p.dynamics.type_name == component.type_name)
-        {
-            Some(k) => k,
-            None => {
-                point_cells.push(PointCells::new(registry, &component.type_name)?);
-                point_cells.len() - 1
-            }
-        };
+        let k = index_or_push(
+            &mut point_cells,
+            |p| p.dynamics.type_name == component.type_name,
+            || PointCells::new(registry, &component.type_name),
+        )?;
         point_cells[k].push(component, cell.nodes.start)?;
     }
     for cells in &mut point_cells {
@@ -359,10 +354,7 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
     }
     for synapses in lems.iter_mut().filter(|s| !s.peer_variables.is_empty()) {
         synapses.resolve_peer_variables(|node, name| {
-            point_cells.iter().enumerate().find_map(|(k, cells)| {
-                let i = cells.node.iter().position(|&n| n == node)?;
-                Some((k, i, cells.dynamics.slot(name)?))
-            })
+            crate::point_cells::find_variable(&point_cells, node, name)
         })?;
     }
     let mut inputs = CurrentInputs::default();
@@ -403,31 +395,32 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
 /// `<EventSelection>` names it) from now on, with the threshold a `NetCon` from it would
 /// have; returns the source whose [`crate::events::SpikeSources::spikes`] collects them.
 pub fn watch_spikes(model: &Model, sim: &mut Simulation, select: &str) -> Result<usize> {
-    let bad = |why: &str| Error::Invalid(format!("event selection '{select}': {why}"));
-    let parts: Vec<&str> = select.split('/').collect();
-    let (population, index) = match parts.as_slice() {
-        [pop, idx, ..] => (
-            pop.to_string(),
-            idx.parse::<u32>().map_err(|_| bad("bad index"))?,
-        ),
-        _ => return Err(bad("expected POPULATION/INDEX/CELL")),
+    let what = format!("event selection '{select}'");
+    // The node of the cell's v, found as a recording of it would be.
+    let node = sim
+        .probe(&format!("{select}/v"))
+        .map_err(|e| Error::Invalid(format!("{what}: {e}")))?
+        .node;
+    let cell = &sim.layout.cells[sim.layout.node_cell[node]];
+    let pre = CellRef {
+        population: cell.population.clone(),
+        index: cell.index,
     };
-    let cell = sim
-        .layout
-        .cells
-        .iter()
-        .find(|c| c.population == population && c.index == index)
-        .ok_or_else(|| bad("no such cell in the network"))?;
-    let node = cell
-        .node_at(0, 0.5)
-        .ok_or_else(|| bad("the cell has no segment 0"))?;
-    let threshold = spike_threshold(
-        model,
-        &CellRef { population, index },
-        0,
-        &format!("event selection '{select}'"),
-    )?;
+    let threshold = spike_threshold(model, &pre, 0, &what)?;
     Ok(sim.events.source(node, threshold))
+}
+
+/// The index of the first item of `items` that `is`, or of `make()` pushed when none is.
+fn index_or_push<T>(
+    items: &mut Vec<T>,
+    is: impl Fn(&T) -> bool,
+    make: impl FnOnce() -> Result<T>,
+) -> Result<usize> {
+    if let Some(k) = items.iter().position(is) {
+        return Ok(k);
+    }
+    items.push(make()?);
+    Ok(items.len() - 1)
 }
 
 /// The index of the synapse type `type_name` in `lems`, compiled and added if new.
@@ -436,11 +429,11 @@ fn lems_index(
     registry: &TypeRegistry,
     type_name: &str,
 ) -> Result<usize> {
-    if let Some(k) = lems.iter().position(|s| s.dynamics.type_name == type_name) {
-        return Ok(k);
-    }
-    lems.push(LemsSynapses::new(registry, type_name)?);
-    Ok(lems.len() - 1)
+    index_or_push(
+        lems,
+        |s| s.dynamics.type_name == type_name,
+        || LemsSynapses::new(registry, type_name),
+    )
 }
 
 /// The threshold of the presynaptic cell's spikes, as jNeuroML's export gives its `NetCon`:

@@ -13,7 +13,7 @@
 
 use neuroml::lems::{Component, DerivedValue, TypeRegistry};
 
-use crate::dynamics::{Columns, CompiledDynamics};
+use crate::dynamics::{Columns, CompiledDynamics, EvalOrder};
 use crate::error::{Error, Result};
 
 /// Every instance of one point-cell type.
@@ -27,6 +27,9 @@ pub struct PointCells {
     pub node: Vec<usize>,
     v: usize,
     capacitance: usize,
+    temperature: Option<usize>,
+    /// The derived variables the other states' evolution needs.
+    state_order: EvalOrder,
     rate: Vec<f64>,
     slope: Vec<f64>,
 }
@@ -40,12 +43,12 @@ fn attachment_selects(registry: &TypeRegistry, type_name: &str) -> Result<Vec<St
         .filter_map(|n| registry.get(n))
         .flat_map(|t| t.attachments.iter().map(|(name, _)| name.as_str()))
         .collect();
-    let dynamics = lineage
-        .iter()
-        .filter_map(|n| registry.get(n))
-        .find_map(|t| t.dynamics.as_ref());
     let mut out = Vec::new();
-    for d in dynamics.iter().flat_map(|d| &d.derived_variables) {
+    for d in registry
+        .dynamics(type_name)
+        .iter()
+        .flat_map(|d| &d.derived_variables)
+    {
         if let DerivedValue::Select { path, reduce, .. } = &d.value {
             let on_attachment = attachments.iter().any(|a| {
                 path.strip_prefix(a)
@@ -63,6 +66,18 @@ fn attachment_selects(registry: &TypeRegistry, type_name: &str) -> Result<Vec<St
         }
     }
     Ok(out)
+}
+
+/// Where the variable `name` of the point cell on `node` lives: (type, instance, slot).
+pub fn find_variable(
+    cells: &[PointCells],
+    node: usize,
+    name: &str,
+) -> Option<(usize, usize, usize)> {
+    cells.iter().enumerate().find_map(|(k, c)| {
+        let i = c.node.iter().position(|&n| n == node)?;
+        Some((k, i, c.dynamics.slot(name)?))
+    })
 }
 
 impl PointCells {
@@ -87,6 +102,8 @@ impl PointCells {
             node: Vec::new(),
             v: dynamics.slot("v").expect("v is external"),
             capacitance,
+            temperature: dynamics.slot("temperature"),
+            state_order: dynamics.state_order(),
             rate: Vec::new(),
             slope: Vec::new(),
             dynamics,
@@ -118,7 +135,7 @@ impl PointCells {
         for (x, &n) in self.columns.data[self.v].iter_mut().zip(&self.node) {
             *x = v[n];
         }
-        if let Some(k) = self.dynamics.slot("temperature") {
+        if let Some(k) = self.temperature {
             self.columns.data[k]
                 .iter_mut()
                 .for_each(|x| *x = temperature);
@@ -160,23 +177,23 @@ impl PointCells {
     /// Advances the states other than v by `h` with the present voltages.
     pub fn advance(&mut self, v: &[f64], temperature: f64, h: f64) {
         self.set_inputs(v, temperature);
-        let order = self.dynamics.state_order();
-        self.dynamics.advance(&mut self.columns, &order, h);
+        self.dynamics
+            .advance(&mut self.columns, &self.state_order, h);
     }
 
-    /// Tests the conditions at the present voltages and states, makes their assignments
-    /// (writing any new v to the nodes) and returns the nodes of the instances that
-    /// emitted a spike.
-    pub fn apply_conditions(&mut self, v: &mut [f64], temperature: f64) -> Vec<usize> {
+    /// Tests the conditions at the present voltages and states and makes their assignments,
+    /// writing any new v (a reset) to the nodes. The cell's spikes are not taken from its
+    /// `<EventOut>`: as in jNeuroML's export, a threshold source on its v sees them
+    /// (`crate::events`), checked just before.
+    pub fn apply_conditions(&mut self, v: &mut [f64], temperature: f64) {
         if !self.dynamics.has_conditions() {
-            return Vec::new();
+            return;
         }
         self.set_inputs(v, temperature);
-        let spiked = self.dynamics.apply_conditions(&mut self.columns, "spike");
+        self.dynamics.apply_conditions(&mut self.columns);
         for (&x, &n) in self.columns.data[self.v].iter().zip(&self.node) {
             v[n] = x;
         }
-        spiked.into_iter().map(|i| self.node[i]).collect()
     }
 
     /// The present value of a variable of every instance (states are up to date; derived

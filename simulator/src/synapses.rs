@@ -227,10 +227,7 @@ impl LemsSynapses {
     /// Compiles a synapse type.
     pub fn new(registry: &TypeRegistry, type_name: &str) -> Result<LemsSynapses> {
         let peer_paths: Vec<String> = registry
-            .lineage(type_name)
-            .iter()
-            .filter_map(|n| registry.get(n))
-            .find_map(|t| t.dynamics.as_ref())
+            .dynamics(type_name)
             .into_iter()
             .flat_map(|d| &d.derived_variables)
             .filter_map(|d| match &d.value {

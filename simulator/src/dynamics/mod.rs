@@ -75,8 +75,6 @@ struct Condition {
     test: Program,
     /// Assignments (slot, program), made in order where the test holds.
     assignments: Vec<(usize, Program)>,
-    /// Ports it emits events on.
-    event_outs: Vec<String>,
 }
 
 /// The columns of one dynamics's instances.
@@ -151,10 +149,8 @@ impl CompiledDynamics {
             what: format!("ComponentType {type_name}: {what}"),
         };
         let lineage = registry.lineage(type_name);
-        let dynamics = lineage
-            .iter()
-            .filter_map(|n| registry.get(n))
-            .find_map(|t| t.dynamics.as_ref())
+        let dynamics = registry
+            .dynamics(type_name)
             .ok_or_else(|| unsupported("no <Dynamics> to simulate".into()))?;
         let mut names: Vec<String> = Vec::new();
         let mut kinds: Vec<SlotKind> = Vec::new();
@@ -362,42 +358,48 @@ impl CompiledDynamics {
             }
             derived_parameters.push((slot(&p.name).unwrap(), compile(&p.name, &p.value)?));
         }
-        let mut on_events = Vec::new();
-        for e in &dynamics.on_events {
-            let mut assignments = Vec::new();
-            for a in &e.assignments {
-                let s = slot(&a.variable)
-                    .filter(|&s| kinds[s] == SlotKind::State)
-                    .ok_or_else(|| {
-                        unsupported(format!(
-                            "OnEvent assigns '{}', which is not a state variable",
-                            a.variable
-                        ))
-                    })?;
-                assignments.push((s, compile(&a.variable, &a.value)?));
-            }
-            on_events.push((e.port.clone(), assignments));
-        }
-        let mut on_conditions = Vec::new();
-        for c in &dynamics.on_conditions {
-            let mut assignments = Vec::new();
-            for a in &c.assignments {
-                let s = slot(&a.variable)
-                    .filter(|&s| kinds[s] == SlotKind::State || is_external(&a.variable))
-                    .ok_or_else(|| {
-                        unsupported(format!(
-                            "OnCondition assigns '{}', which is not a state variable",
-                            a.variable
-                        ))
-                    })?;
-                assignments.push((s, compile(&a.variable, &a.value)?));
-            }
-            on_conditions.push(Condition {
-                test: compile("OnCondition test", &c.test)?,
-                assignments,
-                event_outs: c.event_outs.clone(),
-            });
-        }
+        // `<StateAssignment>`s of an event or condition, to the slots `assignable` allows.
+        let assignments = |what: &str,
+                           list: &[neuroml::lems::StateAssignment],
+                           assignable: &dyn Fn(usize) -> bool|
+         -> Result<Vec<(usize, Program)>> {
+            list.iter()
+                .map(|a| {
+                    let s = slot(&a.variable)
+                        .filter(|&s| assignable(s))
+                        .ok_or_else(|| {
+                            unsupported(format!(
+                                "{what} assigns '{}', which is not a state variable",
+                                a.variable
+                            ))
+                        })?;
+                    Ok((s, compile(&a.variable, &a.value)?))
+                })
+                .collect()
+        };
+        let is_state = |s: usize| kinds[s] == SlotKind::State;
+        let on_events = dynamics
+            .on_events
+            .iter()
+            .map(|e| {
+                Ok((
+                    e.port.clone(),
+                    assignments("OnEvent", &e.assignments, &is_state)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // A condition may also reset an external state (a point cell's v).
+        let is_state_or_external = |s: usize| is_state(s) || is_external(&names[s]);
+        let on_conditions = dynamics
+            .on_conditions
+            .iter()
+            .map(|c| {
+                Ok(Condition {
+                    test: compile("OnCondition test", &c.test)?,
+                    assignments: assignments("OnCondition", &c.assignments, &is_state_or_external)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(CompiledDynamics {
             type_name: type_name.to_string(),
             names,
@@ -423,17 +425,9 @@ impl CompiledDynamics {
 
     /// Tests every condition on every instance (inputs set, derived variables evaluated
     /// by this call) and makes the assignments of those that hold, in document order, each
-    /// condition seeing the previous ones' assignments; returns the instances whose
-    /// conditions emitted an event on `port`.
-    pub fn apply_conditions(&self, cols: &mut Columns, port: &str) -> Vec<usize> {
-        let mut emitted = Vec::new();
+    /// condition seeing the previous ones' assignments.
+    pub fn apply_conditions(&self, cols: &mut Columns) {
         let all = EvalOrder((0..self.derived.len()).collect());
-        let depth = self
-            .on_conditions
-            .iter()
-            .flat_map(|c| &c.assignments)
-            .map(|(_, p)| p.depth);
-        ensure_depth(&mut cols.stack, depth.max().unwrap_or(0) + 1);
         for c in &self.on_conditions {
             self.evaluate(cols, &all);
             let mut holds = vec![0.0; cols.len()];
@@ -443,12 +437,8 @@ impl CompiledDynamics {
                     let value = prog.run_one(&cols.data, i, &mut cols.scalar);
                     cols.data[*s][i] = value;
                 }
-                if c.event_outs.iter().any(|p| p == port) && !emitted.contains(&i) {
-                    emitted.push(i);
-                }
             }
         }
-        emitted
     }
 
     /// The rate of change of external state `k` (index into the external states, in the

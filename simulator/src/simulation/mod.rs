@@ -454,11 +454,7 @@ impl Simulation {
                     .ok_or_else(|| bad("no calcium concentration model there"))?,
             ),
             other => {
-                let found = self.point_cells.iter().enumerate().find_map(|(k, cells)| {
-                    let i = cells.node.iter().position(|&n| n == node)?;
-                    Some((k, i, cells.dynamics.slot(other)?))
-                });
-                match found {
+                match crate::point_cells::find_variable(&self.point_cells, node, other) {
                     Some((k, i, slot)) => Quantity::PointCell(k, i, slot),
                     None => {
                         return Err(bad(&format!(
