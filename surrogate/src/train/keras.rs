@@ -73,31 +73,30 @@ fn worst(ours: &Weights, keras: &Weights, floor: f32) -> (f32, String) {
 }
 
 /// The gradient of `loss` with respect to every weight of `network`, as named arrays.
-fn gradients(network: &Network, loss: Tensor<1>) -> Weights {
+pub(super) fn gradients(network: &Network, loss: Tensor<1>) -> Weights {
     let grads = loss.backward();
-    let g2 = |p: &burn::module::Param<Tensor<2>>| -> Vec<f32> {
+    fn of<const D: usize>(
+        p: &burn::module::Param<Tensor<D>>,
+        grads: &burn::tensor::Gradients,
+    ) -> Vec<f32> {
         p.val()
-            .grad(&grads)
+            .grad(grads)
             .unwrap()
             .into_data()
             .iter::<f32>()
             .collect()
-    };
-    let g1 = |p: &burn::module::Param<Tensor<1>>| -> Vec<f32> {
-        p.val()
-            .grad(&grads)
-            .unwrap()
-            .into_data()
-            .iter::<f32>()
-            .collect()
-    };
+    }
     Weights {
-        kernel: g2(&network.kernel),
-        recurrent: g2(&network.recurrent),
-        bias: g1(&network.bias),
-        recurrent_bias: network.recurrent_bias.as_ref().map(g1).unwrap_or_default(),
-        dense: g2(&network.dense),
-        dense_bias: g1(&network.dense_bias),
+        kernel: of(&network.kernel, &grads),
+        recurrent: of(&network.recurrent, &grads),
+        bias: of(&network.bias, &grads),
+        recurrent_bias: network
+            .recurrent_bias
+            .as_ref()
+            .map(|p| of(p, &grads))
+            .unwrap_or_default(),
+        dense: of(&network.dense, &grads),
+        dense_bias: of(&network.dense_bias, &grads),
     }
 }
 

@@ -84,31 +84,7 @@ fn model_gradients_match_finite_differences() {
             network.forward(cell, tensor3(x.clone(), [b, t, 2], &device)),
             tensor3(y.clone(), [b, t, 2], &device),
         );
-        let grads = loss.backward();
-        let g2 = |p: &burn::module::Param<Tensor<2>>| {
-            p.val()
-                .grad(&grads)
-                .unwrap()
-                .into_data()
-                .iter::<f32>()
-                .collect::<Vec<_>>()
-        };
-        let g1 = |p: &burn::module::Param<Tensor<1>>| {
-            p.val()
-                .grad(&grads)
-                .unwrap()
-                .into_data()
-                .iter::<f32>()
-                .collect::<Vec<_>>()
-        };
-        let analytic = Weights {
-            kernel: g2(&network.kernel),
-            recurrent: g2(&network.recurrent),
-            bias: g1(&network.bias),
-            recurrent_bias: network.recurrent_bias.as_ref().map(g1).unwrap_or_default(),
-            dense: g2(&network.dense),
-            dense_bias: g1(&network.dense_bias),
-        };
+        let analytic = super::keras::gradients(&network, loss);
         let identity = Scaling::identity(2, 2);
         let mse = |w: &Weights| -> f64 {
             let p = predict(&arch, w, &identity, &x, t);
