@@ -52,20 +52,33 @@ fn check_positive(name: &str, x: f64) -> anyhow::Result<f64> {
     Ok(x)
 }
 
-/// Formats like C's `%e` (six decimals, two-digit signed exponent), as jNeuroML's NEURON
-/// export writes its output files.
-fn c_exp(x: f64) -> String {
-    let s = format!("{x:.6e}");
-    match s.split_once('e') {
+/// Appends `x` as C's `%e` formats it (six decimals, two-digit signed exponent), as
+/// jNeuroML's NEURON export writes its output files. `scratch` is reused between calls, so a
+/// file of millions of values costs no allocation per value.
+fn push_c_exp(line: &mut String, scratch: &mut String, x: f64) {
+    use std::fmt::Write as _;
+    scratch.clear();
+    write!(scratch, "{x:.6e}").expect("formatting into a String");
+    match scratch.split_once('e') {
         Some((mantissa, exp)) => {
-            let (sign, digits) = if let Some(d) = exp.strip_prefix('-') {
-                ('-', d)
-            } else {
-                ('+', exp)
+            line.push_str(mantissa);
+            line.push('e');
+            let digits = match exp.strip_prefix('-') {
+                Some(d) => {
+                    line.push('-');
+                    d
+                }
+                None => {
+                    line.push('+');
+                    exp
+                }
             };
-            format!("{mantissa}e{sign}{digits:0>2}")
+            if digits.len() < 2 {
+                line.push('0');
+            }
+            line.push_str(digits);
         }
-        None => s,
+        None => line.push_str(scratch),
     }
 }
 
@@ -195,12 +208,17 @@ pub fn run_lems(
         let (_, probes, scales) = &files[k];
         let columns = first_column[k]..first_column[k] + probes.len();
         persist::stream_into(tmp, |w| {
+            let (mut line, mut scratch) = (String::new(), String::new());
             for (i, t) in traces.time.iter().enumerate() {
-                write!(w, "{}\t", c_exp(t * 1e-3))?;
+                line.clear();
+                push_c_exp(&mut line, &mut scratch, t * 1e-3);
+                line.push('\t');
                 for (c, s) in columns.clone().zip(scales) {
-                    write!(w, "{}\t", c_exp(traces.values[c][i] * s))?;
+                    push_c_exp(&mut line, &mut scratch, traces.values[c][i] * s);
+                    line.push('\t');
                 }
-                writeln!(w)?;
+                line.push('\n');
+                w.write_all(line.as_bytes())?;
             }
             Ok(())
         })
@@ -483,9 +501,15 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
 mod tests {
     #[test]
     fn c_style_exponent() {
-        assert_eq!(super::c_exp(0.0001), "1.000000e-04");
-        assert_eq!(super::c_exp(-0.045), "-4.500000e-02");
-        assert_eq!(super::c_exp(0.0), "0.000000e+00");
-        assert_eq!(super::c_exp(123.0), "1.230000e+02");
+        let c_exp = |x: f64| {
+            let (mut line, mut scratch) = (String::from("|"), String::new());
+            super::push_c_exp(&mut line, &mut scratch, x);
+            line
+        };
+        assert_eq!(c_exp(0.0001), "|1.000000e-04");
+        assert_eq!(c_exp(-0.045), "|-4.500000e-02");
+        assert_eq!(c_exp(0.0), "|0.000000e+00");
+        assert_eq!(c_exp(123.0), "|1.230000e+02");
+        assert_eq!(c_exp(-1.5e-123), "|-1.500000e-123");
     }
 }

@@ -90,7 +90,7 @@ pub struct Columns {
     scalar: Vec<f64>,
     /// For time derivatives whose slope ∂f/∂y reads only fixed slots (a synapse's
     /// `-A / tauRise`): the slope b and e^{b·h} − 1 per instance, for the step h they were
-    /// computed for (empty for the others).
+    /// computed for (b = 1, h where b·h is negligible; empty for the others).
     fixed_slopes: FixedSlopes,
 }
 
@@ -785,12 +785,8 @@ impl CompiledDynamics {
                         &fixed.slope[k][range.clone()],
                         &fixed.exp_m1[k][range.clone()],
                     );
-                    for i in 0..len {
-                        f[i] = if (b[i] * dt).abs() < 1e-12 {
-                            f[i] * dt
-                        } else {
-                            f[i] * e[i] / b[i]
-                        };
+                    for ((f, e), b) in f[..len].iter_mut().zip(e).zip(b) {
+                        *f = *f * e / b;
                     }
                     continue;
                 }
@@ -846,7 +842,16 @@ impl CompiledDynamics {
                 Some(j) if j.reads().all(|k| self.is_fixed(k)) => {
                     let mut b = vec![0.0; n];
                     j.run(&cols.data, &mut cols.stack, &mut b);
-                    exp_m1.push(b.iter().map(|&b| crate::fastmath::exp_m1(b * h)).collect());
+                    // Where b·h is negligible the step is forward Euler, f·h: stored as
+                    // e = h, b = 1 so that the step is f·e/b for every instance, branch-free.
+                    let mut e: Vec<f64> =
+                        b.iter().map(|&b| crate::fastmath::exp_m1(b * h)).collect();
+                    for (b, e) in b.iter_mut().zip(&mut e) {
+                        if (*b * h).abs() < 1e-12 {
+                            (*b, *e) = (1.0, h);
+                        }
+                    }
+                    exp_m1.push(e);
                     slope.push(b);
                 }
                 _ => {
