@@ -3,10 +3,11 @@
 
 Two modes, sharing one way of running NEURON and of comparing:
 
-    # Reference traces for tests: NEURON at the LEMS dt and at dt/10, a few columns kept,
-    # the model files copied beside them.
-    python3 tools/c302_neuron.py reference EXAMPLES_DIR OUT_DIR CONFIG [CONFIG ...]
-        [--duration MS] [--every MS] [--copy-model]
+    # Reference traces for tests/c302/all_examples.rs: NEURON at dt/10 on a grid of about
+    # --samples times, the --columns most variable columns per OutputFile, and every voltage
+    # column's spike times at dt and dt/10 (default: every configuration of EXAMPLES_DIR).
+    python3 tools/c302_neuron.py reference EXAMPLES_DIR OUT_DIR [CONFIG ...]
+        [--full-duration MS] [--samples N] [--columns K] [--cache DIR]
 
     # The table of every configuration (docs/c302-networks.md): accuracy against NEURON
     # at dt/10 (ours with backward Euler and Crank-Nicolson) and speed against NEURON
@@ -157,73 +158,81 @@ def compare(ours, neuron, reference, quantities, threshold, every_ms):
     return result
 
 
-def write_trace(path, header, quantities, rows, every_ms, keep):
-    with open(path, "w") as f:
-        for line in header:
-            f.write("# %s\n" % line)
-        f.write("time_ms %s\n" % " ".join(quantities[k - 1] for k in keep))
-        for r in on_grid(rows, every_ms):
-            f.write("%g %s\n" % (round(r[0] * 1000, 6), " ".join(
-                "%.3f" % (r[k] * 1000) if quantities[k - 1].endswith("/v") else "%.6e" % r[k] for k in keep)))
-
-
 def timing_error(times, reference):
     """Largest difference of the spikes both lists have, matched in order [ms]."""
     return max([0.0] + [abs(x - y) for x, y in zip(times, reference)])
 
 
 def reference(a):
-    """Per configuration: NEURON at dt/10 (the converged reference) subsampled, for the voltage
-    OutputFiles; `summary.txt` with NEURON at dt's RMS error on the same samples and the spike
-    times of both runs at full resolution; the model files with --copy-model."""
+    """Per configuration, for `tests/c302/all_examples.rs`: NEURON at dt/10 (the converged
+    reference) on a grid of about --samples times, up to --columns columns per OutputFile (the
+    most variable ones), values rounded as written; `summary.txt` with the run (duration, dt,
+    spike threshold), NEURON at dt's RMS error against those rounded samples per OutputFile,
+    and the spike times of both NEURON runs in every voltage column at full resolution."""
     import neuron
     import pyneuroml
     versions = "NEURON %s, pyNeuroML %s (jNeuroML export)" % (neuron.__version__, pyneuroml.__version__)
-    for config in a.configs:
+    configs = a.configs or all_configs(a.examples)
+    for config in configs:
         lems_text = open(os.path.join(a.examples, "LEMS_%s.xml" % config)).read()
         length, dt = simulation(lems_text)
-        duration = a.duration or length
+        duration = min(length, a.full_duration) if config.endswith(LARGE) else length
         threshold = spike_threshold(a.examples, config)
         out = os.path.join(a.out, config)
         os.makedirs(out, exist_ok=True)
         nrn = neuron_runs(a, config, dt, duration)
         coarse, fine = nrn["coarse"], nrn["fine"]
-        print("%s: NEURON simulate %.2f s at dt %g" % (config, nrn["simulate_s"], dt), flush=True)
+        steps = max(1, math.ceil(duration / a.samples / dt - 1e-9))
+        every = steps * dt
+        today = datetime.date.today().isoformat()
+        print("%s: %g ms at dt %g, samples every %g ms" % (config, duration, dt, every), flush=True)
         summary = [
-            "# NEURON on c302's example %s for %g ms: %s; %s; made by tools/c302_neuron.py reference"
-            % (config, duration, versions, datetime.date.today().isoformat()),
-            "# rms FILE DT MV: NEURON at DT against NEURON at dt/10 on the samples of FILE's reference trace",
-            "# spikes FILE DT COLUMN TIMES: upward crossings of %g mV (first sample above), full resolution" % threshold,
+            "# NEURON on c302's example %s: %s; %s; made by tools/c302_neuron.py reference" % (config, versions, today),
+            "# run DURATION_MS DT_MS SPIKE_THRESHOLD_MV",
+            "# rms FILE DT VALUE: NEURON at DT against the reference samples of FILE (v in mV, others in SI units)",
+            "# voltage FILE COLUMNS: FILE's voltage columns (1 = the first after time)",
+            "# spikes FILE DT COLUMN TIMES: upward crossings of the threshold in a voltage column, first "
+            "sample above [ms], full resolution (no line: none)",
+            "run %g %g %g" % (duration, dt, threshold),
         ]
         for name, quantities in nrn["outputs"]:
-            if not all(q.endswith("/v") for q in quantities):
-                continue
-            keep = list(range(1, len(quantities) + 1))
+            grid_f, grid_c = on_grid(fine[name], every), on_grid(coarse[name], every)
+            n = min(len(grid_f), len(grid_c))
+            grid_f, grid_c = grid_f[:n], grid_c[:n]
+
+            def spread(k):
+                xs = [r[k] for r in grid_f]
+                mean = sum(xs) / len(xs)
+                return sum((x - mean) ** 2 for x in xs)
+
+            keep = sorted(sorted(range(1, len(quantities) + 1), key=lambda k: -spread(k))[:a.columns])
+            is_v = {k: quantities[k - 1].endswith("/v") for k in keep}
+            # The reference as written: v in mV with 4 decimals, others in SI with 6 significant digits.
+            written = lambda r, k: round(r[k] * 1000, 4) if is_v[k] else float("%.6e" % r[k])
             header = ["NEURON reference for c302's example %s: %s, fixed step %g ms (dt/10), %g ms; %s"
-                      % (config, versions, dt / 10, duration, datetime.date.today().isoformat()),
-                      "made by tools/c302_neuron.py reference; v in mV every %g ms" % a.every]
-            write_trace(os.path.join(out, "%s.neuron_dt%g.txt" % (name, dt / 10)), header, quantities, fine[name],
-                        a.every, keep)
-            grid_c, grid_f = on_grid(coarse[name], a.every), on_grid(fine[name], a.every)
-            se = [((c[k] - f[k]) * 1000) ** 2 for c, f in zip(grid_c, grid_f) for k in keep]
-            summary.append("rms %s %g %.6f" % (name, dt, math.sqrt(sum(se) / len(se))))
+                      % (config, versions, dt / 10, duration, today),
+                      "made by tools/c302_neuron.py reference; every %g ms; v in mV, others in SI units" % every]
+            with open(os.path.join(out, "%s.neuron_dt%g.txt" % (name, dt / 10)), "w") as f:
+                f.write("".join("# %s\n" % l for l in header))
+                f.write("time_ms %s\n" % " ".join(quantities[k - 1] for k in keep))
+                for r in grid_f:
+                    f.write("%g %s\n" % (round(r[0] * 1000, 6), " ".join(
+                        ("%.4f" if is_v[k] else "%.6e") % written(r, k) for k in keep)))
+            se = [((c[k] * (1000 if is_v[k] else 1)) - written(f, k)) ** 2 for c, f in zip(grid_c, grid_f) for k in keep]
+            summary.append("rms %s %g %.6g" % (name, dt, math.sqrt(sum(se) / len(se))))
+            volt = [k for k, q in enumerate(quantities, start=1) if q.endswith("/v")]
+            if volt:
+                summary.append("voltage %s %s" % (name, ",".join(map(str, volt))))
             for step, data in ((dt, coarse), (dt / 10, fine)):
-                for k in keep:
+                for k in volt:
                     times = spikes(data[name], k, threshold)
-                    summary.append("spikes %s %g %s %s" % (name, step, quantities[k - 1],
-                                                           ",".join("%.4f" % t for t in times) or "-"))
+                    if times:
+                        summary.append("spikes %s %g %d %s" % (name, step, k, ",".join("%.4f" % t for t in times)))
         open(os.path.join(out, "summary.txt"), "w").write("\n".join(summary) + "\n")
-        if a.copy_model:
-            model = os.path.join(out, "model")
-            os.makedirs(os.path.join(model, "cells"), exist_ok=True)
-            needed = ["LEMS_%s.xml" % config, config + ".net.nml"]
-            for f in needed:
-                text = open(os.path.join(a.examples, f)).read()
-                needed += [h for h in re.findall(r'(?:href|file)="([^"]+)"', text)
-                           if os.path.exists(os.path.join(a.examples, h)) and h not in needed]
-            for f in needed:
-                shutil.copy(os.path.join(a.examples, f), os.path.join(model, f))
-                os.chmod(os.path.join(model, f), 0o644)
+
+
+def all_configs(examples):
+    return sorted(f[5:-4] for f in os.listdir(examples) if f.startswith("LEMS_") and f.endswith(".xml"))
 
 
 # The configurations with (nearly) all 302 cells, run shortened (--full-duration).
@@ -249,7 +258,7 @@ def neuron_runs(a, config, dt, duration):
 
 def table(a):
     """Appends one Markdown row per configuration to OUT (see `render`)."""
-    configs = a.configs or sorted(f[5:-4] for f in os.listdir(a.examples) if f.startswith("LEMS_") and f.endswith(".xml"))
+    configs = a.configs or all_configs(a.examples)
     for config in configs:
         lems_text = open(os.path.join(a.examples, "LEMS_%s.xml" % config)).read()
         length, dt = simulation(lems_text)
@@ -325,10 +334,10 @@ def main():
     r = sub.add_parser("reference")
     r.add_argument("examples")
     r.add_argument("out")
-    r.add_argument("configs", nargs="+")
-    r.add_argument("--duration", type=float)
-    r.add_argument("--every", type=float, default=2.0)
-    r.add_argument("--copy-model", action="store_true")
+    r.add_argument("configs", nargs="*", help="default: every LEMS_*.xml of EXAMPLES")
+    r.add_argument("--full-duration", type=float, default=200.0)
+    r.add_argument("--samples", type=int, default=250, help="about this many reference samples per file")
+    r.add_argument("--columns", type=int, default=3, help="at most this many columns per file")
     r.add_argument("--cache", help="folder keeping NEURON's results between runs (shared with table)")
     t = sub.add_parser("table")
     t.add_argument("examples")

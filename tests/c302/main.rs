@@ -15,6 +15,25 @@ fn fixtures(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// c302's published `examples/` folder, verbatim (networks, cells, OMV tests), unpacked once
+/// per test run from `tests/fixtures/c302_examples/c302-examples.tar.xz` (see its README).
+fn examples() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = scratch("examples");
+        let archive = fixtures("c302_examples").join("c302-examples.tar.xz");
+        let status = Command::new("tar")
+            .arg("-xJf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(&dir)
+            .status()
+            .expect("run tar (with xz) to unpack c302's examples");
+        assert!(status.success(), "tar -xJf {}", archive.display());
+        dir
+    })
+}
+
 /// A fresh scratch folder for one test.
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("celegans-c302-{}-{name}", std::process::id()));
@@ -98,7 +117,7 @@ fn event_output_files_hold_neurons_spike_times() {
 /// `model info` counts point cells (one compartment each) with the other cells.
 #[test]
 fn model_info_counts_point_cells() {
-    let lems = fixtures("c302_omv").join("LEMS_c302_A_Pharyngeal.xml");
+    let lems = examples().join("LEMS_c302_A_Pharyngeal.xml");
     let out = Command::new(env!("CARGO_BIN_EXE_celegans"))
         .args(["model", "info", "--json"])
         .arg(&lems)
@@ -127,7 +146,7 @@ fn a_dataset_from_a_spiking_network() {
     )
     .unwrap();
     let out = dir.join("syns.h5");
-    let model = fixtures("c302_neuron").join("c302_C_Syns/model/LEMS_c302_C_Syns.xml");
+    let model = examples().join("LEMS_c302_C_Syns.xml");
     let result = Command::new(env!("CARGO_BIN_EXE_celegans"))
         .args([
             "dataset",

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{fixtures, read_dat, run_lems, scratch, spike_times};
+use super::{examples, fixtures, read_dat, run_lems, scratch, spike_times};
 
 /// One observable of an `.omt` file.
 #[derive(Debug)]
@@ -71,7 +71,7 @@ fn parse_mep(text: &str) -> BTreeMap<String, Vec<f64>> {
 /// NEURON's converged spike times: (set, experiment) → times.
 fn converged() -> BTreeMap<(String, String), Vec<f64>> {
     let text =
-        std::fs::read_to_string(fixtures("c302_omv").join("omv_neuron_dt0.001.txt")).unwrap();
+        std::fs::read_to_string(fixtures("c302_examples").join("omv_neuron_dt0.001.txt")).unwrap();
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .map(|l| {
@@ -85,7 +85,7 @@ fn converged() -> BTreeMap<(String, String), Vec<f64>> {
 /// Runs one set's OMV test with `extra` arguments to `celegans run`; returns a line per
 /// failing spike.
 fn check(set: &str, extra: &[&str]) -> Vec<String> {
-    let dir = fixtures("c302_omv");
+    let dir = examples();
     let read = |f: String| std::fs::read_to_string(dir.join(f)).unwrap();
     let (target, experiments) = parse_omt(&read(format!("test.phar{set}.jnmlnrn.omt")));
     let expected = parse_mep(&read(format!("test.pharyngeal{set}.mep")));
@@ -129,7 +129,7 @@ fn check(set: &str, extra: &[&str]) -> Vec<String> {
 
 #[test]
 fn the_omt_and_mep_files_read_as_c302_wrote_them() {
-    let dir = fixtures("c302_omv");
+    let dir = examples();
     let (target, experiments) =
         parse_omt(&std::fs::read_to_string(dir.join("test.pharC0.jnmlnrn.omt")).unwrap());
     assert_eq!(target, "LEMS_c302_C0_Pharyngeal.xml");

@@ -1,53 +1,144 @@
-//! c302's spiking example networks against NEURON (jNeuroML's export), from the references
-//! in `tests/fixtures/c302_neuron/` (made by `tools/c302_neuron.py reference`): NEURON at
-//! dt/10 is the converged reference; NEURON at the LEMS file's dt is the yardstick.
+//! All 64 of c302's example networks against NEURON (jNeuroML's export), from the
+//! references in `tests/fixtures/c302_examples/neuron/` (made by `tools/c302_neuron.py
+//! reference`): NEURON at dt/10 is the converged reference, NEURON at the LEMS file's dt the
+//! yardstick. Each configuration runs for its LEMS length (the Full, Muscles and FW networks,
+//! which hold most of the 302 cells, for their first 200 ms).
 //!
 //! At the LEMS file's dt, with the default method:
-//! - voltages: our RMS error against the reference, on the reference's samples, is no
-//!   larger than NEURON's own at that dt, for every voltage OutputFile;
-//! - spikes: every recorded cell has the reference's number of spikes, and our largest
-//!   spike-time error is no larger than NEURON's own (its spikes matched in order with
-//!   the reference's), or than one step.
+//! - every OutputFile: our RMS error against the reference, on the reference's samples and
+//!   columns, is no larger than NEURON's own at that dt (within the reference's rounding,
+//!   [`RESOLUTION`]);
+//! - every voltage column: the reference's number of spikes, and our largest spike-time
+//!   error no larger than NEURON's own (spikes matched in order) or than one step.
+//!
+//! The configurations that do not meet a criterion yet are listed in [`OPEN`] with the
+//! reason; they must still run, and any other configuration failing fails the test.
+//! `docs/c302-networks.md` holds the same comparison at full resolution.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{fixtures, read_dat, run_lems, scratch, spike_times};
+use super::{examples, fixtures, read_dat, run_lems, scratch, spike_times};
 
-/// `summary.txt`: NEURON's RMS errors per file and spike times per (file, dt, column).
+/// The configurations that miss a criterion today (#14), and why; see
+/// `docs/c302-networks.md`.
+const OPEN: &[(&str, &str)] = &[
+    (
+        "c302_A_Muscles",
+        "voltage RMS, spike count (93 cells), spike timing (3 cells)",
+    ),
+    (
+        "c302_A_Pharyngeal",
+        "spike count (1 cell), spike timing (5 cells)",
+    ),
+    (
+        "c302_B_Full",
+        "voltage RMS, activity RMS, spike timing (2 cells)",
+    ),
+    ("c302_B_IClamp", "voltage RMS, activity RMS"),
+    ("c302_B_Oscillator", "spike count (1 cell)"),
+    ("c302_B_Pharyngeal", "voltage RMS, spike timing (3 cells)"),
+    (
+        "c302_B_Social",
+        "voltage RMS, activity RMS, spike timing (7 cells)",
+    ),
+    ("c302_B_Syns", "activity RMS, spike timing (1 cell)"),
+    (
+        "c302_C0_IClamp",
+        "voltage RMS, activity RMS, spike timing (1 cell)",
+    ),
+    (
+        "c302_C0_Syns",
+        "voltage RMS, activity RMS, spike timing (1 cell)",
+    ),
+    (
+        "c302_C1_Full",
+        "voltage RMS, activity RMS, spike count (1 cell), spike timing (158 cells)",
+    ),
+    ("c302_C1_IClamp", "activity RMS, spike timing (2 cells)"),
+    ("c302_C1_Muscles", "spike timing (28 cells)"),
+    ("c302_C2_FW", "activity RMS"),
+    ("c302_C2_Syns", "spike timing (1 cell)"),
+    (
+        "c302_C_Full",
+        "voltage RMS, activity RMS, spike count (4 cells), spike timing (179 cells)",
+    ),
+    ("c302_C_IClamp", "activity RMS, spike timing (2 cells)"),
+    (
+        "c302_C_Muscles",
+        "voltage RMS, activity RMS, spike timing (35 cells)",
+    ),
+    ("c302_C_Social", "spike timing (2 cells)"),
+    ("c302_C_Syns", "voltage RMS"),
+    ("c302_D1_IClamp", "voltage RMS"),
+    ("c302_D1_Pharyngeal", "spike timing (1 cell)"),
+    ("c302_D_IClamp", "voltage RMS"),
+    ("c302_D_Pharyngeal", "spike timing (1 cell)"),
+    ("c302_W2D_Full", "spike timing (1 cell)"),
+];
+
+/// Voltage RMS values compare within the rounding of the reference's samples (0.0001 mV).
+const RESOLUTION: f64 = 1e-4;
+
+/// `summary.txt`: the run, NEURON's RMS errors per file, the voltage columns per file and
+/// their spike times per (file, dt, column).
 struct Summary {
+    duration: f64,
+    dt: f64,
+    threshold: f64,
     rms: BTreeMap<String, f64>,
-    spikes: BTreeMap<(String, String, String), Vec<f64>>,
+    voltage: BTreeMap<String, Vec<usize>>,
+    spikes: BTreeMap<(String, String, usize), Vec<f64>>,
+}
+
+impl Summary {
+    /// Spike times of column `column` (1 = the first after time) of `file` at step `dt`.
+    fn spikes(&self, file: &str, dt: &str, column: usize) -> &[f64] {
+        self.spikes
+            .get(&(file.to_string(), dt.to_string(), column))
+            .map_or(&[], Vec::as_slice)
+    }
 }
 
 fn read_summary(path: &Path) -> Summary {
     let mut s = Summary {
+        duration: f64::NAN,
+        dt: f64::NAN,
+        threshold: f64::NAN,
         rms: BTreeMap::new(),
+        voltage: BTreeMap::new(),
         spikes: BTreeMap::new(),
     };
     for line in std::fs::read_to_string(path).unwrap().lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
         match f.first().copied() {
+            Some("run") => {
+                (s.duration, s.dt, s.threshold) = (
+                    f[1].parse().unwrap(),
+                    f[2].parse().unwrap(),
+                    f[3].parse().unwrap(),
+                );
+            }
             Some("rms") => {
                 s.rms.insert(f[1].to_string(), f[3].parse().unwrap());
             }
+            Some("voltage") => {
+                let columns = f[2].split(',').map(|k| k.parse().unwrap()).collect();
+                s.voltage.insert(f[1].to_string(), columns);
+            }
             Some("spikes") => {
-                let times = match f[4] {
-                    "-" => Vec::new(),
-                    t => t.split(',').map(|x| x.parse().unwrap()).collect(),
-                };
-                s.spikes.insert(
-                    (f[1].to_string(), f[2].to_string(), f[3].to_string()),
-                    times,
-                );
+                let times = f[4].split(',').map(|x| x.parse().unwrap()).collect();
+                let key = (f[1].to_string(), f[2].to_string(), f[3].parse().unwrap());
+                s.spikes.insert(key, times);
             }
             _ => {}
         }
     }
+    assert!(s.dt > 0.0, "{}: no run line", path.display());
     s
 }
 
-/// A reference trace: column names and rows (time in ms, v in mV).
+/// A reference trace: column names and rows (time in ms, v in mV, others in SI units).
 fn read_trace(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines().filter(|l| !l.starts_with('#'));
@@ -64,6 +155,19 @@ fn read_trace(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
     (names, rows)
 }
 
+/// The quantities of an OutputFile of a LEMS file, in column order.
+fn output_columns(lems: &str, file: &str) -> Vec<String> {
+    let at = lems
+        .find(&format!("fileName=\"{file}\""))
+        .unwrap_or_else(|| panic!("no OutputFile {file}"));
+    let end = at + lems[at..].find("</OutputFile>").unwrap();
+    lems[at..end]
+        .split("quantity=\"")
+        .skip(1)
+        .map(|q| q[..q.find('"').unwrap()].to_string())
+        .collect()
+}
+
 /// The largest difference of spikes matched in order.
 fn timing_error(times: &[f64], reference: &[f64]) -> f64 {
     times
@@ -73,26 +177,36 @@ fn timing_error(times: &[f64], reference: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// Runs one configuration with `extra` arguments and checks it; returns what fails.
-fn check(config: &str, dt: f64, extra: &[&str]) -> Vec<String> {
-    let dir = fixtures("c302_neuron").join(config);
+/// Runs one configuration and checks it; returns what fails.
+fn check(config: &str) -> Vec<String> {
+    let dir = fixtures("c302_examples").join("neuron").join(config);
     let summary = read_summary(&dir.join("summary.txt"));
-    let out = scratch(&format!("{config}{}", extra.join("")));
+    let (dt, threshold) = (summary.dt, summary.threshold);
+    let out = scratch(config);
+    let lems = examples().join(format!("LEMS_{config}.xml"));
+    run_lems(
+        &lems,
+        &out,
+        &["--duration", &format!("{}", summary.duration)],
+    );
+    let lems = std::fs::read_to_string(&lems).unwrap();
     let (reference_dt, coarse) = (format!("{}", dt / 10.0), format!("{dt}"));
-    let duration = {
-        let (_, rows) = read_trace(&dir.join(format!("{config}.dat.neuron_dt{reference_dt}.txt")));
-        rows.last().unwrap()[0]
-    };
-    let mut args = vec!["--duration".to_string(), format!("{duration}")];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run_lems(&dir.join(format!("model/LEMS_{config}.xml")), &out, &args);
     let mut failures = Vec::new();
     assert!(!summary.rms.is_empty());
     for (file, &neuron_rms) in &summary.rms {
+        let columns = output_columns(&lems, file);
         let (names, reference) =
             read_trace(&dir.join(format!("{file}.neuron_dt{reference_dt}.txt")));
         let ours = read_dat(&out.join(file));
+        assert_eq!(
+            ours.len(),
+            (summary.duration / dt).round() as usize + 1,
+            "{config} {file}: one row per step"
+        );
+        let index: Vec<usize> = names
+            .iter()
+            .map(|n| 1 + columns.iter().position(|c| c == n).unwrap())
+            .collect();
         // Our rows are every step from t = 0: the reference's sample at t is row t/dt.
         let (mut se, mut n) = (0.0, 0usize);
         for r in &reference {
@@ -101,29 +215,41 @@ fn check(config: &str, dt: f64, extra: &[&str]) -> Vec<String> {
                 (row[0] * 1e3 - r[0]).abs() < 1e-6,
                 "{file}: sample times differ"
             );
-            for k in 1..r.len() {
-                se += (row[k] * 1e3 - r[k]).powi(2);
+            for (k, &c) in index.iter().enumerate() {
+                let scale = if columns[c - 1].ends_with("/v") {
+                    1e3
+                } else {
+                    1.0
+                };
+                se += (row[c] * scale - r[k + 1]).powi(2);
                 n += 1;
             }
         }
         let rms = (se / n as f64).sqrt();
-        eprintln!("{config} {file}: RMS {rms:.4} mV, NEURON at dt {dt}: {neuron_rms:.4} mV");
-        if rms > neuron_rms {
-            failures.push(format!(
-                "{file}: RMS {rms:.4} mV > NEURON's {neuron_rms:.4} mV"
-            ));
+        eprintln!("{config} {file}: RMS {rms:.4e}, NEURON at dt {dt}: {neuron_rms:.4e}");
+        // The reference's rounding: v to 0.0001 mV, other quantities to 6 significant digits.
+        let tolerance = if names.iter().all(|n| n.ends_with("/v")) {
+            RESOLUTION
+        } else {
+            5e-6 * reference
+                .iter()
+                .flat_map(|r| &r[1..])
+                .fold(0.0, |m: f64, x| m.max(x.abs()))
+        };
+        if rms > neuron_rms + tolerance {
+            failures.push(format!("{file}: RMS {rms:.4e} > NEURON's {neuron_rms:.4e}"));
         }
-        let threshold = spike_threshold(&dir, config);
-        for (k, name) in names.iter().enumerate() {
-            let key = |step: &str| (file.clone(), step.to_string(), name.clone());
-            let want = &summary.spikes[&key(&reference_dt)];
-            let neuron = &summary.spikes[&key(&coarse)];
-            let got = spike_times(&ours, k + 1, threshold);
+        for &c in summary.voltage.get(file).into_iter().flatten() {
+            let name = &columns[c - 1];
+            let want = summary.spikes(file, &reference_dt, c);
+            let neuron = summary.spikes(file, &coarse, c);
+            let got = spike_times(&ours, c, threshold);
             if got.len() != want.len() {
                 failures.push(format!(
-                    "{name}: {} spikes, the reference {}",
+                    "{name}: {} spikes, the reference {} (NEURON at dt {})",
                     got.len(),
-                    want.len()
+                    want.len(),
+                    neuron.len()
                 ));
                 continue;
             }
@@ -138,27 +264,76 @@ fn check(config: &str, dt: f64, extra: &[&str]) -> Vec<String> {
     failures
 }
 
-/// The network's `spikeThresh` (c302 gives every cell the same) \[mV\].
-fn spike_threshold(dir: &Path, config: &str) -> f64 {
-    let text = std::fs::read_to_string(dir.join(format!("model/{config}.net.nml"))).unwrap();
-    let at = text.find("<spikeThresh value=\"").unwrap() + "<spikeThresh value=\"".len();
-    text[at..]
-        .split_whitespace()
-        .next()
+/// Checks every configuration of parameter set `set`: a configuration not in [`OPEN`] must
+/// meet every criterion.
+fn check_set(set: &str) {
+    let mut configs: Vec<String> = std::fs::read_dir(fixtures("c302_examples").join("neuron"))
         .unwrap()
-        .trim_end_matches("mV")
-        .parse()
-        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|c| {
+            c.strip_prefix("c302_")
+                .and_then(|c| c.strip_prefix(set))
+                .is_some_and(|r| r.starts_with('_'))
+        })
+        .collect();
+    configs.sort();
+    assert!(configs.len() >= 7, "set {set}: {configs:?}");
+    let mut unexpected = Vec::new();
+    for config in &configs {
+        let failures = check(config);
+        match OPEN.iter().find(|(c, _)| c == config) {
+            Some((_, why)) if !failures.is_empty() => {
+                eprintln!("{config}: open ({why}): {failures:#?}")
+            }
+            Some(_) => eprintln!("{config}: now meets every criterion; take it off OPEN"),
+            None if !failures.is_empty() => unexpected.push((config.clone(), failures)),
+            None => {}
+        }
+    }
+    assert!(unexpected.is_empty(), "{unexpected:#?}");
 }
 
 #[test]
-fn spiking_set_c_synapses_agree_with_neuron() {
-    let failures = check("c302_C_Syns", 0.05, &[]);
-    assert!(failures.is_empty(), "{failures:#?}");
+fn set_a_agrees_with_neuron() {
+    check_set("A");
 }
 
 #[test]
-fn spiking_multicompartment_set_d_synapses_agree_with_neuron() {
-    let failures = check("c302_D_Syns", 0.05, &[]);
-    assert!(failures.is_empty(), "{failures:#?}");
+fn set_b_agrees_with_neuron() {
+    check_set("B");
+}
+
+#[test]
+fn set_c_agrees_with_neuron() {
+    check_set("C");
+}
+
+#[test]
+fn set_c0_agrees_with_neuron() {
+    check_set("C0");
+}
+
+#[test]
+fn set_c1_agrees_with_neuron() {
+    check_set("C1");
+}
+
+#[test]
+fn set_c2_and_openworms_c2_fw_agree_with_neuron() {
+    check_set("C2");
+}
+
+#[test]
+fn set_d_agrees_with_neuron() {
+    check_set("D");
+}
+
+#[test]
+fn set_d1_agrees_with_neuron() {
+    check_set("D1");
+}
+
+#[test]
+fn set_w2d_agrees_with_neuron() {
+    check_set("W2D");
 }

@@ -597,11 +597,7 @@ impl CompiledDynamics {
         for (i, (s, prog)) in self.derived.iter().enumerate().rev() {
             if need.contains(s) {
                 out.push(i);
-                for op in &prog.ops {
-                    if let Op::Load(k) | Op::BinLoad(_, k) = *op {
-                        need.push(k);
-                    }
-                }
+                need.extend(prog.reads());
             }
         }
         out.reverse();
@@ -612,11 +608,7 @@ impl CompiledDynamics {
     fn derivative_reads(&self) -> Vec<usize> {
         let mut out = Vec::new();
         for (_, p) in &self.derivatives {
-            for op in &p.ops {
-                if let Op::Load(k) | Op::BinLoad(_, k) = *op {
-                    out.push(k);
-                }
-            }
+            out.extend(p.reads());
         }
         out
     }
@@ -706,11 +698,19 @@ impl CompiledDynamics {
     /// [`CompiledDynamics::evaluate`] for instances `start..start + len`; the stack must be deep
     /// enough for the order's programs plus one lane.
     fn evaluate_block(&self, cols: &mut Columns, order: &EvalOrder, start: usize, len: usize) {
-        let (result, stack) = cols.stack.split_first_mut().expect("stack prepared");
         for &i in &order.0 {
             let (s, prog) = &self.derived[i];
-            prog.run_block(&cols.data, start, len, stack, result);
-            cols.data[*s][start..start + len].copy_from_slice(&result[..len]);
+            // Straight into the variable's column: a derived variable never reads itself
+            // (cycles are refused at compile time).
+            let mut column = std::mem::take(&mut cols.data[*s]);
+            prog.run_block(
+                &cols.data,
+                start,
+                len,
+                &mut cols.stack,
+                &mut column[start..],
+            );
+            cols.data[*s] = column;
         }
     }
 

@@ -17,6 +17,10 @@ pub(super) enum Op {
     BinConst(BinaryOp, f64),
     /// Binary operation with a slot as right operand.
     BinLoad(BinaryOp, usize),
+    /// Pushes `a op b` of two slots (a `Load` and a `BinLoad` in one pass).
+    LoadBinLoad(BinaryOp, usize, usize),
+    /// Pushes `a op c` of a slot and a constant (a `Load` and a `BinConst` in one pass).
+    LoadBinConst(BinaryOp, usize, f64),
     Call(Function),
     /// Pops else, then, condition; pushes `condition != 0 ? then : else`.
     Select,
@@ -42,10 +46,14 @@ impl Program {
 
     /// The slots the program reads.
     pub(super) fn reads(&self) -> impl Iterator<Item = usize> + '_ {
-        self.ops.iter().filter_map(|op| match *op {
-            Op::Load(k) | Op::BinLoad(_, k) => Some(k),
-            _ => None,
-        })
+        self.ops
+            .iter()
+            .flat_map(|op| match *op {
+                Op::Load(k) | Op::BinLoad(_, k) | Op::LoadBinConst(_, k, _) => [Some(k), None],
+                Op::LoadBinLoad(_, a, b) => [Some(a), Some(b)],
+                _ => [None, None],
+            })
+            .flatten()
     }
 
     /// Evaluates instances `start..start + len` (len ≤ [`BLOCK_LEN`]) into `out[..len]`,
@@ -86,6 +94,16 @@ impl Program {
                 }
                 Op::Load(k) => {
                     stack[sp][..len].copy_from_slice(&cols[k][range.clone()]);
+                    sp += 1;
+                }
+                Op::LoadBinLoad(b, a, k) => {
+                    let (x, y) = (&cols[a][range.clone()], &cols[k][range.clone()]);
+                    binary_into(b, &mut stack[sp][..len], |i| x[i], |i| y[i]);
+                    sp += 1;
+                }
+                Op::LoadBinConst(b, a, c) => {
+                    let x = &cols[a][range.clone()];
+                    binary_into(b, &mut stack[sp][..len], |i| x[i], |_| c);
                     sp += 1;
                 }
                 Op::Neg => stack[sp - 1][..len].iter_mut().for_each(|x| *x = -*x),
@@ -131,6 +149,16 @@ impl Program {
             match *op {
                 Op::Const(c) => stack.push(c),
                 Op::Load(k) => stack.push(cols[k][i]),
+                Op::LoadBinLoad(b, a, k) => {
+                    let mut x = [0.0];
+                    binary_into(b, &mut x, |_| cols[a][i], |_| cols[k][i]);
+                    stack.push(x[0]);
+                }
+                Op::LoadBinConst(b, a, c) => {
+                    let mut x = [0.0];
+                    binary_into(b, &mut x, |_| cols[a][i], |_| c);
+                    stack.push(x[0]);
+                }
                 Op::Neg => {
                     let x = stack.last_mut().expect("operand");
                     *x = -*x;
@@ -215,6 +243,38 @@ pub(super) fn binary(op: BinaryOp, lhs: &mut [f64], rhs: impl Fn(usize) -> f64) 
     }
 }
 
+/// `out[i] = lhs(i) op rhs(i)`, with the arithmetic of [`binary`].
+#[inline(always)]
+fn binary_into(
+    op: BinaryOp,
+    out: &mut [f64],
+    lhs: impl Fn(usize) -> f64,
+    rhs: impl Fn(usize) -> f64,
+) {
+    match op {
+        BinaryOp::Add => out
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, x)| *x = lhs(i) + rhs(i)),
+        BinaryOp::Sub => out
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, x)| *x = lhs(i) - rhs(i)),
+        BinaryOp::Mul => out
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, x)| *x = lhs(i) * rhs(i)),
+        BinaryOp::Div => out
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, x)| *x = lhs(i) / rhs(i)),
+        _ => out
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, x)| *x = op.apply(lhs(i), rhs(i))),
+    }
+}
+
 pub(super) fn emit(
     expr: &Expr,
     slot: &dyn Fn(&str) -> Option<usize>,
@@ -238,6 +298,18 @@ pub(super) fn emit(
             ops.push(Op::Call(*f))
         }
         Expr::Binary(op, a, b) => {
+            let name = |n: &str| slot(n).ok_or_else(|| format!("unknown name '{n}'"));
+            match (&**a, &**b) {
+                (Expr::Name(x), Expr::Name(y)) => {
+                    ops.push(Op::LoadBinLoad(*op, name(x)?, name(y)?));
+                    return Ok(());
+                }
+                (Expr::Name(x), Expr::Number(c)) => {
+                    ops.push(Op::LoadBinConst(*op, name(x)?, *c));
+                    return Ok(());
+                }
+                _ => {}
+            }
             emit(a, slot, ops)?;
             match &**b {
                 Expr::Number(c) => ops.push(Op::BinConst(*op, *c)),
@@ -259,7 +331,7 @@ pub(super) fn stack_depth(ops: &[Op]) -> usize {
     let (mut depth, mut max) = (0usize, 0usize);
     for op in ops {
         match op {
-            Op::Const(_) | Op::Load(_) => depth += 1,
+            Op::Const(_) | Op::Load(_) | Op::LoadBinLoad(..) | Op::LoadBinConst(..) => depth += 1,
             Op::Bin(_) => depth -= 1,
             Op::Select => depth -= 2,
             _ => {}
