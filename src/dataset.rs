@@ -40,6 +40,9 @@ pub struct GenerateArgs {
     /// Only part K of N of the sequences (merge the parts with `dataset merge`).
     #[arg(long)]
     pub shard: Option<Shard>,
+    /// Voltage method: cn (Crank–Nicolson, second order) or be (backward Euler, as NEURON).
+    #[arg(long, default_value = "cn", value_parser = crate::simulate::parse_method)]
+    pub method: simulator::Method,
     /// A LEMS or .net.nml model (default: the bundled c302 D1).
     #[arg(long)]
     pub model: Option<PathBuf>,
@@ -81,7 +84,16 @@ pub fn generate(a: GenerateArgs) -> anyhow::Result<()> {
     g.record_all = a.record_all;
     g.settle = a.settle;
     g.shard = a.shard;
-    g.generator = format!("celegans {}", env!("CARGO_PKG_VERSION"));
+    g.method = a.method;
+    // The method is part of how the data were made: kept with the generator's name.
+    g.generator = format!(
+        "celegans {} (--method {})",
+        env!("CARGO_PKG_VERSION"),
+        match g.method {
+            simulator::Method::CrankNicolson => "cn",
+            simulator::Method::BackwardEuler => "be",
+        }
+    );
     let steps = g.steps()?;
     let _lock = persist::lock(&a.out)?;
     persist::check_writable(&a.out)?;

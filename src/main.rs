@@ -151,8 +151,8 @@ enum Command {
 /// Numerical choices shared by `run` and `simulate`.
 #[derive(clap::Args)]
 struct NumericsArgs {
-    /// Voltage method: be (backward Euler, as NEURON) or cn (Crank–Nicolson).
-    #[arg(long, default_value = "be", value_parser = simulate::parse_method)]
+    /// Voltage method: cn (Crank–Nicolson, second order) or be (backward Euler, as NEURON).
+    #[arg(long, default_value = "cn", value_parser = simulate::parse_method)]
     method: simulator::Method,
     /// Compartments: per-cable (as jNeuroML/NEURON), per-segment, fixed:N, max-length:UM.
     #[arg(long, default_value = "per-cable", value_parser = simulate::parse_discretization)]

@@ -63,7 +63,7 @@ impl Generation {
             seed: 0,
             record_all: false,
             settle: 1000.0,
-            method: Method::BackwardEuler,
+            method: Method::default(),
             shard: None,
             model_sha256: String::new(),
             generator: format!("datasets {}", env!("CARGO_PKG_VERSION")),

@@ -39,7 +39,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             dt: 0.1,
-            method: Method::BackwardEuler,
+            method: Method::default(),
             discretization: Discretization::PerCable,
             tolerance: 1e-10,
             ablate: Vec::new(),

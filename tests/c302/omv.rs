@@ -82,16 +82,15 @@ fn converged() -> BTreeMap<(String, String), Vec<f64>> {
         .collect()
 }
 
-/// Runs one set's OMV test with `extra` arguments to `celegans run`; returns a line per
-/// failing spike.
-fn check(set: &str, extra: &[&str]) -> Vec<String> {
+/// Runs one set's OMV test with the default method; returns a line per failing spike.
+fn check(set: &str) -> Vec<String> {
     let dir = examples();
     let read = |f: String| std::fs::read_to_string(dir.join(f)).unwrap();
     let (target, experiments) = parse_omt(&read(format!("test.phar{set}.jnmlnrn.omt")));
     let expected = parse_mep(&read(format!("test.pharyngeal{set}.mep")));
     let converged = converged();
-    let out = scratch(&format!("omv-{set}-{}", extra.join("")));
-    run_lems(&dir.join(&target), &out, extra);
+    let out = scratch(&format!("omv-{set}"));
+    run_lems(&dir.join(&target), &out, &[]);
     let rows = read_dat(&out.join(format!("c302_{set}_Pharyngeal.dat")));
     let dt = rows[1][0] * 1e3 - rows[0][0] * 1e3;
     assert!(!experiments.is_empty(), "{set}: no experiment read");
@@ -147,31 +146,31 @@ fn the_omt_and_mep_files_read_as_c302_wrote_them() {
 }
 
 #[test]
-fn integrate_and_fire_set_a_passes_its_omv_test_with_crank_nicolson() {
-    let failures = check("A", &["--method", "cn"]);
+fn integrate_and_fire_set_a_passes_its_omv_test() {
+    let failures = check("A");
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
 #[test]
-fn activity_cell_set_b_passes_its_omv_test_with_crank_nicolson() {
-    let failures = check("B", &["--method", "cn"]);
+fn activity_cell_set_b_passes_its_omv_test() {
+    let failures = check("B");
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
 #[test]
 fn spiking_set_c_passes_its_omv_test() {
-    let failures = check("C", &[]);
+    let failures = check("C");
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
 #[test]
 fn graded_set_c0_passes_its_omv_test() {
-    let failures = check("C0", &[]);
+    let failures = check("C0");
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
 #[test]
-fn graded_set_c1_passes_its_omv_test_with_crank_nicolson() {
-    let failures = check("C1", &["--method", "cn"]);
+fn graded_set_c1_passes_its_omv_test() {
+    let failures = check("C1");
     assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -23,58 +23,66 @@ use super::{examples, fixtures, read_dat, run_lems, scratch, spike_times};
 /// The configurations that miss a criterion today (#14), and why; see
 /// `docs/c302-networks.md`.
 const OPEN: &[(&str, &str)] = &[
+    // Integrate-and-fire cells: the RMS is decided at the samples where the reference has
+    // already reset and both runs still show the step above threshold (NEURON's order:
+    // reset at the next step's check); there our more accurate pre-reset voltage is
+    // 0.001 mV further from the reset value. Between spikes ours is 10× closer.
+    (
+        "c302_A_Full",
+        "voltage RMS at reset samples (1.7744 vs 1.7735 mV)",
+    ),
+    (
+        "c302_A_Syns",
+        "voltage RMS at reset samples (1.7527 vs 1.7522 mV)",
+    ),
+    // Muscles firing nearly every step: NEURON at dt misses the counts as much (17 vs 24).
     (
         "c302_A_Muscles",
-        "voltage RMS, spike count (93 cells), spike timing (3 cells)",
+        "spike count (92 cells; NEURON at dt misses them too)",
     ),
     (
         "c302_A_Pharyngeal",
-        "spike count (1 cell), spike timing (5 cells)",
+        "spike count (1 cell; NEURON at dt misses it too)",
     ),
     (
-        "c302_B_Full",
-        "voltage RMS, activity RMS, spike timing (2 cells)",
+        "c302_B_Oscillator",
+        "spike count (1 cell; NEURON at dt misses it too)",
     ),
-    ("c302_B_IClamp", "voltage RMS, activity RMS"),
-    ("c302_B_Oscillator", "spike count (1 cell)"),
-    ("c302_B_Pharyngeal", "voltage RMS, spike timing (3 cells)"),
+    // jNeuroML's export steps an iafActivityCell's membrane by forward Euler
+    // (docs/events.md), so NEURON at dt leads where implicit methods lag.
+    ("c302_B_Full", "voltage RMS, spike timing (2 cells)"),
+    (
+        "c302_B_IClamp",
+        "voltage RMS (2.2928 vs 2.2900 mV), activity RMS",
+    ),
+    ("c302_B_Pharyngeal", "voltage RMS, spike timing (2 cells)"),
     (
         "c302_B_Social",
-        "voltage RMS, activity RMS, spike timing (7 cells)",
+        "voltage RMS, activity RMS, spike timing (6 cells)",
     ),
     ("c302_B_Syns", "activity RMS, spike timing (1 cell)"),
-    (
-        "c302_C0_IClamp",
-        "voltage RMS, activity RMS, spike timing (1 cell)",
-    ),
+    // The C0 muscle oscillator: a calcium gate with τ = 0.1 ms, half of dt.
     (
         "c302_C0_Syns",
-        "voltage RMS, activity RMS, spike timing (1 cell)",
+        "voltage and activity RMS, spike timing (1 cell)",
     ),
+    // Spiking HH cells: spike times a step or two later than NEURON's in some cells.
     (
         "c302_C1_Full",
-        "voltage RMS, activity RMS, spike count (1 cell), spike timing (158 cells)",
+        "spike count (4 cells), spike timing (4 cells)",
     ),
-    ("c302_C1_IClamp", "activity RMS, spike timing (2 cells)"),
-    ("c302_C1_Muscles", "spike timing (28 cells)"),
-    ("c302_C2_FW", "activity RMS"),
-    ("c302_C2_Syns", "spike timing (1 cell)"),
+    ("c302_C1_Muscles", "spike timing (1 cell)"),
     (
         "c302_C_Full",
-        "voltage RMS, activity RMS, spike count (4 cells), spike timing (179 cells)",
+        "spike count (3 cells), spike timing (24 cells)",
     ),
-    ("c302_C_IClamp", "activity RMS, spike timing (2 cells)"),
-    (
-        "c302_C_Muscles",
-        "voltage RMS, activity RMS, spike timing (35 cells)",
-    ),
+    ("c302_C_Muscles", "spike timing (10 cells)"),
     ("c302_C_Social", "spike timing (2 cells)"),
-    ("c302_C_Syns", "voltage RMS"),
-    ("c302_D1_IClamp", "voltage RMS"),
-    ("c302_D1_Pharyngeal", "spike timing (1 cell)"),
-    ("c302_D_IClamp", "voltage RMS"),
-    ("c302_D_Pharyngeal", "spike timing (1 cell)"),
-    ("c302_W2D_Full", "spike timing (1 cell)"),
+    (
+        "c302_D_Pharyngeal",
+        "spike timing (1 cell: 0.017 vs 0.007 ms at dt 0.01)",
+    ),
+    ("c302_W2D_Full", "spike count (1 cell)"),
 ];
 
 /// Voltage RMS values compare within the rounding of the reference's samples (0.0001 mV).

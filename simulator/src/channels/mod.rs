@@ -276,6 +276,7 @@ impl ChannelArrays {
         inward: &mut [f64],
         conductance: &mut [f64],
         ion_currents: &mut [Vec<f64>],
+        ion_conductances: &mut [Vec<f64>],
     ) {
         let instances = self
             .node
@@ -293,12 +294,14 @@ impl ChannelArrays {
             }
             Some(pool) => {
                 let ion = &mut ion_currents[pool];
+                let ion_g = &mut ion_conductances[pool];
                 for (((&n, &v), (&gmax, &open)), &erev) in instances {
                     let g = gmax * open;
                     let current = g * (erev - v);
                     inward[n] += current;
                     conductance[n] += g;
                     ion[n] += current;
+                    ion_g[n] += g;
                 }
             }
             None => {
@@ -309,6 +312,7 @@ impl ChannelArrays {
                     conductance[n] += g;
                     if pool != usize::MAX {
                         ion_currents[pool][n] += current;
+                        ion_conductances[pool][n] += g;
                     }
                 }
             }

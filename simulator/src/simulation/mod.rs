@@ -43,9 +43,11 @@ use crate::synapses::{CoreGraded, GapJunctions, LemsSynapses};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Method {
     /// Backward Euler (first order, NEURON's default).
-    #[default]
     BackwardEuler,
-    /// Crank–Nicolson (second order in the voltage).
+    /// Crank–Nicolson (second order in the voltage): the default, more accurate than
+    /// backward Euler against converged NEURON on the bundled model and on c302's example
+    /// networks at their time steps (`docs/c302-networks.md`, `docs/simulator.md`).
+    #[default]
     CrankNicolson,
 }
 
@@ -114,6 +116,7 @@ pub struct Simulation {
     inward: Vec<f64>,
     conductance: Vec<f64>,
     ion_currents: Vec<Vec<f64>>,
+    ion_conductances: Vec<Vec<f64>>,
     delta: Vec<f64>,
     zeros: Vec<f64>,
     /// How far the states are ahead of `t` [ms]: 0 at t = 0, dt/2 once stepping.
@@ -143,6 +146,7 @@ impl Simulation {
         solver.tolerance = tolerance;
         let calcium = pools.iter().position(|p| p.ion == "ca");
         let ion_currents = vec![vec![0.0; n]; pools.len()];
+        let ion_conductances = ion_currents.clone();
         let (mut leak_g, mut leak_ge) = (vec![0.0; n], vec![0.0; n]);
         channels.retain(|ch| {
             if !ch.is_plain_leak() {
@@ -178,6 +182,7 @@ impl Simulation {
             inward: vec![0.0; n],
             conductance: vec![0.0; n],
             ion_currents,
+            ion_conductances,
             delta: vec![0.0; n],
             zeros: vec![0.0; n],
             lead: 0.0,
@@ -279,6 +284,14 @@ impl Simulation {
         for (v, d) in self.v.iter_mut().zip(&self.delta) {
             *v += factor * d;
         }
+        // The ion currents the solve used: linearised at the solved voltage (v(t + dt) for
+        // backward Euler, v(t + dt/2) for Crank–Nicolson), so the pools receive the charge
+        // the membrane passed in this step.
+        for (i, g) in self.ion_currents.iter_mut().zip(&self.ion_conductances) {
+            for ((i, g), d) in i.iter_mut().zip(g).zip(&self.delta) {
+                *i -= g * d;
+            }
+        }
 
         drop(span);
 
@@ -306,7 +319,11 @@ impl Simulation {
             *inward = leak_ge - leak_g * v;
             *g = leak_g;
         }
-        for c in &mut self.ion_currents {
+        for c in self
+            .ion_currents
+            .iter_mut()
+            .chain(&mut self.ion_conductances)
+        {
             c.iter_mut().for_each(|x| *x = 0.0);
         }
         self.inputs
@@ -330,6 +347,7 @@ impl Simulation {
                 &mut self.inward,
                 &mut self.conductance,
                 &mut self.ion_currents,
+                &mut self.ion_conductances,
             );
         }
         self.core_graded
