@@ -6,12 +6,15 @@
 //!
 //! - a source spikes at time t when v(t) > threshold and it was not above threshold at
 //!   its previous check (NEURON's `PreSyn::check` with its `flag`); sources are checked
-//!   at t = 0 and after every step, on the step's voltages, with no interpolation
-//!   between steps (NEURON's fixed step);
-//! - a spike at t is an event at t + delay for each of its targets; at every check the
-//!   events due by t + dt/2 are delivered, in time order (ties in the order they were
-//!   sent), before the next step, so a zero-delay event changes the synapse before the
-//!   step from t (NEURON's `deliver_net_events`).
+//!   at t = 0 and after every step, on the step's voltages, and the spike is recorded at
+//!   t (NEURON's fixed step);
+//! - the spike is an event at c + delay for each of its targets, c being when v crossed
+//!   the threshold, linearly between the two checks (NEURON's fixed step uses t, up to a
+//!   step late; its variable step interpolates); at every check the events due by
+//!   t + dt/2 are delivered, in time order (ties in the order they were sent), before the
+//!   next step, so a zero-delay event changes the synapse before the step from t
+//!   (NEURON's `deliver_net_events`). `receive` gets each event's time, so that the
+//!   synapse can act at it (`LemsSynapses::receive`).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -68,6 +71,9 @@ pub struct SpikeSources {
     /// Spike times of each source since t = 0 \[ms\].
     pub spikes: Vec<Vec<f64>>,
     above: Vec<bool>,
+    /// v at the previous check, and its time.
+    previous: Vec<f64>,
+    previous_t: f64,
     index: HashMap<(usize, u64), usize>,
     queue: BinaryHeap<Reverse<Pending>>,
     sent: u64,
@@ -89,6 +95,7 @@ impl SpikeSources {
         self.targets.push(Vec::new());
         self.spikes.push(Vec::new());
         self.above.push(false);
+        self.previous.push(f64::NAN);
         self.node.len() - 1
     }
 
@@ -105,6 +112,7 @@ impl SpikeSources {
     /// No spike seen, none in flight.
     pub fn initialise(&mut self) {
         self.above.iter_mut().for_each(|a| *a = false);
+        self.previous.iter_mut().for_each(|v| *v = f64::NAN);
         self.spikes.iter_mut().for_each(Vec::clear);
         self.queue.clear();
         self.sent = 0;
@@ -121,6 +129,7 @@ impl SpikeSources {
                 Reverse(p)
             })
             .collect();
+        self.previous_t -= t;
         self.spikes.iter_mut().for_each(Vec::clear);
     }
 
@@ -129,19 +138,26 @@ impl SpikeSources {
     /// sent. Events of this check that are due by `until` (zero delay, as c302's) skip the
     /// queue: those due at `t` or earlier go after the queued events of those times, then
     /// come the queued events after `t`.
-    pub fn check(&mut self, v: &[f64], t: f64, until: f64, mut receive: impl FnMut(&Target)) {
-        let mut now: Vec<Target> = Vec::new();
+    pub fn check(&mut self, v: &[f64], t: f64, until: f64, mut receive: impl FnMut(&Target, f64)) {
+        let mut now: Vec<(Target, f64)> = Vec::new();
         for k in 0..self.node.len() {
-            let above = v[self.node[k]] > self.threshold[k];
+            let (x, previous) = (v[self.node[k]], self.previous[k]);
+            let above = x > self.threshold[k];
             if above && !self.above[k] {
                 self.spikes[k].push(t);
+                // When v crossed the threshold, linearly between the two checks.
+                let crossing = if previous <= self.threshold[k] && t > self.previous_t {
+                    t - (t - self.previous_t) * (x - self.threshold[k]) / (x - previous)
+                } else {
+                    t
+                };
                 for target in &self.targets[k] {
                     if target.delay <= 0.0 {
-                        now.push(*target);
+                        now.push((*target, crossing));
                         continue;
                     }
                     self.queue.push(Reverse(Pending {
-                        time: t + target.delay,
+                        time: crossing + target.delay,
                         order: self.sent,
                         target: *target,
                     }));
@@ -149,14 +165,16 @@ impl SpikeSources {
                 }
             }
             self.above[k] = above;
+            self.previous[k] = x;
         }
+        self.previous_t = t;
         deliver(
             &mut self.queue,
             if now.is_empty() { until } else { t },
             &mut receive,
         );
         if !now.is_empty() {
-            now.iter().for_each(&mut receive);
+            now.iter().for_each(|(target, time)| receive(target, *time));
             deliver(&mut self.queue, until, &mut receive);
         }
     }
@@ -171,11 +189,11 @@ impl SpikeSources {
 fn deliver(
     queue: &mut BinaryHeap<Reverse<Pending>>,
     limit: f64,
-    receive: &mut impl FnMut(&Target),
+    receive: &mut impl FnMut(&Target, f64),
 ) {
     while queue.peek().is_some_and(|Reverse(p)| p.time <= limit) {
         let Reverse(p) = queue.pop().expect("peeked");
-        receive(&p.target);
+        receive(&p.target, p.time);
     }
 }
 
@@ -201,19 +219,28 @@ mod tests {
         s.connect(k, target(8, 1.0));
         let dt = 0.1;
         let mut got = Vec::new();
-        // Below, then above for three checks, below, above again.
+        // Below, then above for three checks, below, above again: crossings at 0.08 ms
+        // (-30 -> -17.5 mV) and 0.425 ms (-25 -> -5 mV).
         let vs = [
-            -30.0, -10.0, 0.0, -5.0, -25.0, -15.0, -40.0, -40.0, -40.0, -40.0, -40.0, -40.0, -40.0,
+            -30.0, -17.5, 0.0, -5.0, -25.0, -5.0, -40.0, -40.0, -40.0, -40.0, -40.0, -40.0, -40.0,
             -40.0, -40.0, -40.0, -40.0,
         ];
         for (n, &v) in vs.iter().enumerate() {
             let t = n as f64 * dt;
-            s.check(&[v], t, t + dt / 2.0, |tg| got.push((n, tg.instance)));
+            s.check(&[v], t, t + dt / 2.0, |tg, time| {
+                got.push((n, tg.instance, (time * 1e6).round() / 1e6))
+            });
         }
+        // Spikes are recorded at the checks that see them, as NEURON's fixed step does.
         assert_eq!(s.spikes[k].len(), 2);
         assert!((s.spikes[k][0] - 0.1).abs() < 1e-12 && (s.spikes[k][1] - 0.5).abs() < 1e-12);
-        // Zero delay: delivered at the check that saw the spike; 1 ms: ten steps later.
-        assert_eq!(got, vec![(1, 7), (5, 7), (11, 8), (15, 8)]);
+        // Events carry the crossing time plus the delay. Zero delay: delivered at the
+        // check that saw the spike; 1 ms: at the check nearest to their time (due by
+        // t + dt/2).
+        assert_eq!(
+            got,
+            vec![(1, 7, 0.08), (5, 7, 0.425), (11, 8, 1.08), (14, 8, 1.425)]
+        );
         assert_eq!(s.in_flight(), 0);
     }
 
@@ -225,9 +252,9 @@ mod tests {
         s.connect(a, target(2, 0.32)); // sent at 0.2, due at 0.52: after b's
         s.connect(b, target(3, 0.0)); // sent at 0.5, due at once
         let mut got = Vec::new();
-        s.check(&[1.0, -1.0], 0.2, 0.25, |tg| got.push(tg.instance));
+        s.check(&[1.0, -1.0], 0.2, 0.25, |tg, _| got.push(tg.instance));
         assert!(got.is_empty());
-        s.check(&[1.0, 1.0], 0.5, 0.55, |tg| got.push(tg.instance));
+        s.check(&[1.0, 1.0], 0.5, 0.55, |tg, _| got.push(tg.instance));
         assert_eq!(got, [1, 3, 2]);
     }
 
@@ -237,12 +264,12 @@ mod tests {
         let k = s.source(3, 0.0);
         s.connect(k, target(1, 2.0));
         let mut got = 0;
-        s.check(&[0.0, 0.0, 0.0, 5.0], 10.0, 10.05, |_| got += 1);
+        s.check(&[0.0, 0.0, 0.0, 5.0], 10.0, 10.05, |_, _| got += 1);
         assert_eq!((got, s.in_flight()), (0, 1));
         s.shift_clock(10.0);
-        s.check(&[0.0, 0.0, 0.0, 5.0], 1.9, 1.95, |_| got += 1);
+        s.check(&[0.0, 0.0, 0.0, 5.0], 1.9, 1.95, |_, _| got += 1);
         assert_eq!(got, 0);
-        s.check(&[0.0, 0.0, 0.0, 5.0], 2.0, 2.05, |_| got += 1);
+        s.check(&[0.0, 0.0, 0.0, 5.0], 2.0, 2.05, |_, _| got += 1);
         assert_eq!((got, s.spikes[k].len()), (1, 0));
     }
 }

@@ -363,8 +363,21 @@ impl LemsSynapses {
     }
 
     /// Delivers an event to one instance through handler `port`.
-    pub fn receive(&mut self, instance: usize, port: usize) {
+    ///
+    /// `late` \[ms\] is how far the states' time lies past the event's: the instance is
+    /// taken back by `late`, receives the event, and is brought forward again, so the event
+    /// acts at its own time (exactly for states linear in themselves, as a synapse's
+    /// decaying conductances).
+    pub fn receive(&mut self, instance: usize, port: usize, late: f64) {
+        if late > 0.0 {
+            self.dynamics
+                .advance_one(&mut self.columns, &self.state_order, instance, -late);
+        }
         self.dynamics.receive(&mut self.columns, port, instance);
+        if late > 0.0 {
+            self.dynamics
+                .advance_one(&mut self.columns, &self.state_order, instance, late);
+        }
     }
 
     /// States from `OnStart` (0 otherwise).

@@ -498,6 +498,56 @@ impl CompiledDynamics {
         }
     }
 
+    /// Advances one instance's states by `h` (negative: back in time) with the exponential
+    /// Euler step of [`Self::advance`], inputs as they are; `order` evaluates the derived
+    /// variables the derivatives read (the state order). Events use it to act at their own
+    /// time between steps.
+    pub fn advance_one(&self, cols: &mut Columns, order: &EvalOrder, instance: usize, h: f64) {
+        let i = instance;
+        let evaluate = |cols: &mut Columns, order: &EvalOrder| {
+            for &d in &order.0 {
+                let (s, prog) = &self.derived[d];
+                cols.data[*s][i] = prog.run_one(&cols.data, i, &mut cols.scalar);
+            }
+        };
+        evaluate(cols, order);
+        let mut updates = [0.0; 8];
+        let mut heap = Vec::new();
+        let updates: &mut [f64] = if self.derivatives.len() <= updates.len() {
+            &mut updates[..self.derivatives.len()]
+        } else {
+            heap.resize(self.derivatives.len(), 0.0);
+            &mut heap
+        };
+        for (k, ((s, prog), jacobian)) in self.derivatives.iter().zip(&self.jacobians).enumerate() {
+            let f = prog.run_one(&cols.data, i, &mut cols.scalar);
+            let b = match jacobian {
+                Some(j) => j.run_one(&cols.data, i, &mut cols.scalar),
+                None => {
+                    // Perturb the state to find the slope, as the block path does.
+                    let y = cols.data[*s][i];
+                    let dependents = self.depending(order, *s);
+                    cols.data[*s][i] = y + 1e-6 * y.abs().max(1e-3);
+                    let eps = cols.data[*s][i] - y;
+                    evaluate(cols, &dependents);
+                    let b = (prog.run_one(&cols.data, i, &mut cols.scalar) - f) / eps;
+                    cols.data[*s][i] = y;
+                    evaluate(cols, &dependents);
+                    b
+                }
+            };
+            let x = b * h;
+            updates[k] = if x.abs() < 1e-12 {
+                f * h
+            } else {
+                f * crate::fastmath::exp_m1(x) / b
+            };
+        }
+        for ((s, _), dy) in self.derivatives.iter().zip(updates.iter()) {
+            cols.data[*s][i] += dy;
+        }
+    }
+
     /// ∂(derived variable `of`)/∂`wrt`, compiled, when it can be derived symbolically.
     pub fn partial(&self, of: &str, wrt: &str) -> Option<PartialDerivative> {
         let (_, e) = self.definitions.iter().find(|(n, _)| n == of)?;

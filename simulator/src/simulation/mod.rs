@@ -3,7 +3,9 @@
 //! ## One step, t → t + dt
 //!
 //! 0. **Events**: spikes at t (threshold crossings of v(t)) and the events due by
-//!    t + dt/2 change the synapses they reach ([`crate::events`]).
+//!    t + dt/2 change the synapses they reach ([`crate::events`]), each at its own time:
+//!    the synapse's states, which live at t + dt/2, are taken back to the event's time,
+//!    receive it and come forward again (exact for states linear in themselves).
 //! 1. **Currents** at v(t) with the states of time t; current inputs at t + dt/2.
 //!    Every mechanism adds its inward current I and conductance G = −∂I/∂v per node.
 //! 2. **Voltage**, implicitly: backward Euler on the cable equation
@@ -250,9 +252,14 @@ impl Simulation {
         // then the point cells' conditions (resets).
         if !self.events.is_empty() {
             let synapses = &mut self.lems_synapses;
+            let states_time = self.t + self.lead;
             self.events
-                .check(&self.v, self.t, self.t + dt / 2.0, |target| {
-                    synapses[target.synapses].receive(target.instance, target.port)
+                .check(&self.v, self.t, self.t + dt / 2.0, |target, time| {
+                    synapses[target.synapses].receive(
+                        target.instance,
+                        target.port,
+                        states_time - time,
+                    )
                 });
         }
         for cells in &mut self.point_cells {
