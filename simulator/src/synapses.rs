@@ -141,6 +141,13 @@ pub struct LemsSynapses {
     pub peer_variables: Vec<(usize, String)>,
     /// Per peer variable, per instance: where to read it (point-cell type, instance, slot).
     peer_sources: Vec<Vec<(usize, usize, usize)>>,
+    /// Whether instances whose states are all zero (an event-driven synapse that has not
+    /// received an event, or whose conductance has decayed to exactly zero) are left out
+    /// of each step: they pass no current and their states stay zero
+    /// ([`CompiledDynamics::quiet_at_rest`]), so the results are unchanged.
+    skip_resting: bool,
+    /// The instances of the last [`Self::update_currents`] that were not resting.
+    active: Vec<std::ops::Range<usize>>,
 }
 
 /// Instances of a synapse type grouped by what their states depend on. When the states
@@ -285,6 +292,8 @@ impl LemsSynapses {
             states_read_inputs,
             peer_variables,
             peer_sources: Vec::new(),
+            skip_resting: false,
+            active: Vec::new(),
             dynamics,
         })
     }
@@ -382,11 +391,14 @@ impl LemsSynapses {
 
     /// States from `OnStart` (0 otherwise).
     pub fn initialise(&mut self, v: &[f64], temperature: f64) {
+        self.columns.activate_all();
         self.set_inputs(v, temperature, true);
         self.dynamics.initialise(&mut self.columns);
         // Events reach single instances: their states are their own.
         if self.dynamics.receives_events() {
             self.shared = None;
+            let current = self.dynamics.name(self.i).to_string();
+            self.skip_resting = self.dynamics.quiet_at_rest(&[&current]);
             return;
         }
         self.shared = SharedStates::new(
@@ -404,6 +416,9 @@ impl LemsSynapses {
         let n = self.node.len();
         self.current.resize(n, 0.0);
         self.slope.resize(n, 0.0);
+        if self.skip_resting {
+            return self.update_active_currents(v, temperature);
+        }
         // c302's synapse currents read v, the states and parameters, not the peer.
         self.set_inputs(v, temperature, self.currents_read_peer);
         self.dynamics
@@ -427,11 +442,82 @@ impl LemsSynapses {
         }
     }
 
+    /// [`Self::update_currents`] for a type that skips its resting instances: only the
+    /// others gather their inputs and are evaluated; the resting ones pass no current.
+    fn update_active_currents(&mut self, v: &[f64], temperature: f64) {
+        self.dynamics.skip_resting_blocks(&mut self.columns);
+        self.active = self.columns.active_ranges();
+        self.current.fill(0.0);
+        self.slope.fill(0.0);
+        if self.active.is_empty() {
+            return;
+        }
+        if self.currents_read_peer || self.di_dv.is_none() {
+            self.set_inputs(v, temperature, self.currents_read_peer);
+        } else {
+            for r in &self.active {
+                for (x, &n) in self.columns.data[self.v][r.clone()]
+                    .iter_mut()
+                    .zip(&self.node[r.clone()])
+                {
+                    *x = v[n];
+                }
+            }
+            set_peer_inputs(
+                &mut self.columns,
+                &[],
+                None,
+                self.temperature,
+                v,
+                temperature,
+            );
+        }
+        self.dynamics
+            .evaluate(&mut self.columns, &self.current_order);
+        match &self.di_dv {
+            Some(di_dv) => {
+                self.dynamics
+                    .evaluate_partial(&mut self.columns, di_dv, &mut self.slope);
+            }
+            None => {
+                let i0 = self.columns.data[self.i].clone();
+                self.columns.data[self.v].iter_mut().for_each(|x| *x += DV);
+                self.dynamics
+                    .evaluate(&mut self.columns, &self.current_v_order);
+                for r in &self.active {
+                    for k in r.clone() {
+                        // −∂i/∂v, negated below with the symbolic one's.
+                        self.slope[k] = (self.columns.data[self.i][k] - i0[k]) / DV;
+                    }
+                }
+                self.columns.data[self.i].copy_from_slice(&i0);
+            }
+        }
+        for r in &self.active {
+            self.current[r.clone()].copy_from_slice(&self.columns.data[self.i][r.clone()]);
+            self.slope[r.clone()].iter_mut().for_each(|g| *g = -*g);
+        }
+    }
+
     /// Adds the inward currents and conductances of the last [`Self::update_currents`].
     pub fn add_currents(&self, inward: &mut [f64], conductance: &mut [f64]) {
-        for ((&n, &i), &g) in self.node.iter().zip(&self.current).zip(&self.slope) {
-            inward[n] += i;
-            conductance[n] += g;
+        let add = |r: std::ops::Range<usize>, inward: &mut [f64], conductance: &mut [f64]| {
+            for ((&n, &i), &g) in self.node[r.clone()]
+                .iter()
+                .zip(&self.current[r.clone()])
+                .zip(&self.slope[r])
+            {
+                inward[n] += i;
+                conductance[n] += g;
+            }
+        };
+        if self.skip_resting {
+            // Resting instances pass nothing.
+            for r in &self.active {
+                add(r.clone(), inward, conductance);
+            }
+        } else {
+            add(0..self.node.len(), inward, conductance);
         }
     }
 

@@ -11,7 +11,7 @@
 mod derivative;
 mod program;
 
-use neuroml::expr::Expr;
+use neuroml::expr::{BinaryOp, Expr};
 use neuroml::lems::{Component, DerivedValue, TypeRegistry};
 
 use crate::error::{Error, Result};
@@ -49,6 +49,8 @@ pub struct CompiledDynamics {
     derivatives: Vec<(usize, Program)>,
     /// ∂f/∂y of each time derivative, where it could be derived symbolically.
     jacobians: Vec<Option<Program>>,
+    /// The time derivatives' expressions, in the order of `derivatives`.
+    time_derivative_expressions: Vec<Expr>,
     /// Expressions of the derived variables, for symbolic differentiation.
     definitions: Vec<(String, Expr)>,
     /// Conditional derived variables (not differentiated).
@@ -92,6 +94,9 @@ pub struct Columns {
     /// `-A / tauRise`): the slope b and e^{b·h} − 1 per instance, for the step h they were
     /// computed for (b = 1, h where b·h is negligible; empty for the others).
     fixed_slopes: FixedSlopes,
+    /// Blocks of [`BLOCK_LEN`] instances to evaluate and advance (empty: all): set by
+    /// [`CompiledDynamics::skip_resting_blocks`].
+    active: Vec<bool>,
 }
 
 /// Cached slopes and exponentials of the derivatives with fixed slopes.
@@ -112,6 +117,34 @@ impl Columns {
     /// Whether there are no instances.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Whether the block starting at instance `start` is evaluated and advanced.
+    fn block_active(&self, start: usize) -> bool {
+        self.active.is_empty() || self.active[start / BLOCK_LEN]
+    }
+
+    /// Every block is evaluated and advanced again.
+    pub fn activate_all(&mut self) {
+        self.active.clear();
+    }
+
+    /// The instances evaluated and advanced since the last
+    /// [`CompiledDynamics::skip_resting_blocks`] (all without it), as ranges of whole blocks.
+    pub fn active_ranges(&self) -> Vec<std::ops::Range<usize>> {
+        let n = self.len();
+        let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+        for start in (0..n).step_by(BLOCK_LEN) {
+            if !self.block_active(start) {
+                continue;
+            }
+            let end = (start + BLOCK_LEN).min(n);
+            match out.last_mut() {
+                Some(r) if r.end == start => r.end = end,
+                _ => out.push(start..end),
+            }
+        }
+        out
     }
 }
 
@@ -317,6 +350,7 @@ impl CompiledDynamics {
             }
         }
         let mut derivatives = Vec::new();
+        let mut time_derivative_expressions = Vec::new();
         for td in dynamics
             .time_derivatives
             .iter()
@@ -331,6 +365,7 @@ impl CompiledDynamics {
                     ))
                 })?;
             derivatives.push((s, compile(&td.variable, &td.value)?));
+            time_derivative_expressions.push(td.value.clone());
         }
         let mut on_start = Vec::new();
         for a in &dynamics.on_start {
@@ -407,6 +442,7 @@ impl CompiledDynamics {
             derived,
             derivatives,
             jacobians,
+            time_derivative_expressions,
             definitions,
             opaque,
             on_start,
@@ -564,7 +600,71 @@ impl CompiledDynamics {
         partial: &PartialDerivative,
         out: &mut [f64],
     ) {
-        partial.0.run(&cols.data, &mut cols.stack, out);
+        if cols.active.is_empty() {
+            partial.0.run(&cols.data, &mut cols.stack, out);
+            return;
+        }
+        ensure_depth(&mut cols.stack, partial.0.depth);
+        for start in (0..out.len()).step_by(BLOCK_LEN) {
+            if cols.block_active(start) {
+                let len = BLOCK_LEN.min(out.len() - start);
+                partial
+                    .0
+                    .run_block(&cols.data, start, len, &mut cols.stack, &mut out[start..]);
+            }
+        }
+    }
+
+    /// Whether instances whose states are all zero stay so and contribute nothing:
+    /// every time derivative, and each of `outputs`, is zero when the states are,
+    /// whatever the parameters and inputs (shown on the expressions, derived variables
+    /// substituted). Such a type (an event-driven synapse's decaying conductances) can
+    /// skip its resting instances ([`Self::skip_resting_blocks`]) exactly.
+    pub fn quiet_at_rest(&self, outputs: &[&str]) -> bool {
+        if self.derivatives.is_empty() || !self.on_conditions.is_empty() {
+            return false;
+        }
+        let states: Vec<&str> = self
+            .kinds
+            .iter()
+            .zip(&self.names)
+            .filter(|(k, _)| **k == SlotKind::State)
+            .map(|(_, n)| n.as_str())
+            .collect();
+        let zero = |e: &Expr| zero_at_rest(e, &states, &self.definitions, &self.opaque, 0);
+        self.time_derivative_expressions.iter().all(zero)
+            && outputs.iter().all(|o| {
+                self.definitions
+                    .iter()
+                    .find(|(n, _)| n == o)
+                    .is_some_and(|(_, e)| zero(e))
+            })
+    }
+
+    /// Leaves the blocks whose instances all rest (every state exactly zero) out of the
+    /// evaluations and steps that follow, until the next call; for types that are
+    /// [`Self::quiet_at_rest`]. Their derived variables are then not brought up to date.
+    pub fn skip_resting_blocks(&self, cols: &mut Columns) {
+        let n = cols.len();
+        let blocks = n.div_ceil(BLOCK_LEN);
+        let mut active = std::mem::take(&mut cols.active);
+        active.clear();
+        active.resize(blocks, false);
+        for (k, kind) in self.kinds.iter().enumerate() {
+            if *kind != SlotKind::State {
+                continue;
+            }
+            for (b, chunk) in cols.data[k].chunks(BLOCK_LEN).enumerate() {
+                // Branch-free, so that it vectorises.
+                active[b] |= chunk.iter().fold(false, |a, &x| a | (x != 0.0));
+            }
+        }
+        cols.active = active;
+    }
+
+    /// The name of a slot.
+    pub fn name(&self, slot: usize) -> &str {
+        &self.names[slot]
     }
 
     /// The slot of a name.
@@ -740,6 +840,9 @@ impl CompiledDynamics {
             .unwrap_or(0);
         ensure_depth(&mut cols.stack, depth + 1);
         for start in (0..cols.len()).step_by(BLOCK_LEN) {
+            if !cols.block_active(start) {
+                continue;
+            }
             let len = BLOCK_LEN.min(cols.len() - start);
             self.evaluate_block(cols, order, start, len);
         }
@@ -817,6 +920,9 @@ impl CompiledDynamics {
                 .collect()
         };
         for start in (0..cols.len()).step_by(BLOCK_LEN) {
+            if !cols.block_active(start) {
+                continue;
+            }
             let len = BLOCK_LEN.min(cols.len() - start);
             let range = start..start + len;
             let (updates, work) = lanes.split_at_mut(m);
@@ -916,5 +1022,118 @@ impl CompiledDynamics {
             slope,
             exp_m1,
         };
+    }
+}
+
+/// Whether `e` is exactly zero when every name in `states` is zero, whatever the other
+/// names (derived variables in `definitions` substituted; `opaque` ones unknown). A product
+/// or quotient counts as zero only when its other operand does not read a state, so that
+/// it stays finite (0·∞ is not 0).
+fn zero_at_rest(
+    e: &Expr,
+    states: &[&str],
+    definitions: &[(String, Expr)],
+    opaque: &[String],
+    depth: usize,
+) -> bool {
+    let zero = |e: &Expr| zero_at_rest(e, states, definitions, opaque, depth + 1);
+    let free = |e: &Expr| !reads_state(e, states, definitions, opaque, depth + 1);
+    if depth > 64 {
+        return false;
+    }
+    match e {
+        Expr::Number(x) => *x == 0.0,
+        Expr::Name(n) => {
+            states.contains(&n.as_str())
+                || (!opaque.contains(n)
+                    && definitions
+                        .iter()
+                        .find(|(d, _)| d == n)
+                        .is_some_and(|(_, d)| zero(d)))
+        }
+        Expr::Neg(a) => zero(a),
+        Expr::Not(_) | Expr::Call(..) => false,
+        Expr::Binary(op, a, b) => match op {
+            BinaryOp::Add | BinaryOp::Sub => zero(a) && zero(b),
+            BinaryOp::Mul => (zero(a) && free(b)) || (zero(b) && free(a)),
+            BinaryOp::Div => zero(a) && free(b),
+            _ => false,
+        },
+    }
+}
+
+/// Whether `e` may depend on a state (through derived variables; `opaque` ones may).
+fn reads_state(
+    e: &Expr,
+    states: &[&str],
+    definitions: &[(String, Expr)],
+    opaque: &[String],
+    depth: usize,
+) -> bool {
+    if depth > 64 {
+        return true;
+    }
+    let reads = |e: &Expr| reads_state(e, states, definitions, opaque, depth + 1);
+    match e {
+        Expr::Number(_) => false,
+        Expr::Name(n) => {
+            states.contains(&n.as_str())
+                || opaque.contains(n)
+                || definitions
+                    .iter()
+                    .find(|(d, _)| d == n)
+                    .is_some_and(|(_, d)| reads(d))
+        }
+        Expr::Neg(a) | Expr::Not(a) | Expr::Call(_, a) => reads(a),
+        Expr::Binary(_, a, b) => reads(a) || reads(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rest_is_shown_on_the_expressions() {
+        let g = ("g".to_string(), Expr::parse("w * gbase * (B - A)").unwrap());
+        let zero = |s: &str| {
+            zero_at_rest(
+                &Expr::parse(s).unwrap(),
+                &["A", "B"],
+                std::slice::from_ref(&g),
+                &[],
+                0,
+            )
+        };
+        assert!(zero("-A / tauRise"));
+        assert!(zero("g * (erev - v)"));
+        assert!(zero("-(A + B) * k"));
+        // Not zero at rest, or not provably finite there.
+        assert!(!zero("(1 - A) / tau"));
+        assert!(!zero("A / B"));
+        assert!(!zero("A * (1 / B)"));
+        assert!(!zero("exp(A) - 1"));
+    }
+
+    #[test]
+    fn an_event_synapse_is_quiet_at_rest_and_its_resting_blocks_are_skipped() {
+        let registry = TypeRegistry::default();
+        let d = CompiledDynamics::compile(&registry, "expTwoSynapse", &["v"]).unwrap();
+        assert!(d.quiet_at_rest(&["i"]));
+        let mut cols = Columns {
+            data: vec![vec![0.0; 3 * BLOCK_LEN]; d.names.len()],
+            ..Columns::default()
+        };
+        let a = d.slot("A").unwrap();
+        cols.data[a][BLOCK_LEN + 5] = 1.0;
+        d.skip_resting_blocks(&mut cols);
+        assert_eq!(cols.active_ranges(), vec![BLOCK_LEN..2 * BLOCK_LEN]);
+        // A resting block is neither evaluated nor advanced.
+        let i = d.slot("i").unwrap();
+        cols.data[i].fill(f64::NAN);
+        d.evaluate(&mut cols, &d.order_for(&[i]));
+        assert!(cols.data[i][0].is_nan() && !cols.data[i][BLOCK_LEN].is_nan());
+        cols.activate_all();
+        assert_eq!(cols.active_ranges(), vec![0..3 * BLOCK_LEN]);
     }
 }
