@@ -32,6 +32,16 @@ pub struct PointCells {
     state_order: EvalOrder,
     rate: Vec<f64>,
     slope: Vec<f64>,
+    /// v of each instance at the last [`Self::add_currents`] (where the node's currents
+    /// were linearised).
+    v_at_currents: Vec<f64>,
+    /// How far the first comparison among the conditions held at the last check, after
+    /// its resets (NaN before the first).
+    margin: Vec<f64>,
+    /// Scratch: the margin now, and which instances fired.
+    margin_now: Vec<f64>,
+    fired: Vec<bool>,
+    v_before: Vec<f64>,
 }
 
 /// The slots the synapses' currents arrive through (`select="synapses[*]/i"`): inputs
@@ -106,6 +116,11 @@ impl PointCells {
             state_order: dynamics.state_order(),
             rate: Vec::new(),
             slope: Vec::new(),
+            v_at_currents: Vec::new(),
+            margin: Vec::new(),
+            margin_now: Vec::new(),
+            fired: Vec::new(),
+            v_before: Vec::new(),
             dynamics,
         })
     }
@@ -145,6 +160,9 @@ impl PointCells {
     /// States from `OnStart`; the voltages `OnStart` gives (or those in `v`) are written to
     /// the nodes.
     pub fn initialise(&mut self, v: &mut [f64], temperature: f64) {
+        let n = self.node.len();
+        self.margin = vec![f64::NAN; n];
+        self.v_at_currents = vec![f64::NAN; n];
         self.set_inputs(v, temperature);
         self.dynamics.initialise(&mut self.columns);
         for (&x, &n) in self.columns.data[self.v].iter().zip(&self.node) {
@@ -172,6 +190,9 @@ impl PointCells {
             inward[self.node[i]] += c[i] * self.rate[i];
             conductance[self.node[i]] -= c[i] * self.slope[i];
         }
+        self.v_at_currents.clear();
+        self.v_at_currents
+            .extend_from_slice(&self.columns.data[self.v]);
     }
 
     /// Advances the states other than v by `h` with the present voltages.
@@ -185,15 +206,86 @@ impl PointCells {
     /// writing any new v (a reset) to the nodes. The cell's spikes are not taken from its
     /// `<EventOut>`: as in jNeuroML's export, a threshold source on its v sees them
     /// (`crate::events`), checked just before.
-    pub fn apply_conditions(&mut self, v: &mut [f64], temperature: f64) {
+    ///
+    /// A reset acts at the time its condition became true, not at the check `h` after the
+    /// previous one that sees it (where NEURON's fixed step resets): when the condition is a
+    /// comparison (`v > thresh`), that time is where its margin crossed zero, linearly
+    /// between the two checks, and the reset voltage is advanced from then to now with the
+    /// node's currents of the last step (`inward`, `conductance`, linear in v), by the
+    /// exponential step. Otherwise every period would be rounded up to whole steps.
+    ///
+    /// The cell's other states, which live `lead` ahead of v and were advanced with the
+    /// voltage before the reset, are taken back to the crossing with it and brought
+    /// forward again with the voltage after (when the reset assigns only v).
+    pub fn apply_conditions(
+        &mut self,
+        v: &mut [f64],
+        temperature: f64,
+        h: f64,
+        lead: f64,
+        inward: &[f64],
+        conductance: &[f64],
+    ) {
         if !self.dynamics.has_conditions() {
             return;
         }
+        let n = self.node.len();
         self.set_inputs(v, temperature);
-        self.dynamics.apply_conditions(&mut self.columns);
+        self.margin_now.resize(n, 0.0);
+        let reset = self.dynamics.condition_setting(self.v);
+        if let Some(k) = reset {
+            self.dynamics
+                .condition_margin(&mut self.columns, k, &mut self.margin_now);
+        }
+        self.fired.clear();
+        self.fired.resize(n, false);
+        self.v_before.clear();
+        self.v_before.extend_from_slice(&self.columns.data[self.v]);
+        self.dynamics
+            .apply_conditions(&mut self.columns, reset, &mut self.fired);
+        let rewind = reset.is_some_and(|k| self.dynamics.condition_assigns_only(k, self.v));
+        let mut any = false;
+        for i in (0..n).filter(|&i| self.fired[i]) {
+            any = true;
+            let (before, now) = (self.margin[i], self.margin_now[i]);
+            if !(h > 0.0 && before < 0.0 && now >= 0.0) {
+                continue;
+            }
+            let since = h * now / (now - before);
+            let node = self.node[i];
+            let reset = self.columns.data[self.v][i];
+            let current = inward[node] - conductance[node] * (reset - self.v_at_currents[i]);
+            let c = self.columns.data[self.capacitance][i];
+            let (rate, slope) = (current / c, -conductance[node] / c);
+            let x = slope * since;
+            let after = reset
+                + if x.abs() < 1e-12 {
+                    rate * since
+                } else {
+                    rate * crate::fastmath::exp_m1(x) / slope
+                };
+            if rewind {
+                let late = lead + since;
+                self.columns.data[self.v][i] = self.v_before[i];
+                self.dynamics
+                    .advance_one(&mut self.columns, &self.state_order, i, -late);
+                self.columns.data[self.v][i] = after;
+                self.dynamics
+                    .advance_one(&mut self.columns, &self.state_order, i, late);
+            }
+            self.columns.data[self.v][i] = after;
+        }
         for (&x, &n) in self.columns.data[self.v].iter().zip(&self.node) {
             v[n] = x;
         }
+        let Some(k) = reset else {
+            return;
+        };
+        if any {
+            self.dynamics
+                .condition_margin(&mut self.columns, k, &mut self.margin_now);
+        }
+        std::mem::swap(&mut self.margin, &mut self.margin_now);
     }
 
     /// The present value of a variable of every instance (states are up to date; derived

@@ -75,6 +75,8 @@ pub struct CompiledDynamics {
 struct Condition {
     /// The test (non-zero: true).
     test: Program,
+    /// For a comparison `a > b` (`a < b`), a − b (b − a): positive where it holds.
+    margin: Option<Program>,
     /// Assignments (slot, program), made in order where the test holds.
     assignments: Vec<(usize, Program)>,
 }
@@ -429,7 +431,21 @@ impl CompiledDynamics {
             .on_conditions
             .iter()
             .map(|c| {
+                // How far a comparison holds (a − b for `a > b`): where it crossed zero
+                // between two checks tells when the condition became true.
+                let margin = match &c.test {
+                    Expr::Binary(BinaryOp::Gt | BinaryOp::Ge, a, b) => {
+                        Some(Expr::Binary(BinaryOp::Sub, a.clone(), b.clone()))
+                    }
+                    Expr::Binary(BinaryOp::Lt | BinaryOp::Le, a, b) => {
+                        Some(Expr::Binary(BinaryOp::Sub, b.clone(), a.clone()))
+                    }
+                    _ => None,
+                };
                 Ok(Condition {
+                    margin: margin
+                        .map(|m| compile("OnCondition test", &m))
+                        .transpose()?,
                     test: compile("OnCondition test", &c.test)?,
                     assignments: assignments("OnCondition", &c.assignments, &is_state_or_external)?,
                 })
@@ -462,19 +478,51 @@ impl CompiledDynamics {
     /// Tests every condition on every instance (inputs set, derived variables evaluated
     /// by this call) and makes the assignments of those that hold, in document order, each
     /// condition seeing the previous ones' assignments.
-    pub fn apply_conditions(&self, cols: &mut Columns) {
+    /// `fired[i]` is set where condition `watch` held.
+    pub fn apply_conditions(&self, cols: &mut Columns, watch: Option<usize>, fired: &mut [bool]) {
         let all = EvalOrder((0..self.derived.len()).collect());
-        for c in &self.on_conditions {
+        for (k, c) in self.on_conditions.iter().enumerate() {
             self.evaluate(cols, &all);
             let mut holds = vec![0.0; cols.len()];
             c.test.run(&cols.data, &mut cols.stack, &mut holds);
             for (i, _) in holds.iter().enumerate().filter(|(_, h)| **h != 0.0) {
+                fired[i] |= watch == Some(k);
                 for (s, prog) in &c.assignments {
                     let value = prog.run_one(&cols.data, i, &mut cols.scalar);
                     cols.data[*s][i] = value;
                 }
             }
         }
+    }
+
+    /// The first condition that is a comparison and assigns slot `s` (a point cell's reset
+    /// of v).
+    pub fn condition_setting(&self, s: usize) -> Option<usize> {
+        self.on_conditions
+            .iter()
+            .position(|c| c.margin.is_some() && c.assignments.iter().any(|(a, _)| *a == s))
+    }
+
+    /// Whether condition `k` assigns slot `s` and nothing else.
+    pub fn condition_assigns_only(&self, k: usize, s: usize) -> bool {
+        self.on_conditions[k]
+            .assignments
+            .iter()
+            .all(|(a, _)| *a == s)
+    }
+
+    /// How far condition `k` (a comparison) holds, for every instance (a − b for `a > b`;
+    /// positive where it holds). Inputs must be set; derived variables are evaluated by this
+    /// call.
+    pub fn condition_margin(&self, cols: &mut Columns, k: usize, out: &mut [f64]) {
+        let margin = self.on_conditions[k]
+            .margin
+            .as_ref()
+            .expect("a comparison (condition_setting)");
+        let all = EvalOrder((0..self.derived.len()).collect());
+        self.evaluate(cols, &all);
+        ensure_depth(&mut cols.stack, margin.depth);
+        margin.run(&cols.data, &mut cols.stack, out);
     }
 
     /// The rate of change of external state `k` (index into the external states, in the

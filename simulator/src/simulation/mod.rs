@@ -263,7 +263,14 @@ impl Simulation {
                 });
         }
         for cells in &mut self.point_cells {
-            cells.apply_conditions(&mut self.v, self.temperature);
+            cells.apply_conditions(
+                &mut self.v,
+                self.temperature,
+                dt,
+                self.lead,
+                &self.inward,
+                &self.conductance,
+            );
         }
         // 1. Currents at v(t).
         self.currents();
