@@ -679,7 +679,12 @@ impl CompiledDynamics {
             .filter(|(k, _)| **k == SlotKind::State)
             .map(|(_, n)| n.as_str())
             .collect();
-        let zero = |e: &Expr| zero_at_rest(e, &states, &self.definitions, &self.opaque, 0);
+        let rest = Rest {
+            states: &states,
+            definitions: &self.definitions,
+            opaque: &self.opaque,
+        };
+        let zero = |e: &Expr| rest.zero(e, 0);
         self.time_derivative_expressions.iter().all(zero)
             && outputs.iter().all(|o| {
                 self.definitions
@@ -1073,67 +1078,67 @@ impl CompiledDynamics {
     }
 }
 
-/// Whether `e` is exactly zero when every name in `states` is zero, whatever the other
-/// names (derived variables in `definitions` substituted; `opaque` ones unknown). A product
-/// or quotient counts as zero only when its other operand does not read a state, so that
-/// it stays finite (0·∞ is not 0).
-fn zero_at_rest(
-    e: &Expr,
-    states: &[&str],
-    definitions: &[(String, Expr)],
-    opaque: &[String],
-    depth: usize,
-) -> bool {
-    let zero = |e: &Expr| zero_at_rest(e, states, definitions, opaque, depth + 1);
-    let free = |e: &Expr| !reads_state(e, states, definitions, opaque, depth + 1);
-    if depth > 64 {
-        return false;
-    }
-    match e {
-        Expr::Number(x) => *x == 0.0,
-        Expr::Name(n) => {
-            states.contains(&n.as_str())
-                || (!opaque.contains(n)
-                    && definitions
-                        .iter()
-                        .find(|(d, _)| d == n)
-                        .is_some_and(|(_, d)| zero(d)))
-        }
-        Expr::Neg(a) => zero(a),
-        Expr::Not(_) | Expr::Call(..) => false,
-        Expr::Binary(op, a, b) => match op {
-            BinaryOp::Add | BinaryOp::Sub => zero(a) && zero(b),
-            BinaryOp::Mul => (zero(a) && free(b)) || (zero(b) && free(a)),
-            BinaryOp::Div => zero(a) && free(b),
-            _ => false,
-        },
-    }
+/// What an expression is at rest: every name in `states` zero, derived variables
+/// (`definitions`) substituted, `opaque` ones (conditional) unknown.
+struct Rest<'a> {
+    states: &'a [&'a str],
+    definitions: &'a [(String, Expr)],
+    opaque: &'a [String],
 }
 
-/// Whether `e` may depend on a state (through derived variables; `opaque` ones may).
-fn reads_state(
-    e: &Expr,
-    states: &[&str],
-    definitions: &[(String, Expr)],
-    opaque: &[String],
-    depth: usize,
-) -> bool {
-    if depth > 64 {
-        return true;
+impl Rest<'_> {
+    /// Deeper than this, an expression is not analysed (taken as unknown).
+    const DEPTH: usize = 64;
+
+    fn definition(&self, n: &str) -> Option<&Expr> {
+        self.definitions
+            .iter()
+            .find(|(d, _)| d == n)
+            .map(|(_, e)| e)
     }
-    let reads = |e: &Expr| reads_state(e, states, definitions, opaque, depth + 1);
-    match e {
-        Expr::Number(_) => false,
-        Expr::Name(n) => {
-            states.contains(&n.as_str())
-                || opaque.contains(n)
-                || definitions
-                    .iter()
-                    .find(|(d, _)| d == n)
-                    .is_some_and(|(_, d)| reads(d))
+
+    /// Whether `e` is exactly zero at rest, whatever the other names. A product or
+    /// quotient counts as zero only when its other operand does not read a state, so that
+    /// it stays finite (0·∞ is not 0).
+    fn zero(&self, e: &Expr, depth: usize) -> bool {
+        let zero = |e: &Expr| self.zero(e, depth + 1);
+        let free = |e: &Expr| !self.reads_state(e, depth + 1);
+        if depth > Self::DEPTH {
+            return false;
         }
-        Expr::Neg(a) | Expr::Not(a) | Expr::Call(_, a) => reads(a),
-        Expr::Binary(_, a, b) => reads(a) || reads(b),
+        match e {
+            Expr::Number(x) => *x == 0.0,
+            Expr::Name(n) => {
+                self.states.contains(&n.as_str())
+                    || (!self.opaque.contains(n) && self.definition(n).is_some_and(zero))
+            }
+            Expr::Neg(a) => zero(a),
+            Expr::Not(_) | Expr::Call(..) => false,
+            Expr::Binary(op, a, b) => match op {
+                BinaryOp::Add | BinaryOp::Sub => zero(a) && zero(b),
+                BinaryOp::Mul => (zero(a) && free(b)) || (zero(b) && free(a)),
+                BinaryOp::Div => zero(a) && free(b),
+                _ => false,
+            },
+        }
+    }
+
+    /// Whether `e` may depend on a state.
+    fn reads_state(&self, e: &Expr, depth: usize) -> bool {
+        let reads = |e: &Expr| self.reads_state(e, depth + 1);
+        if depth > Self::DEPTH {
+            return true;
+        }
+        match e {
+            Expr::Number(_) => false,
+            Expr::Name(n) => {
+                self.states.contains(&n.as_str())
+                    || self.opaque.contains(n)
+                    || self.definition(n).is_some_and(reads)
+            }
+            Expr::Neg(a) | Expr::Not(a) | Expr::Call(_, a) => reads(a),
+            Expr::Binary(_, a, b) => reads(a) || reads(b),
+        }
     }
 }
 
@@ -1144,15 +1149,12 @@ mod tests {
     #[test]
     fn rest_is_shown_on_the_expressions() {
         let g = ("g".to_string(), Expr::parse("w * gbase * (B - A)").unwrap());
-        let zero = |s: &str| {
-            zero_at_rest(
-                &Expr::parse(s).unwrap(),
-                &["A", "B"],
-                std::slice::from_ref(&g),
-                &[],
-                0,
-            )
+        let rest = Rest {
+            states: &["A", "B"],
+            definitions: std::slice::from_ref(&g),
+            opaque: &[],
         };
+        let zero = |s: &str| rest.zero(&Expr::parse(s).unwrap(), 0);
         assert!(zero("-A / tauRise"));
         assert!(zero("g * (erev - v)"));
         assert!(zero("-(A + B) * k"));
