@@ -282,6 +282,10 @@ def time_neuron(a):
 def table(a):
     """Appends one Markdown row per configuration to OUT (see `render`)."""
     configs = a.configs or all_configs(a.examples)
+    timed = {}
+    if a.timings:
+        import json
+        timed = {t["config"]: t for t in (json.loads(l) for l in open(a.timings) if l.strip())}
     for config in configs:
         lems_text = open(os.path.join(a.examples, "LEMS_%s.xml" % config)).read()
         length, dt = simulation(lems_text)
@@ -293,10 +297,7 @@ def table(a):
         else:
             threshold = spike_threshold(a.examples, config)
             nrn = dict(neuron_runs(a, config, dt, duration))
-            if a.timings:
-                import json
-                timed = [json.loads(l) for l in open(a.timings) if l.strip()]
-                nrn.update({k: v for t in timed if t["config"] == config for k, v in t.items() if k != "config"})
+            nrn.update({k: v for k, v in timed.get(config, {}).items() if k != "config"})
             every = max(dt, 0.1)
             stats = {}
             for m, (ours, _, _) in runs.items():

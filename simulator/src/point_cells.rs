@@ -257,13 +257,7 @@ impl PointCells {
             let current = inward[node] - conductance[node] * (reset - self.v_at_currents[i]);
             let c = self.columns.data[self.capacitance][i];
             let (rate, slope) = (current / c, -conductance[node] / c);
-            let x = slope * since;
-            let after = reset
-                + if x.abs() < 1e-12 {
-                    rate * since
-                } else {
-                    rate * crate::fastmath::exp_m1(x) / slope
-                };
+            let after = reset + crate::dynamics::exponential_step(rate, slope, since);
             if rewind {
                 let late = lead + since;
                 self.columns.data[self.v][i] = self.v_before[i];

@@ -446,7 +446,7 @@ impl LemsSynapses {
     /// others gather their inputs and are evaluated; the resting ones pass no current.
     fn update_active_currents(&mut self, v: &[f64], temperature: f64) {
         self.dynamics.skip_resting_blocks(&mut self.columns);
-        self.active = self.columns.active_ranges();
+        self.columns.active_ranges(&mut self.active);
         self.current.fill(0.0);
         self.slope.fill(0.0);
         if self.active.is_empty() {

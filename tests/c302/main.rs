@@ -2,6 +2,8 @@
 //! (OMV) and NEURON: the evidence of #14 that fits in CI. Fixtures are c302's files,
 //! verbatim, in `tests/fixtures/` (see the README beside them).
 
+#[path = "../common/c302_examples.rs"]
+mod c302_examples;
 mod omv;
 mod vs_neuron;
 
@@ -21,15 +23,7 @@ fn examples() -> &'static Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
         let dir = scratch("examples");
-        let archive = fixtures("c302_examples").join("c302-examples.tar.xz");
-        let status = Command::new("tar")
-            .arg("-xJf")
-            .arg(&archive)
-            .arg("-C")
-            .arg(&dir)
-            .status()
-            .expect("run tar (with xz) to unpack c302's examples");
-        assert!(status.success(), "tar -xJf {}", archive.display());
+        c302_examples::unpack(&dir, &[]);
         dir
     })
 }
@@ -42,23 +36,31 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Runs `celegans run LEMS --out-dir OUT` with extra arguments; panics with its stderr on
-/// failure.
-fn run_lems(lems: &Path, out: &Path, extra: &[&str]) {
+/// Runs `celegans ARGS`; panics with its stderr on failure.
+fn celegans(args: &[&std::ffi::OsStr]) -> std::process::Output {
     let result = Command::new(env!("CARGO_BIN_EXE_celegans"))
-        .arg("run")
-        .arg(lems)
-        .arg("--out-dir")
-        .arg(out)
-        .args(extra)
+        .args(args)
         .output()
         .expect("run celegans");
     assert!(
         result.status.success(),
-        "celegans run {}: {}",
-        lems.display(),
+        "celegans {args:?}: {}",
         String::from_utf8_lossy(&result.stderr)
     );
+    result
+}
+
+/// Runs `celegans run LEMS --out-dir OUT` with extra arguments; panics with its stderr on
+/// failure.
+fn run_lems(lems: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "run".as_ref(),
+        lems.as_os_str(),
+        "--out-dir".as_ref(),
+        out.as_os_str(),
+    ];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    celegans(&args);
 }
 
 /// The rows of a LEMS output file (`time v1 v2 ...`, SI units), as written by `run`.
@@ -127,16 +129,12 @@ fn event_output_files_hold_neurons_spike_times() {
 #[test]
 fn model_info_counts_point_cells() {
     let lems = examples().join("LEMS_c302_A_Pharyngeal.xml");
-    let out = Command::new(env!("CARGO_BIN_EXE_celegans"))
-        .args(["model", "info", "--json"])
-        .arg(&lems)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = celegans(&[
+        "model".as_ref(),
+        "info".as_ref(),
+        "--json".as_ref(),
+        lems.as_os_str(),
+    ]);
     let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(info["cells"], 20);
     assert_eq!(info["point_cells"], 20);
@@ -156,30 +154,28 @@ fn a_dataset_from_a_spiking_network() {
     .unwrap();
     let out = dir.join("syns.h5");
     let model = examples().join("LEMS_c302_C_Syns.xml");
-    let result = Command::new(env!("CARGO_BIN_EXE_celegans"))
-        .args([
-            "dataset",
-            "generate",
-            "--count",
-            "4",
-            "--dt",
-            "0.05",
-            "--duration",
-            "300",
-        ])
-        .args(["--settle", "50", "--model"])
-        .arg(&model)
-        .arg("--scenario")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    let args = [
+        "dataset",
+        "generate",
+        "--count",
+        "4",
+        "--dt",
+        "0.05",
+        "--duration",
+        "300",
+        "--settle",
+        "50",
+    ];
+    let mut args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    args.extend([
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--scenario".as_ref(),
+        scenario.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    celegans(&args);
     let data = datasets::Dataset::read(&out).unwrap();
     assert_eq!((data.sequences, data.output_names.len()), (4, 2));
     // URYDL spikes in every sequence (its stimuli reach 5-10 pA) and SMDDR, settled near

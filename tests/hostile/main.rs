@@ -125,6 +125,8 @@ fn edited_model(dir: &Path, cell_file: &str, edit: impl Fn(&str) -> String) -> P
     dst.join("LEMS_c302_D1.xml")
 }
 
+#[path = "../common/c302_examples.rs"]
+mod c302_examples;
 mod data_files;
 mod messages;
 mod models;

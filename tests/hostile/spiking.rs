@@ -6,22 +6,14 @@ use super::*;
 /// c302's spiking example `c302_C_Syns` (from c302's examples in the fixtures), unpacked
 /// with its network file edited.
 fn edited_spiking(dir: &Path, edit: impl Fn(&str) -> String) -> PathBuf {
-    std::fs::create_dir_all(dir).unwrap();
-    let archive = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/c302_examples/c302-examples.tar.xz");
-    let status = std::process::Command::new("tar")
-        .arg("-xJf")
-        .arg(&archive)
-        .arg("-C")
-        .arg(dir)
-        .args([
+    super::c302_examples::unpack(
+        dir,
+        &[
             "./LEMS_c302_C_Syns.xml",
             "./c302_C_Syns.net.nml",
             "./cell_C.xml",
-        ])
-        .status()
-        .expect("run tar (with xz)");
-    assert!(status.success(), "tar -xJf {}", archive.display());
+        ],
+    );
     let net = dir.join("c302_C_Syns.net.nml");
     let text = std::fs::read_to_string(&net).unwrap();
     std::fs::write(&net, edit(&text)).unwrap();

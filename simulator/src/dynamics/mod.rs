@@ -132,10 +132,11 @@ impl Columns {
     }
 
     /// The instances evaluated and advanced since the last
-    /// [`CompiledDynamics::skip_resting_blocks`] (all without it), as ranges of whole blocks.
-    pub fn active_ranges(&self) -> Vec<std::ops::Range<usize>> {
+    /// [`CompiledDynamics::skip_resting_blocks`] (all without it), as ranges of whole blocks,
+    /// into `out`.
+    pub fn active_ranges(&self, out: &mut Vec<std::ops::Range<usize>>) {
         let n = self.len();
-        let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+        out.clear();
         for start in (0..n).step_by(BLOCK_LEN) {
             if !self.block_active(start) {
                 continue;
@@ -146,7 +147,6 @@ impl Columns {
                 _ => out.push(start..end),
             }
         }
-        out
     }
 }
 
@@ -611,7 +611,7 @@ impl CompiledDynamics {
                     // Perturb the state to find the slope, as the block path does.
                     let y = cols.data[*s][i];
                     let dependents = self.depending(order, *s);
-                    cols.data[*s][i] = y + 1e-6 * y.abs().max(1e-3);
+                    cols.data[*s][i] = perturbed(y);
                     let eps = cols.data[*s][i] - y;
                     evaluate(cols, &dependents);
                     let b = (prog.run_one(&cols.data, i, &mut cols.scalar) - f) / eps;
@@ -620,12 +620,7 @@ impl CompiledDynamics {
                     b
                 }
             };
-            let x = b * h;
-            updates[k] = if x.abs() < 1e-12 {
-                f * h
-            } else {
-                f * crate::fastmath::exp_m1(x) / b
-            };
+            updates[k] = exponential_step(f, b, h);
         }
         for ((s, _), dy) in self.derivatives.iter().zip(updates.iter()) {
             cols.data[*s][i] += dy;
@@ -648,10 +643,6 @@ impl CompiledDynamics {
         partial: &PartialDerivative,
         out: &mut [f64],
     ) {
-        if cols.active.is_empty() {
-            partial.0.run(&cols.data, &mut cols.stack, out);
-            return;
-        }
         ensure_depth(&mut cols.stack, partial.0.depth);
         for start in (0..out.len()).step_by(BLOCK_LEN) {
             if cols.block_active(start) {
@@ -672,13 +663,7 @@ impl CompiledDynamics {
         if self.derivatives.is_empty() || !self.on_conditions.is_empty() {
             return false;
         }
-        let states: Vec<&str> = self
-            .kinds
-            .iter()
-            .zip(&self.names)
-            .filter(|(k, _)| **k == SlotKind::State)
-            .map(|(_, n)| n.as_str())
-            .collect();
+        let states = self.state_names();
         let rest = Rest {
             states: &states,
             definitions: &self.definitions,
@@ -686,12 +671,7 @@ impl CompiledDynamics {
         };
         let zero = |e: &Expr| rest.zero(e, 0);
         self.time_derivative_expressions.iter().all(zero)
-            && outputs.iter().all(|o| {
-                self.definitions
-                    .iter()
-                    .find(|(n, _)| n == o)
-                    .is_some_and(|(_, e)| zero(e))
-            })
+            && outputs.iter().all(|o| rest.definition(o).is_some_and(zero))
     }
 
     /// Leaves the blocks whose instances all rest (every state exactly zero) out of the
@@ -891,7 +871,7 @@ impl CompiledDynamics {
             .map(|&i| self.derived[i].1.depth)
             .max()
             .unwrap_or(0);
-        ensure_depth(&mut cols.stack, depth + 1);
+        ensure_depth(&mut cols.stack, depth);
         for start in (0..cols.len()).step_by(BLOCK_LEN) {
             if !cols.block_active(start) {
                 continue;
@@ -902,7 +882,7 @@ impl CompiledDynamics {
     }
 
     /// [`CompiledDynamics::evaluate`] for instances `start..start + len`; the stack must be deep
-    /// enough for the order's programs plus one lane.
+    /// enough for the order's programs (each writes straight into its column).
     fn evaluate_block(&self, cols: &mut Columns, order: &EvalOrder, start: usize, len: usize) {
         for &i in &order.0 {
             let (s, prog) = &self.derived[i];
@@ -1005,7 +985,7 @@ impl CompiledDynamics {
                         // Perturb the state to find the slope.
                         saved[..len].copy_from_slice(&cols.data[*s][range.clone()]);
                         for y in &mut cols.data[*s][range.clone()] {
-                            *y += 1e-6 * y.abs().max(1e-3);
+                            *y = perturbed(*y);
                         }
                         self.evaluate_block(cols, &dependents[k], start, len);
                         prog.run_block(&cols.data, start, len, &mut cols.stack, slope);
@@ -1018,13 +998,7 @@ impl CompiledDynamics {
                     }
                 }
                 for i in 0..len {
-                    let b = slope[i];
-                    let x = b * dt;
-                    f[i] = if x.abs() < 1e-12 {
-                        f[i] * dt
-                    } else {
-                        f[i] * crate::fastmath::exp_m1(x) / b
-                    };
+                    f[i] = exponential_step(f[i], slope[i], dt);
                 }
             }
             for ((s, _), dy) in self.derivatives.iter().zip(updates.iter()) {
@@ -1076,6 +1050,23 @@ impl CompiledDynamics {
             exp_m1,
         };
     }
+}
+
+/// The exponential Euler increment of y over `h` for dy/dt = f with slope b = ∂f/∂y:
+/// f·(e^{b·h} − 1)/b, exact when f is linear in y; forward Euler's f·h where b·h is
+/// negligible.
+pub(crate) fn exponential_step(f: f64, b: f64, h: f64) -> f64 {
+    let x = b * h;
+    if x.abs() < 1e-12 {
+        f * h
+    } else {
+        f * crate::fastmath::exp_m1(x) / b
+    }
+}
+
+/// A state moved by a small relative amount, to find a slope by a difference quotient.
+fn perturbed(y: f64) -> f64 {
+    y + 1e-6 * y.abs().max(1e-3)
 }
 
 /// What an expression is at rest: every name in `states` zero, derived variables
@@ -1177,13 +1168,16 @@ mod tests {
         let a = d.slot("A").unwrap();
         cols.data[a][BLOCK_LEN + 5] = 1.0;
         d.skip_resting_blocks(&mut cols);
-        assert_eq!(cols.active_ranges(), vec![BLOCK_LEN..2 * BLOCK_LEN]);
+        let mut active = Vec::new();
+        cols.active_ranges(&mut active);
+        assert_eq!(active, vec![BLOCK_LEN..2 * BLOCK_LEN]);
         // A resting block is neither evaluated nor advanced.
         let i = d.slot("i").unwrap();
         cols.data[i].fill(f64::NAN);
         d.evaluate(&mut cols, &d.order_for(&[i]));
         assert!(cols.data[i][0].is_nan() && !cols.data[i][BLOCK_LEN].is_nan());
         cols.activate_all();
-        assert_eq!(cols.active_ranges(), vec![0..3 * BLOCK_LEN]);
+        cols.active_ranges(&mut active);
+        assert_eq!(active, vec![0..3 * BLOCK_LEN]);
     }
 }

@@ -149,16 +149,8 @@ impl Program {
             match *op {
                 Op::Const(c) => stack.push(c),
                 Op::Load(k) => stack.push(cols[k][i]),
-                Op::LoadBinLoad(b, a, k) => {
-                    let mut x = [0.0];
-                    binary_into(b, &mut x, |_| cols[a][i], |_| cols[k][i]);
-                    stack.push(x[0]);
-                }
-                Op::LoadBinConst(b, a, c) => {
-                    let mut x = [0.0];
-                    binary_into(b, &mut x, |_| cols[a][i], |_| c);
-                    stack.push(x[0]);
-                }
+                Op::LoadBinLoad(b, a, k) => stack.push(b.apply(cols[a][i], cols[k][i])),
+                Op::LoadBinConst(b, a, c) => stack.push(b.apply(cols[a][i], c)),
                 Op::Neg => {
                     let x = stack.last_mut().expect("operand");
                     *x = -*x;
@@ -174,26 +166,18 @@ impl Program {
                         _ => *x = f.apply(*x),
                     }
                 }
-                Op::BinConst(b, c) => binary(
-                    b,
-                    std::slice::from_mut(stack.last_mut().expect("operand")),
-                    |_| c,
-                ),
+                Op::BinConst(b, c) => {
+                    let x = stack.last_mut().expect("operand");
+                    *x = b.apply(*x, c);
+                }
                 Op::BinLoad(b, k) => {
-                    let y = cols[k][i];
-                    binary(
-                        b,
-                        std::slice::from_mut(stack.last_mut().expect("operand")),
-                        |_| y,
-                    )
+                    let x = stack.last_mut().expect("operand");
+                    *x = b.apply(*x, cols[k][i]);
                 }
                 Op::Bin(b) => {
                     let y = stack.pop().expect("operand");
-                    binary(
-                        b,
-                        std::slice::from_mut(stack.last_mut().expect("operand")),
-                        |_| y,
-                    )
+                    let x = stack.last_mut().expect("operand");
+                    *x = b.apply(*x, y);
                 }
                 Op::Select => {
                     let otherwise = stack.pop().expect("operand");
@@ -243,7 +227,8 @@ pub(super) fn binary(op: BinaryOp, lhs: &mut [f64], rhs: impl Fn(usize) -> f64) 
     }
 }
 
-/// `out[i] = lhs(i) op rhs(i)`, with the arithmetic of [`binary`].
+/// `out[i] = lhs(i) op rhs(i)`, with the arithmetic of [`binary`] (both are
+/// `BinaryOp::apply`, spelled out for the common operations so that they vectorise).
 #[inline(always)]
 fn binary_into(
     op: BinaryOp,
