@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "common/scratch.rs"]
+mod scratch;
+
 fn celegans(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_celegans"))
         .args(args)
@@ -102,16 +105,13 @@ fn missing_file_and_bad_flags_exit_2() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("celegans-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(name: &str) -> scratch::Scratch {
+    scratch::scratch(&format!("cli-{name}"))
 }
 
 #[test]
 fn run_writes_the_lems_output_files_in_si_units() {
-    let out = temp_dir("run");
+    let out = scratch("run");
     let lems =
         repo().join("simulator/tests/reference/single_AVBL/model/LEMS_c302_D1_single_AVBL.xml");
     let o = celegans(&[
@@ -143,7 +143,7 @@ fn run_writes_the_lems_output_files_in_si_units() {
 
 #[test]
 fn simulate_records_chosen_neurons_and_rejects_unknown_ones() {
-    let out = temp_dir("simulate");
+    let out = scratch("simulate");
     let csv = out.join("fcm.csv");
     let o = celegans(&[
         "simulate",
@@ -193,7 +193,7 @@ fn simulate_records_chosen_neurons_and_rejects_unknown_ones() {
 
 #[test]
 fn simulate_a_scenario_with_a_stimulus_file_into_hdf5() {
-    let out = temp_dir("simulate-h5");
+    let out = scratch("simulate-h5");
     let stim = out.join("stim.toml");
     std::fs::write(
         &stim,

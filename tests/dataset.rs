@@ -1,8 +1,11 @@
 //! End-to-end tests of `celegans dataset`: dataset files (`docs/file-formats.md`) readable by h5py, shapes of the
 //! paper's scenarios, byte-identical reruns and shards, one-line errors with no file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
+
+#[path = "common/scratch.rs"]
+mod scratch;
 
 fn celegans(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_celegans"))
@@ -11,10 +14,8 @@ fn celegans(args: &[&str]) -> Output {
         .expect("run celegans")
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("celegans-dataset-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(name: &str) -> scratch::Scratch {
+    scratch::scratch(&format!("dataset-{name}"))
 }
 
 fn ok(out: &Output) {

@@ -3,10 +3,13 @@
 
 use std::process::Command;
 
+#[path = "common/scratch.rs"]
+mod scratch;
+
 #[test]
 fn all_experiments_quick() {
-    let out = std::env::temp_dir().join(format!("celegans-experiment-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
+    let scratch = scratch::scratch("experiment");
+    let out = scratch.join("out");
     let run = Command::new(env!("CARGO_BIN_EXE_celegans"))
         .args([
             "experiment",
@@ -108,7 +111,6 @@ fn all_experiments_quick() {
     );
     let gru4 = out.join("runs/fcm_0.5ms_quick_gru-4/runs");
     assert!(gru4.join("01.json").is_file() && gru4.join("02.json").is_file());
-    let _ = std::fs::remove_dir_all(&out);
 }
 
 /// `celegans pipeline` (README's first command) with its real settings: the FCM dataset,
@@ -116,8 +118,8 @@ fn all_experiments_quick() {
 /// second invocation reuses the dataset and the run and prints the same numbers.
 #[test]
 fn pipeline_does_the_main_job() {
-    let out = std::env::temp_dir().join(format!("celegans-pipeline-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
+    let scratch = scratch::scratch("pipeline");
+    let out = scratch.join("out");
     let run = || {
         let r = Command::new(env!("CARGO_BIN_EXE_celegans"))
             .args(["pipeline", "--out", out.to_str().unwrap()])
@@ -153,5 +155,4 @@ fn pipeline_does_the_main_job() {
     assert!(err.contains("reusing"), "{err}");
     let table = |s: &str| s.lines().take(6).collect::<Vec<_>>().join("\n");
     assert_eq!(table(&first), table(&second));
-    let _ = std::fs::remove_dir_all(&out);
 }

@@ -7,6 +7,9 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+#[path = "common/scratch.rs"]
+mod scratch;
+
 fn celegans(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_celegans"))
         .args(args)
@@ -14,12 +17,8 @@ fn celegans(args: &[&str]) -> Output {
         .expect("run celegans")
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("celegans-surrogate-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(name: &str) -> scratch::Scratch {
+    scratch::scratch(&format!("surrogate-{name}"))
 }
 
 fn ok(out: &Output) -> Value {

@@ -75,8 +75,8 @@ mod tests {
         let model = neuroml::load(root.join("models/c302_D1/LEMS_c302_D1.xml")).unwrap();
         let mut g = Generation::new(Scenario::builtin("fcm").unwrap(), 0.5);
         (g.count, g.duration, g.settle) = (4, 50.0, 20.0);
-        let dir = std::env::temp_dir().join(format!("checkpoint-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("checkpoint");
         let first = generate_resumable(&model, &g, Some(&dir), &|_| {}).unwrap();
         let entry = dir.join("000002.bin");
         let mut bytes = std::fs::read(&entry).unwrap();
@@ -85,6 +85,5 @@ mod tests {
         std::fs::write(&entry, &bytes).unwrap();
         let again = generate_resumable(&model, &g, Some(&dir), &|_| {}).unwrap();
         assert!(first == again, "a damaged checkpoint entry was used");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

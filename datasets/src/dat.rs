@@ -318,8 +318,8 @@ mod tests {
 
     #[test]
     fn export_then_import_gives_the_same_dataset() {
-        let dir = std::env::temp_dir().join(format!("celegans-dat-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("dat");
         let d = Dataset {
             time: vec![0.0, 0.5, 1.0],
             dt: 0.5,
@@ -364,6 +364,5 @@ mod tests {
             e.contains("Sequence_01.dat: line 1: 5 columns, expected 4"),
             "{e}"
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

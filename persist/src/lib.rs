@@ -347,11 +347,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("persist-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    /// A fresh folder, removed when the returned guard is dropped.
+    fn scratch(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("persist-{name}-"))
+            .tempdir()
+            .unwrap()
     }
 
     #[test]
@@ -366,7 +367,8 @@ mod tests {
 
     #[test]
     fn a_failed_writer_leaves_nothing_and_keeps_the_old_file() {
-        let dir = scratch("fail");
+        let tmp = scratch("fail");
+        let dir = tmp.path();
         let path = dir.join("out.txt");
         write_atomic(&path, b"old").unwrap();
         let r: Result<()> = write_with(&path, |tmp| {
@@ -382,7 +384,8 @@ mod tests {
 
     #[test]
     fn a_folder_replaces_the_old_one_whole() {
-        let dir = scratch("folder");
+        let tmp = scratch("folder");
+        let dir = tmp.path();
         let out = dir.join("model");
         for content in ["first", "second"] {
             write_with(&out, |tmp| {
@@ -400,7 +403,8 @@ mod tests {
 
     #[test]
     fn a_checkpoint_is_kept_only_for_the_same_request() {
-        let dir = scratch("checkpoint").join("job");
+        let tmp = scratch("checkpoint");
+        let dir = tmp.path().join("job");
         let a = serde_json::json!({"seed": 1});
         assert!(!open_checkpoint(&dir, &a).unwrap());
         std::fs::write(dir.join("result"), b"1").unwrap();
@@ -412,7 +416,8 @@ mod tests {
 
     #[test]
     fn a_damaged_checked_entry_is_not_returned() {
-        let dir = scratch("checked");
+        let tmp = scratch("checked");
+        let dir = tmp.path();
         let path = dir.join("000001.bin");
         write_checked(&path, b"partial result").unwrap();
         assert_eq!(read_checked(&path).as_deref(), Some(&b"partial result"[..]));
@@ -429,7 +434,8 @@ mod tests {
 
     #[test]
     fn one_holder_per_output() {
-        let dir = scratch("lock");
+        let tmp = scratch("lock");
+        let dir = tmp.path();
         let out = dir.join("data.h5");
         let first = lock(&out).unwrap();
         match lock(&out) {
@@ -447,7 +453,8 @@ mod tests {
 
     #[test]
     fn a_group_is_written_whole_or_not_at_all() {
-        let dir = scratch("group");
+        let tmp = scratch("group");
+        let dir = tmp.path();
         let paths = vec![dir.join("a.dat"), dir.join("b.dat")];
         let failed: std::result::Result<(), Error> = write_group(&paths, |k, tmp| {
             if k == 1 {

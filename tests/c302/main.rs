@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// A folder of fixtures.
+#[path = "../common/scratch.rs"]
+mod scratch;
+
 fn fixtures(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -22,18 +25,18 @@ fn fixtures(name: &str) -> PathBuf {
 fn examples() -> &'static Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = scratch("examples");
+        // In cargo's scratch folder for tests (target/tmp), replaced on every run: a static
+        // is never dropped, so a removed-on-drop folder would be left behind.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c302-examples");
+        let _ = std::fs::remove_dir_all(&dir);
         c302_examples::unpack(&dir, &[]);
         dir
     })
 }
 
 /// A fresh scratch folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("celegans-c302-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(name: &str) -> scratch::Scratch {
+    scratch::scratch(&format!("c302-{name}"))
 }
 
 /// Runs `celegans ARGS`; panics with its stderr on failure.

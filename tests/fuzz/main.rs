@@ -20,6 +20,9 @@ use datasets::{Dataset, Generation, Scenario, StimulusFile};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+#[path = "../common/scratch.rs"]
+mod scratch;
+
 fn cases() -> usize {
     std::env::var("CELEGANS_FUZZ_CASES")
         .ok()
@@ -35,7 +38,7 @@ fn rng(reader: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1000) + reader)
 }
 
-fn scratch(name: &str) -> PathBuf {
+fn scratch(name: &str) -> scratch::Scratch {
     static NO_LOCKS: std::sync::Once = std::sync::Once::new();
     NO_LOCKS.call_once(|| {
         std::env::set_var("HDF5_USE_FILE_LOCKING", "FALSE");
@@ -43,10 +46,7 @@ fn scratch(name: &str) -> PathBuf {
         // what is tested) instead of filling this one.
         std::env::set_var("CELEGANS_MEMORY_LIMIT", "256M");
     });
-    let dir = std::env::temp_dir().join(format!("celegans-fuzz-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    scratch::scratch(&format!("fuzz-{name}"))
 }
 
 /// Runs `case` for every case number: `Ok(true)` when the reader accepted the input (and

@@ -7,6 +7,9 @@ use std::process::{Command, Output};
 
 use datasets::Dataset;
 
+#[path = "../common/scratch.rs"]
+mod scratch;
+
 fn celegans(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_celegans"))
         .args(args)
@@ -14,16 +17,13 @@ fn celegans(args: &[&str]) -> Output {
         .expect("run celegans")
 }
 
-fn scratch(name: &str) -> PathBuf {
+fn scratch(name: &str) -> scratch::Scratch {
     // The fixtures are written in this process while other tests start `celegans`: a child
     // inherits the open HDF5 file (and its lock) until it exits, so the test process does not
     // lock the files it writes.
     static NO_LOCKS: std::sync::Once = std::sync::Once::new();
     NO_LOCKS.call_once(|| std::env::set_var("HDF5_USE_FILE_LOCKING", "FALSE"));
-    let dir = std::env::temp_dir().join(format!("celegans-hostile-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    scratch::scratch(&format!("hostile-{name}"))
 }
 
 fn p(path: &Path) -> &str {

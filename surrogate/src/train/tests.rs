@@ -274,8 +274,8 @@ fn train(settings: &Settings, splits: &Splits, _: &mut ()) -> Result<(Scaling, V
 fn resume_reuses_only_intact_runs_of_the_same_data() {
     let mut settings = Settings::paper(Recurrence::Gru, 2);
     (settings.epochs, settings.runs) = (3, 2);
-    let folder = std::env::temp_dir().join(format!("resume-checks-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&folder);
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = tmp.path().join("resume-checks");
     let extra = serde_json::json!({});
     let train = |splits: &Splits| {
         let c = crate::runs::Checkpoint {
@@ -313,7 +313,6 @@ fn resume_reuses_only_intact_runs_of_the_same_data() {
     assert_eq!(other.resumed, 0, "runs of other data were reused");
     let fresh = crate::runs::train_runs(&settings, &b, None, &|_, _| {}).unwrap();
     assert_eq!(other.runs[1].weights, fresh.runs[1].weights);
-    std::fs::remove_dir_all(&folder).unwrap();
 }
 
 /// A step whose gradient cannot be squared in f32 is not applied and is recorded; the run
