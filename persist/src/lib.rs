@@ -377,7 +377,7 @@ mod tests {
         });
         assert!(r.unwrap_err().to_string().ends_with("disk full"));
         assert_eq!(std::fs::read(&path).unwrap(), b"old");
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        assert_eq!(std::fs::read_dir(dir).unwrap().count(), 1);
         write_stream(&path, |w| w.write_all(b"new")).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
     }
@@ -464,7 +464,7 @@ mod tests {
         });
         assert!(failed.is_err());
         assert_eq!(
-            std::fs::read_dir(&dir).unwrap().count(),
+            std::fs::read_dir(dir).unwrap().count(),
             0,
             "something was left"
         );
