@@ -30,6 +30,8 @@ pub struct Target {
     pub port: usize,
     /// Delay \[ms\].
     pub delay: f64,
+    /// The connection's weight.
+    pub weight: f64,
 }
 
 /// An event waiting for its time.
@@ -207,6 +209,7 @@ mod tests {
             instance,
             port: 0,
             delay,
+            weight: 1.0,
         }
     }
 

@@ -33,6 +33,12 @@ pub struct Options {
     pub tolerance: f64,
     /// Populations (cells) to remove with all their connections and inputs.
     pub ablate: Vec<String>,
+    /// Merge the event-driven synapses of one type and parameters on one node into one
+    /// instance that receives all their connections' events, where the type's equations
+    /// allow it exactly ([`crate::dynamics::CompiledDynamics::superposable`]; c302's
+    /// `expTwoSynapse`s: 2,279 connections on 594 instances in `c302_C_Full`). Off: one
+    /// instance per connection, as jNeuroML's NEURON export creates them.
+    pub superpose: bool,
 }
 
 impl Default for Options {
@@ -43,6 +49,7 @@ impl Default for Options {
             discretization: Discretization::PerCable,
             tolerance: 1e-10,
             ablate: Vec::new(),
+            superpose: true,
         }
     }
 }
@@ -304,7 +311,12 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
                                     core_graded.s.push(0.0);
                                 }
                                 Synapse::Custom(component) => {
-                                    let k = lems_index(&mut lems, registry, &component.type_name)?;
+                                    let k = lems_index(
+                                        &mut lems,
+                                        registry,
+                                        &component.type_name,
+                                        options.superpose,
+                                    )?;
                                     lems[k].push(component, here, peer, c.weight)?;
                                 }
                                 other => {
@@ -330,12 +342,16 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
                                 })
                             }
                         };
-                        let k = lems_index(&mut lems, registry, &component.type_name)?;
+                        let k = lems_index(
+                            &mut lems,
+                            registry,
+                            &component.type_name,
+                            options.superpose,
+                        )?;
                         let port = lems[k].dynamics.event_port("in").ok_or_else(|| Error::Unsupported {
                             what: format!("{what}: synapse '{id}' of type {} receives no events (no <OnEvent port=\"in\">)", component.type_name),
                         })?;
-                        let instance = lems[k].node.len();
-                        lems[k].push(component, post, usize::MAX, c.weight)?;
+                        let instance = lems[k].push(component, post, usize::MAX, c.weight)?;
                         let threshold = spike_threshold(model, &c.pre, c.pre_segment, &what)?;
                         let source = events.source(pre, threshold);
                         events.connect(
@@ -345,6 +361,7 @@ pub fn build(model: &Model, options: &Options) -> Result<Simulation> {
                                 instance,
                                 port,
                                 delay: c.delay,
+                                weight: c.weight,
                             },
                         );
                     }
@@ -428,11 +445,18 @@ fn lems_index(
     lems: &mut Vec<LemsSynapses>,
     registry: &TypeRegistry,
     type_name: &str,
+    superpose: bool,
 ) -> Result<usize> {
     index_or_push(
         lems,
         |s| s.dynamics.type_name == type_name,
-        || LemsSynapses::new(registry, type_name),
+        || {
+            let mut synapses = LemsSynapses::new(registry, type_name)?;
+            if !superpose {
+                synapses.keep_connections_apart();
+            }
+            Ok(synapses)
+        },
     )
 }
 

@@ -148,6 +148,13 @@ pub struct LemsSynapses {
     skip_resting: bool,
     /// The instances of the last [`Self::update_currents`] that were not resting.
     active: Vec<std::ops::Range<usize>>,
+    /// The `weight` slot: set from each event's connection before its handler runs.
+    weight: Option<usize>,
+    /// For a type whose instances on one node superpose
+    /// ([`CompiledDynamics::superposable`]): the instance of each node and parameter set
+    /// (every fixed slot but `weight`), which receives the events of all its connections.
+    /// None: one instance per connection.
+    merged: Option<std::collections::HashMap<(usize, Vec<u64>), usize>>,
 }
 
 /// Instances of a synapse type grouped by what their states depend on. When the states
@@ -273,6 +280,10 @@ impl LemsSynapses {
             .state_dependencies()
             .iter()
             .any(|&k| k == v || Some(k) == vpeer || Some(k) == temperature);
+        let weight = dynamics.slot("weight").filter(|&k| dynamics.is_fixed(k));
+        let merged = dynamics
+            .superposable(dynamics.name(i), &["weight"])
+            .then(std::collections::HashMap::new);
         Ok(LemsSynapses {
             columns: dynamics.columns(),
             node: Vec::new(),
@@ -294,6 +305,8 @@ impl LemsSynapses {
             peer_sources: Vec::new(),
             skip_resting: false,
             active: Vec::new(),
+            weight,
+            merged,
             dynamics,
         })
     }
@@ -335,24 +348,50 @@ impl LemsSynapses {
         }
     }
 
-    /// Adds an instance of `component` on `node` with `peer`, scaled by `weight`.
+    /// Adds a connection of `component` on `node` with `peer`, scaled by `weight`; returns
+    /// the instance that receives its events. Where instances superpose, a connection on a
+    /// node that already has an instance with the same parameters joins it.
     pub fn push(
         &mut self,
         component: &Component,
         node: usize,
         peer: usize,
         weight: f64,
-    ) -> Result<()> {
-        let overrides: &[(&str, f64)] = if self.dynamics.slot("weight").is_some() {
+    ) -> Result<usize> {
+        let overrides: &[(&str, f64)] = if self.weight.is_some() {
             &[("weight", weight)]
         } else {
             &[]
         };
-        self.dynamics
+        let instance = self
+            .dynamics
             .push(&mut self.columns, component, overrides)?;
+        if let Some(merged) = &mut self.merged {
+            let fixed: Vec<u64> = (0..self.columns.data.len())
+                .filter(|&k| self.dynamics.is_fixed(k) && Some(k) != self.weight)
+                .map(|k| self.columns.data[k][instance].to_bits())
+                .collect();
+            match merged.entry((node, fixed)) {
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    self.columns
+                        .data
+                        .iter_mut()
+                        .for_each(|c| c.truncate(instance));
+                    return Ok(*e.get());
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(instance);
+                }
+            }
+        }
         self.node.push(node);
         self.peer.push(peer);
-        Ok(())
+        Ok(instance)
+    }
+
+    /// Every connection gets an instance of its own from now on (see [`Self::push`]).
+    pub fn keep_connections_apart(&mut self) {
+        self.merged = None;
     }
 
     /// Gathers v and the temperature, and the peers' voltages when `peer`.
@@ -371,13 +410,17 @@ impl LemsSynapses {
         );
     }
 
-    /// Delivers an event to one instance through handler `port`.
+    /// Delivers an event of a connection with `weight` to one instance through handler
+    /// `port`.
     ///
     /// `late` \[ms\] is how far the states' time lies past the event's: the instance is
     /// taken back by `late`, receives the event, and is brought forward again, so the event
     /// acts at its own time (exactly for states linear in themselves, as a synapse's
     /// decaying conductances).
-    pub fn receive(&mut self, instance: usize, port: usize, late: f64) {
+    pub fn receive(&mut self, instance: usize, port: usize, late: f64, weight: f64) {
+        if let Some(k) = self.weight {
+            self.columns.data[k][instance] = weight;
+        }
         if late > 0.0 {
             self.dynamics
                 .advance_one(&mut self.columns, &self.state_order, instance, -late);

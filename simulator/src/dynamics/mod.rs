@@ -57,10 +57,14 @@ pub struct CompiledDynamics {
     opaque: Vec<String>,
     /// Initial assignments: (state slot, program).
     on_start: Vec<(usize, Program)>,
+    /// The initial assignments' expressions, in the order of `on_start`.
+    on_start_expressions: Vec<Expr>,
     /// Derived parameters in evaluation order: (slot, program).
     derived_parameters: Vec<(usize, Program)>,
     /// Event handlers: (input port, assignments (state slot, program) made in order).
     on_events: Vec<(String, Vec<(usize, Program)>)>,
+    /// The event handlers' assignments as expressions: (state, value), as in `on_events`.
+    on_event_expressions: Vec<Vec<(String, Expr)>>,
     /// Conditions, in document order.
     on_conditions: Vec<Condition>,
     /// Rates of the external states (see [`CompiledDynamics::compile_external`]):
@@ -375,6 +379,7 @@ impl CompiledDynamics {
                 .ok_or_else(|| unsupported(format!("OnStart assigns unknown '{}'", a.variable)))?;
             on_start.push((s, compile(&a.variable, &a.value)?));
         }
+        let on_start_expressions = dynamics.on_start.iter().map(|a| a.value.clone()).collect();
         let mut derived_parameters = Vec::new();
         for p in derived_parameter_definitions {
             let reads_later = p.value.names().into_iter().find(|n| {
@@ -425,6 +430,16 @@ impl CompiledDynamics {
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
+        let on_event_expressions = dynamics
+            .on_events
+            .iter()
+            .map(|e| {
+                e.assignments
+                    .iter()
+                    .map(|a| (a.variable.clone(), a.value.clone()))
+                    .collect()
+            })
+            .collect();
         // A condition may also reset an external state (a point cell's v).
         let is_state_or_external = |s: usize| is_state(s) || is_external(&names[s]);
         let on_conditions = dynamics
@@ -462,8 +477,10 @@ impl CompiledDynamics {
             definitions,
             opaque,
             on_start,
+            on_start_expressions,
             derived_parameters,
             on_events,
+            on_event_expressions,
             on_conditions,
             external_rates,
             depends,
@@ -672,6 +689,59 @@ impl CompiledDynamics {
         let zero = |e: &Expr| rest.zero(e, 0);
         self.time_derivative_expressions.iter().all(zero)
             && outputs.iter().all(|o| rest.definition(o).is_some_and(zero))
+    }
+
+    /// Whether the instances of this type on one node can be merged into one instance that
+    /// receives all their events (superposition, as NEURON's `ExpSyn` takes many `NetCon`s):
+    /// the type receives events and has no conditions; every time derivative, and
+    /// `output`, is linear in the states — a sum of states, each times a factor that reads
+    /// no state and none of `per_connection`; the states start at zero; and every event
+    /// adds to a state an amount that reads no state. Shown on the expressions, derived
+    /// variables substituted. The merged instance's states are then the sum of the
+    /// instances' states at every step (the exponential step is linear in them too), and
+    /// so is its output; each event carries its own connection's `per_connection` values
+    /// (the `weight`). Merged instances must agree on every other parameter.
+    pub fn superposable(&self, output: &str, per_connection: &[&str]) -> bool {
+        if self.on_events.is_empty()
+            || !self.on_conditions.is_empty()
+            || !self.external_rates.is_empty()
+        {
+            return false;
+        }
+        let states = self.state_names();
+        // Derived variables without an expression (a `select` over children) are unknown.
+        let mut opaque = self.opaque.clone();
+        opaque.extend(
+            self.kinds
+                .iter()
+                .zip(&self.names)
+                .filter(|(k, n)| {
+                    **k == SlotKind::Derived && !self.definitions.iter().any(|(d, _)| d == *n)
+                })
+                .map(|(_, n)| n.clone()),
+        );
+        let rest = Rest {
+            states: &states,
+            definitions: &self.definitions,
+            opaque: &opaque,
+        };
+        let linear = |e: &Expr| rest.linear(e, per_connection, 0);
+        let adds_to = |state: &str, e: &Expr| match e {
+            Expr::Binary(BinaryOp::Add, a, b) => {
+                let is_state = |x: &Expr| matches!(x, Expr::Name(n) if n == state);
+                (is_state(a) && !rest.reads_state(b, 0)) || (is_state(b) && !rest.reads_state(a, 0))
+            }
+            _ => false,
+        };
+        let starts_at_zero = |e: &Expr| matches!(e, Expr::Number(x) if *x == 0.0);
+        self.time_derivative_expressions.iter().all(linear)
+            && rest.definition(output).is_some_and(linear)
+            && self.on_start_expressions.iter().all(starts_at_zero)
+            && self
+                .on_event_expressions
+                .iter()
+                .flatten()
+                .all(|(state, value)| adds_to(state, value))
     }
 
     /// Leaves the blocks whose instances all rest (every state exactly zero) out of the
@@ -1114,22 +1184,53 @@ impl Rest<'_> {
         }
     }
 
-    /// Whether `e` may depend on a state.
-    fn reads_state(&self, e: &Expr, depth: usize) -> bool {
-        let reads = |e: &Expr| self.reads_state(e, depth + 1);
+    /// Whether `e` is linear in the states: a sum of states, each times a factor that
+    /// reads no state and none of `excluded` (so zero when every state is).
+    fn linear(&self, e: &Expr, excluded: &[&str], depth: usize) -> bool {
+        let linear = |e: &Expr| self.linear(e, excluded, depth + 1);
+        let factor =
+            |e: &Expr| !self.reads_state(e, depth + 1) && !self.reads_any(e, excluded, depth + 1);
+        if depth > Self::DEPTH {
+            return false;
+        }
+        match e {
+            Expr::Number(x) => *x == 0.0,
+            Expr::Name(n) => {
+                self.states.contains(&n.as_str())
+                    || (!self.opaque.contains(n) && self.definition(n).is_some_and(linear))
+            }
+            Expr::Neg(a) => linear(a),
+            Expr::Not(_) | Expr::Call(..) => false,
+            Expr::Binary(op, a, b) => match op {
+                BinaryOp::Add | BinaryOp::Sub => linear(a) && linear(b),
+                BinaryOp::Mul => (linear(a) && factor(b)) || (linear(b) && factor(a)),
+                BinaryOp::Div => linear(a) && factor(b),
+                _ => false,
+            },
+        }
+    }
+
+    /// Whether `e` may read one of `names` (directly or through derived variables).
+    fn reads_any(&self, e: &Expr, names: &[&str], depth: usize) -> bool {
+        let reads = |e: &Expr| self.reads_any(e, names, depth + 1);
         if depth > Self::DEPTH {
             return true;
         }
         match e {
             Expr::Number(_) => false,
             Expr::Name(n) => {
-                self.states.contains(&n.as_str())
+                names.contains(&n.as_str())
                     || self.opaque.contains(n)
                     || self.definition(n).is_some_and(reads)
             }
             Expr::Neg(a) | Expr::Not(a) | Expr::Call(_, a) => reads(a),
             Expr::Binary(_, a, b) => reads(a) || reads(b),
         }
+    }
+
+    /// Whether `e` may depend on a state.
+    fn reads_state(&self, e: &Expr, depth: usize) -> bool {
+        self.reads_any(e, self.states, depth)
     }
 }
 
@@ -1154,6 +1255,38 @@ mod tests {
         assert!(!zero("A / B"));
         assert!(!zero("A * (1 / B)"));
         assert!(!zero("exp(A) - 1"));
+    }
+
+    #[test]
+    fn linearity_is_shown_on_the_expressions() {
+        let g = ("g".to_string(), Expr::parse("gbase * (B - A)").unwrap());
+        let rest = Rest {
+            states: &["A", "B"],
+            definitions: std::slice::from_ref(&g),
+            opaque: &[],
+        };
+        let linear = |s: &str| rest.linear(&Expr::parse(s).unwrap(), &["weight"], 0);
+        assert!(linear("-A / tauRise"));
+        assert!(linear("g * (erev - v)"));
+        assert!(linear("(2.718 * A - B) / tau"));
+        assert!(linear("-(A + B) * exp(-v / 10)"));
+        // Not linear in the states, not zero at rest, or a factor per connection.
+        assert!(!linear("A * B"));
+        assert!(!linear("(1 - A) / tau"));
+        assert!(!linear("A / B"));
+        assert!(!linear("exp(A) - 1"));
+        assert!(!linear("weight * g * (erev - v)"));
+    }
+
+    #[test]
+    fn the_core_event_synapses_superpose() {
+        let registry = TypeRegistry::default();
+        for name in ["expOneSynapse", "expTwoSynapse", "alphaSynapse"] {
+            let d = CompiledDynamics::compile(&registry, name, &["v"]).unwrap();
+            assert!(d.superposable("i", &["weight"]), "{name}");
+            // Not when the current reads a per-connection value.
+            assert!(!d.superposable("i", &["weight", "erev"]), "{name}");
+        }
     }
 
     #[test]

@@ -259,6 +259,7 @@ impl Simulation {
                         target.instance,
                         target.port,
                         states_time - time,
+                        target.weight,
                     )
                 });
         }

@@ -1,4 +1,5 @@
-//! The running network: shared synapse states, runaway detection.
+//! The running network: shared synapse states, superposed event synapses, runaway
+//! detection.
 
 use crate::inputs::Waveform;
 use crate::{build, Options};
@@ -45,6 +46,38 @@ fn shared_synapse_states_change_nothing() {
             .any(|(v, v0)| (v - v0).abs() > 1.0),
         "the network moved"
     );
+}
+
+/// Event-driven synapses of one type and parameters on one node, merged into one instance
+/// that receives every connection's events (each with its weight and delay), give the
+/// voltages of one instance per connection, to rounding; other parameters stay apart.
+#[test]
+fn superposed_synapses_equal_one_instance_per_connection() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let model = neuroml::load(root.join("tests/models/iaf_converging.nml")).unwrap();
+    let run = |superpose: bool| {
+        let options = Options {
+            dt: 0.01,
+            superpose,
+            ..Options::default()
+        };
+        let mut sim = build(&model, &options).unwrap();
+        let instances: usize = sim.lems_synapses.iter().map(|s| s.node.len()).sum();
+        let q = sim.probe("Q/0/iaf/v").unwrap();
+        (instances, sim.run(300.0, &[q], 1).unwrap().values.remove(0))
+    };
+    let (merged, a) = run(true);
+    let (apart, b) = run(false);
+    // P's two, R's "syn" and "syn_copy" (same parameters) on one; "syn_slow" on its own.
+    assert_eq!((merged, apart), (2, 5));
+    let largest = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max);
+    assert!(largest < 1e-9, "largest difference {largest} mV");
+    let highest = b.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    assert!(highest > -45.0, "Q did not move: at most {highest} mV");
 }
 
 /// The states lead the voltage by half the step in use: dt/2 after the first step, a
