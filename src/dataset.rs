@@ -37,9 +37,10 @@ pub struct GenerateArgs {
     /// Settling time with no input before each sequence \[ms\].
     #[arg(long, default_value_t = 1000.0)]
     pub settle: f64,
-    /// Only part K of N of the sequences (merge the parts with `dataset merge`).
+    /// Only part K of N of the sequences (merge the parts with `dataset merge`); `slurm`:
+    /// this task's part of a SLURM job array (`sbatch --array=MIN-MAX`, docs/cluster.md).
     #[arg(long)]
-    pub shard: Option<Shard>,
+    pub shard: Option<ShardArg>,
     /// Voltage method: cn (Crank–Nicolson, second order) or be (backward Euler, as NEURON).
     #[arg(long, default_value = "cn", value_parser = crate::simulate::parse_method)]
     pub method: simulator::Method,
@@ -49,6 +50,40 @@ pub struct GenerateArgs {
     /// The dataset file (.h5).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// `--shard K/N`, or `--shard slurm` for the part a SLURM array task is.
+#[derive(Debug, Clone, Copy)]
+pub enum ShardArg {
+    /// Part K of N.
+    Part(Shard),
+    /// From the array task's `SLURM_ARRAY_TASK_*` variables.
+    Slurm,
+}
+
+impl std::str::FromStr for ShardArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ShardArg, String> {
+        if s == "slurm" {
+            return Ok(ShardArg::Slurm);
+        }
+        s.parse()
+            .map(ShardArg::Part)
+            .map_err(|e: String| format!("{e}, or slurm"))
+    }
+}
+
+impl ShardArg {
+    /// The part, reading the SLURM variables for `slurm`.
+    fn resolve(self) -> anyhow::Result<Shard> {
+        match self {
+            ShardArg::Part(shard) => Ok(shard),
+            ShardArg::Slurm => {
+                Ok(Shard::from_slurm(|name| std::env::var(name).ok())
+                    .map_err(anyhow::Error::msg)?)
+            }
+        }
+    }
 }
 
 /// The scenario `--scenario NAME` names: a built-in one, or a `.toml` file.
@@ -83,7 +118,7 @@ pub fn generate(a: GenerateArgs) -> anyhow::Result<()> {
     g.seed = a.seed;
     g.record_all = a.record_all;
     g.settle = a.settle;
-    g.shard = a.shard;
+    g.shard = a.shard.map(ShardArg::resolve).transpose()?;
     g.method = a.method;
     // The method is part of how the data were made: kept with the generator's name.
     g.generator = format!(

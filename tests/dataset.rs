@@ -209,6 +209,10 @@ fn bad_requests_exit_2_with_one_line_and_no_file() {
             "not a whole number",
         ),
         (vec!["--scenario", "fcm", "--shard", "3/2"], "shard '3/2'"),
+        (
+            vec!["--scenario", "fcm", "--shard", "slurm"],
+            "SLURM_ARRAY_TASK_ID is not set",
+        ),
     ] {
         let out = celegans(&[&["dataset", "generate"][..], &args, &["--out", p(&file)]].concat());
         let err = String::from_utf8_lossy(&out.stderr);

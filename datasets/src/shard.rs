@@ -32,6 +32,50 @@ impl std::str::FromStr for Shard {
 }
 
 impl Shard {
+    /// This task's part of a SLURM job array (`sbatch --array=MIN-MAX[:STEP]`), read
+    /// through `var` (the environment): K = (`SLURM_ARRAY_TASK_ID` − MIN)/STEP + 1 of
+    /// N = (MAX − MIN)/STEP + 1, with MIN, MAX and STEP from `SLURM_ARRAY_TASK_MIN`,
+    /// `..._MAX` and `..._STEP` (1 when unset); an array with gaps (`SLURM_ARRAY_TASK_COUNT`
+    /// smaller than N) is refused. An error names the variable that is missing or does not
+    /// fit.
+    pub fn from_slurm(var: impl Fn(&str) -> Option<String>) -> std::result::Result<Shard, String> {
+        let number = |name: &str| -> std::result::Result<Option<usize>, String> {
+            var(name)
+                .map(|v| {
+                    v.trim()
+                        .parse::<usize>()
+                        .map_err(|_| format!("--shard slurm: {name}={v:?} is not a whole number"))
+                })
+                .transpose()
+        };
+        let required = |name: &str| {
+            number(name)?.ok_or_else(|| {
+                format!("--shard slurm: {name} is not set (run it as a task of `sbatch --array`)")
+            })
+        };
+        let id = required("SLURM_ARRAY_TASK_ID")?;
+        let min = required("SLURM_ARRAY_TASK_MIN")?;
+        let max = required("SLURM_ARRAY_TASK_MAX")?;
+        let step = number("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1);
+        if step == 0 || id < min || id > max || (id - min) % step != 0 {
+            return Err(format!(
+                "--shard slurm: task {id} is not one of {min}-{max}:{step} (SLURM_ARRAY_TASK_*)"
+            ));
+        }
+        let of = (max - min) / step + 1;
+        if let Some(count) = number("SLURM_ARRAY_TASK_COUNT")? {
+            if count != of {
+                return Err(format!(
+                    "--shard slurm: an array of {count} tasks with ids {min}-{max} has gaps (such as --array=1,3,7); give it as --array=MIN-MAX[:STEP]"
+                ));
+            }
+        }
+        Ok(Shard {
+            part: (id - min) / step + 1,
+            of,
+        })
+    }
+
     /// The global sequence indices of this shard: every N-th from K − 1.
     pub fn indices(&self, count: usize) -> Vec<usize> {
         (self.part - 1..count).step_by(self.of).collect()
@@ -111,4 +155,58 @@ pub fn merge(shards: &[Dataset]) -> Result<Dataset> {
     }
     out.split = split::split_of(&out);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slurm(vars: &[(&str, &str)]) -> std::result::Result<Shard, String> {
+        Shard::from_slurm(|name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    fn task(
+        id: &str,
+        min: &str,
+        max: &str,
+        step: Option<&str>,
+        count: Option<&str>,
+    ) -> std::result::Result<Shard, String> {
+        let mut vars = vec![
+            ("SLURM_ARRAY_TASK_ID", id),
+            ("SLURM_ARRAY_TASK_MIN", min),
+            ("SLURM_ARRAY_TASK_MAX", max),
+        ];
+        vars.extend(step.map(|s| ("SLURM_ARRAY_TASK_STEP", s)));
+        vars.extend(count.map(|c| ("SLURM_ARRAY_TASK_COUNT", c)));
+        slurm(&vars)
+    }
+
+    #[test]
+    fn a_slurm_array_task_is_its_shard() {
+        let shard = |part, of| Ok(Shard { part, of });
+        assert_eq!(task("0", "0", "3", None, Some("4")), shard(1, 4));
+        assert_eq!(task("3", "0", "3", None, Some("4")), shard(4, 4));
+        assert_eq!(task("5", "1", "7", Some("2"), Some("4")), shard(3, 4));
+        assert_eq!(task("12", "10", "13", None, None), shard(3, 4));
+    }
+
+    #[test]
+    fn a_slurm_array_that_cannot_be_split_by_index_is_refused() {
+        assert!(task("3", "1", "7", None, Some("3"))
+            .unwrap_err()
+            .contains("gaps"));
+        assert!(task("9", "0", "3", None, None).is_err());
+        assert!(task("2", "1", "7", Some("2"), None).is_err());
+        assert!(slurm(&[])
+            .unwrap_err()
+            .contains("SLURM_ARRAY_TASK_ID is not set"));
+        assert!(task("x", "0", "3", None, None)
+            .unwrap_err()
+            .contains("SLURM_ARRAY_TASK_ID=\"x\""));
+    }
 }
