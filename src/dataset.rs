@@ -372,6 +372,34 @@ pub fn export_dat(file: &Path, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `export-nwb`: the dataset as an NWB 2 file (`datasets::nwb`).
+pub fn export_nwb(file: &Path, out: &Path, session_start: Option<&str>) -> anyhow::Result<()> {
+    use time::format_description::well_known::Rfc3339;
+    if out.extension().and_then(|e| e.to_str()) != Some("nwb") {
+        bail!("--out {}: the NWB file must end in .nwb", out.display());
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let start = match session_start {
+        Some(s) => time::OffsetDateTime::parse(s, &Rfc3339).map_err(|e| {
+            anyhow::anyhow!(
+                "--session-start '{s}': not an RFC 3339 time such as 2026-12-07T10:00:00Z ({e})"
+            )
+        })?,
+        None => now,
+    };
+    let text = |t: time::OffsetDateTime| t.format(&Rfc3339).expect("formattable time");
+    let d = Dataset::read(file)?;
+    let _lock = persist::lock(out)?;
+    datasets::nwb::write_nwb(&d, out, &text(start), &text(now))?;
+    eprintln!(
+        "wrote {} (NWB {}: {} sequences)",
+        out.display(),
+        datasets::nwb::NWB_VERSION,
+        d.sequences
+    );
+    Ok(())
+}
+
 /// `dataset plot`: inputs and outputs of chosen sequences as PNG figures (like the paper's
 /// Fig. 4), `DIR/seq_NN_inputs.png` and `DIR/seq_NN_outputs.png`.
 pub fn plot(file: &Path, out: &Path, sequences: &[usize]) -> anyhow::Result<()> {

@@ -79,6 +79,20 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write a dataset file (from `dataset generate` or `simulate --out F.h5`) as an NWB 2
+    /// file: membrane potentials and injected currents as TimeSeries, with the model's
+    /// provenance (docs/file-formats.md).
+    ExportNwb {
+        /// The dataset file (.h5).
+        file: PathBuf,
+        /// The NWB file to write (.nwb).
+        #[arg(long)]
+        out: PathBuf,
+        /// The session's start, the time reference of every series (RFC 3339, e.g.
+        /// 2026-12-07T10:00:00Z; default: now). Fixing it makes the file reproducible.
+        #[arg(long)]
+        session_start: Option<String>,
+    },
     /// Run a LEMS `<Simulation>` as `pynml LEMS_FILE -neuron -run -nogui` would, writing
     /// every `<OutputFile>` (time first, SI units).
     Run {
@@ -246,6 +260,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } => dataset::plot(&file, &out, &sequences),
             DatasetCommand::ExportDat { file, out } => dataset::export_dat(&file, &out),
         },
+        Command::ExportNwb {
+            file,
+            out,
+            session_start,
+        } => dataset::export_nwb(&file, &out, session_start.as_deref()),
         Command::Train(args) => learn::train(args),
         Command::Pipeline(args) => pipeline::run(args),
         Command::Bench(args) => bench::run(args),

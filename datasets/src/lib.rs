@@ -20,6 +20,7 @@ pub mod dat;
 mod error;
 pub mod file;
 pub mod generate;
+pub mod nwb;
 pub mod scenario;
 pub mod shape;
 pub mod shard;
