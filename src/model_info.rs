@@ -23,7 +23,15 @@ fn defined_by_network(e: &neuroml::Error) -> bool {
     matches!(e.kind.as_ref(), neuroml::ErrorKind::UnknownReference { what, .. } if what == "ion channel" || what == "concentration model")
 }
 
-pub fn run(path: Option<&Path>, json: bool, discretization: Discretization) -> anyhow::Result<()> {
+/// What `model info --json` prints, as a JSON value.
+pub(crate) fn info_json(
+    path: Option<&Path>,
+    discretization: Discretization,
+) -> anyhow::Result<serde_json::Value> {
+    Ok(serde_json::to_value(info(path, discretization)?)?)
+}
+
+fn info(path: Option<&Path>, discretization: Discretization) -> anyhow::Result<Info> {
     let start = Instant::now();
     let model = match path {
         // A lone cell file conventionally leaves its channels and concentration models to
@@ -53,6 +61,11 @@ pub fn run(path: Option<&Path>, json: bool, discretization: Discretization) -> a
         parse_seconds,
         unresolved: model.unresolved.iter().map(|e| e.to_string()).collect(),
     };
+    Ok(info)
+}
+
+pub fn run(path: Option<&Path>, json: bool, discretization: Discretization) -> anyhow::Result<()> {
+    let info = info(path, discretization)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&info)?);
         return Ok(());

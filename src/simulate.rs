@@ -5,19 +5,15 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 use neuroml::lems::EventFormat;
 use simulator::inputs::Waveform;
-use simulator::{build, Discretization, Method, Options};
+use simulator::{Discretization, Method};
 
 use paper::bundled;
 
-/// Options shared by both commands.
-pub struct Numerics {
-    pub dt: Option<f64>,
-    pub method: Method,
-    pub discretization: Discretization,
-}
+pub use crate::api::Numerics;
+use crate::api::{self, check_positive};
 
 /// Parses `be`/`cn`.
 pub fn parse_method(s: &str) -> Result<Method, String> {
@@ -43,13 +39,6 @@ pub fn parse_discretization(s: &str) -> Result<Discretization, String> {
         }
         _ => return Err(bad()),
     })
-}
-
-fn check_positive(name: &str, x: f64) -> anyhow::Result<f64> {
-    if !(x > 0.0 && x.is_finite()) {
-        bail!("--{name} must be a positive number of ms, not {x}");
-    }
-    Ok(x)
 }
 
 /// Appends `x` as C's `%e` formats it (six decimals, two-digit signed exponent), as
@@ -90,72 +79,7 @@ pub fn run_lems(
     numerics: Numerics,
 ) -> anyhow::Result<()> {
     let setup = Instant::now();
-    let model = bundled::load_model(Some(path))?;
-    let target = model
-        .target
-        .clone()
-        .ok_or_else(|| anyhow!("{}: no <Target> simulation to run", path.display()))?;
-    let sim_spec = model.simulation(&target).cloned().ok_or_else(|| {
-        anyhow!(
-            "{}: target simulation '{target}' is not defined",
-            path.display()
-        )
-    })?;
-    let dt = check_positive("dt", numerics.dt.unwrap_or(sim_spec.step))?;
-    let duration = check_positive("duration", duration.unwrap_or(sim_spec.length))?;
-    let options = Options {
-        dt,
-        method: numerics.method,
-        discretization: numerics.discretization,
-        ..Options::default()
-    };
-    let mut sim = build(&model, &options)?;
-    let mut files = Vec::new();
-    for file in &sim_spec.output_files {
-        let probes = file
-            .columns
-            .iter()
-            .map(|c| {
-                sim.probe(&c.quantity)
-                    .with_context(|| format!("output file {} column {}", file.id, c.id))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        // SI: V for voltages, mol/m³ (= mM) for concentrations.
-        let scales: Vec<f64> = probes
-            .iter()
-            .map(|p| {
-                if matches!(p.quantity, simulator::Quantity::Voltage) {
-                    1e-3
-                } else {
-                    1.0
-                }
-            })
-            .collect();
-        files.push((file.file_name.clone(), probes, scales));
-    }
-    // Spike times: one source per selection, with the threshold a NetCon would have.
-    let mut event_files = Vec::new();
-    for file in &sim_spec.event_output_files {
-        let mut sources = Vec::new();
-        for sel in &file.selections {
-            if sel.event_port != "spike" {
-                bail!(
-                    "event output file {} selection {}: event port '{}' (only 'spike' can be recorded)",
-                    file.id,
-                    sel.id,
-                    sel.event_port
-                );
-            }
-            let source = simulator::watch_spikes(&model, &mut sim, &sel.select)
-                .with_context(|| format!("event output file {}", file.id))?;
-            sources.push((sel.id, source));
-        }
-        event_files.push((file.file_name.clone(), file.format, sources));
-    }
-    let all: Vec<_> = files
-        .iter()
-        .flat_map(|(_, p, _)| p.iter().cloned())
-        .collect();
+    let mut run = api::LemsSimulation::load(path, duration, numerics)?;
     let base = out_dir.map(Path::to_path_buf).unwrap_or_else(|| {
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         if dir.starts_with(bundled::ROOT) {
@@ -165,10 +89,11 @@ pub fn run_lems(
         }
     });
     // Every output can be written, and is this process's alone, before the run starts.
-    let outputs: Vec<PathBuf> = files
+    let outputs: Vec<PathBuf> = run
+        .output_files
         .iter()
-        .map(|(name, _, _)| base.join(name))
-        .chain(event_files.iter().map(|(name, _, _)| base.join(name)))
+        .map(|f| base.join(&f.file_name))
+        .chain(run.event_files.iter().map(|f| base.join(&f.file_name)))
         .collect();
     let _locks = outputs
         .iter()
@@ -179,42 +104,38 @@ pub fn run_lems(
         .collect::<anyhow::Result<Vec<_>>>()?;
     eprintln!(
         "set up {} compartments ({} nodes) in {:.3} s",
-        sim.layout.compartments,
-        sim.nodes(),
+        run.sim.layout.compartments,
+        run.sim.nodes(),
         setup.elapsed().as_secs_f64()
     );
     let start = Instant::now();
-    let traces = sim.run(duration, &all, 1)?;
+    let result = run.run()?;
     eprintln!(
-        "simulated {duration} ms at dt {dt} ms ({:?}) in {:.3} s",
+        "simulated {} ms at dt {} ms ({:?}) in {:.3} s",
+        run.duration,
+        run.dt,
         numerics.method,
         start.elapsed().as_secs_f64()
     );
     // All output files or none.
-    let mut first_column = Vec::with_capacity(files.len());
-    let mut offset = 0;
-    for (_, probes, _) in &files {
-        first_column.push(offset);
-        offset += probes.len();
-    }
+    let files = run.output_files.len();
     persist::write_group(&outputs, |k, tmp| -> anyhow::Result<()> {
-        if k >= files.len() {
-            let (_, format, sources) = &event_files[k - files.len()];
+        if k >= files {
+            let f = &run.event_files[k - files];
             return persist::stream_into(tmp, |w| {
-                write_events(w, *format, sources, &sim.events.spikes)
+                write_events(w, f.format, &f.sources, &result.spikes[k - files])
             })
             .with_context(|| outputs[k].display().to_string());
         }
-        let (_, probes, scales) = &files[k];
-        let columns = first_column[k]..first_column[k] + probes.len();
+        let columns = &result.columns[k];
         persist::stream_into(tmp, |w| {
             let (mut line, mut scratch) = (String::new(), String::new());
-            for (i, t) in traces.time.iter().enumerate() {
+            for (i, t) in result.time_ms.iter().enumerate() {
                 line.clear();
                 push_c_exp(&mut line, &mut scratch, t * 1e-3);
                 line.push('\t');
-                for (c, s) in columns.clone().zip(scales) {
-                    push_c_exp(&mut line, &mut scratch, traces.values[c][i] * s);
+                for column in columns {
+                    push_c_exp(&mut line, &mut scratch, column[i]);
                     line.push('\t');
                 }
                 line.push('\n');
@@ -231,7 +152,8 @@ pub fn run_lems(
 }
 
 /// Writes an `<EventOutputFile>` as jNeuroML's NEURON export does: one line per spike in
-/// time order (ties in selection order), `ID<TAB>TIME` or `TIME<TAB>ID`, time in seconds.
+/// time order (ties in selection order), `ID<TAB>TIME` or `TIME<TAB>ID`, time in seconds
+/// (`spikes`: per selection, its times in seconds).
 fn write_events(
     w: &mut dyn Write,
     format: EventFormat,
@@ -240,14 +162,15 @@ fn write_events(
 ) -> std::io::Result<()> {
     let mut events: Vec<(f64, usize, u64)> = sources
         .iter()
+        .zip(spikes)
         .enumerate()
-        .flat_map(|(order, &(id, source))| spikes[source].iter().map(move |&t| (t, order, id)))
+        .flat_map(|(order, (&(id, _), times))| times.iter().map(move |&t| (t, order, id)))
         .collect();
     events.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     for (t, _, id) in events {
         match format {
-            EventFormat::IdTime => writeln!(w, "{id}\t{}", t * 1e-3)?,
-            EventFormat::TimeId => writeln!(w, "{}\t{id}", t * 1e-3)?,
+            EventFormat::IdTime => writeln!(w, "{id}\t{t}")?,
+            EventFormat::TimeId => writeln!(w, "{t}\t{id}")?,
         }
     }
     Ok(())
@@ -329,18 +252,6 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
             .collect::<Vec<_>>(),
     );
     let model = bundled::load_model(args.model.as_deref())?;
-    let options = Options {
-        dt,
-        method: numerics.method,
-        discretization: numerics.discretization,
-        ablate,
-        ..Options::default()
-    };
-    let mut sim = build(&model, &options)?;
-    if args.settle > 0.0 {
-        sim.run(args.settle, &[], usize::MAX)?;
-        sim.restart_clock();
-    }
     let stimulus = match &file {
         Some(f) => {
             let mut neurons: Vec<String> = Vec::new();
@@ -400,23 +311,11 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
             }
         }
     };
-    for (cell, w) in stimulus.neurons.iter().zip(&stimulus.waveforms) {
-        let what = if file.is_some() {
-            "--stimulus"
-        } else {
-            "--stimulate"
-        };
-        sim.add_input(cell, 0, 0.5, 1.0, w.clone())
-            .with_context(|| format!("{what} {cell}"))?;
-    }
-    let names: Vec<String> = if args.record.iter().any(|r| r == "all")
+    // Every neuron unless some are named (or a scenario names its outputs).
+    let record: Vec<String> = if args.record.iter().any(|r| r == "all")
         || (args.record.is_empty() && scenario.is_none())
     {
-        sim.layout
-            .cells
-            .iter()
-            .map(|c| c.name().trim_end_matches("[0]").to_string())
-            .collect()
+        Vec::new()
     } else if args.record.is_empty() {
         scenario
             .as_ref()
@@ -425,19 +324,40 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
     } else {
         args.record.clone()
     };
-    let probes = names
-        .iter()
-        .map(|n| {
-            sim.probe(&format!("{n}/v"))
-                .with_context(|| format!("--record {n}"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let request = api::SimulateRequest {
+        inputs: stimulus
+            .neurons
+            .iter()
+            .cloned()
+            .zip(stimulus.waveforms.iter().cloned())
+            .collect(),
+        record,
+        ablate,
+        dt,
+        duration,
+        settle: args.settle,
+        numerics,
+        labels: (
+            if file.is_some() {
+                "--stimulus"
+            } else {
+                "--stimulate"
+            },
+            "--record",
+        ),
+    };
     let start = Instant::now();
-    let traces = sim.run(duration, &probes, 1)?;
+    let result = api::simulate(&model, &request)?;
     eprintln!(
-        "simulated {duration} ms at dt {dt} ms in {:.3} s",
+        "settled {} ms and simulated {duration} ms at dt {dt} ms in {:.3} s",
+        args.settle,
         start.elapsed().as_secs_f64()
     );
+    let names = result.names;
+    let traces = simulator::Traces {
+        time: result.time_ms,
+        values: result.v_mv,
+    };
     if ext == "h5" {
         let steps = (duration / dt).round() as usize;
         // As in datasets: T = duration/dt samples from t = 0; input row k is the current

@@ -1,0 +1,320 @@
+//! What the command line and the Python package share: requests in, arrays out. Errors are
+//! `anyhow` errors whose chain [`crate::cli::one_line`] prints as the command line does.
+
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context};
+use neuroml::lems::EventFormat;
+use simulator::inputs::Waveform;
+use simulator::{build, Discretization, Method, Options, Probe, Simulation};
+
+use paper::bundled;
+
+/// How to integrate: the time step (None: the request's default), the voltage method and
+/// the compartments.
+#[derive(Debug, Clone, Copy)]
+pub struct Numerics {
+    /// Time step \[ms\].
+    pub dt: Option<f64>,
+    /// Voltage method.
+    pub method: Method,
+    /// Compartments.
+    pub discretization: Discretization,
+}
+
+impl Default for Numerics {
+    fn default() -> Self {
+        Numerics {
+            dt: None,
+            method: Method::default(),
+            discretization: Discretization::PerCable,
+        }
+    }
+}
+
+/// `x` as a positive, finite number of ms, or an error naming `--name`.
+pub fn check_positive(name: &str, x: f64) -> anyhow::Result<f64> {
+    if !(x > 0.0 && x.is_finite()) {
+        bail!("--{name} must be a positive number of ms, not {x}");
+    }
+    Ok(x)
+}
+
+/// The bundled model (None) or the LEMS / NeuroML file at `path`.
+pub fn load_model(path: Option<&Path>) -> anyhow::Result<neuroml::Model> {
+    Ok(bundled::load_model(path)?)
+}
+
+/// What `celegans model info --json` prints about the model at `path` (the bundled one for
+/// None), as a JSON value.
+pub fn model_info(path: Option<&Path>) -> anyhow::Result<serde_json::Value> {
+    crate::model_info::info_json(path, Discretization::PerCable)
+}
+
+/// One `<OutputFile>` of a LEMS simulation.
+pub struct OutputFile {
+    /// Its file name.
+    pub file_name: String,
+    /// Its columns' LEMS quantities (`AVBL/0/AVBL/v`), in order.
+    pub quantities: Vec<String>,
+    probes: Vec<Probe>,
+    /// Factor from each probe's unit to SI (mV → V; mM is mol/m³ already).
+    scales: Vec<f64>,
+}
+
+/// One `<EventOutputFile>`: its file name, format and (selection id, spike source) pairs.
+pub struct EventFile {
+    /// Its file name.
+    pub file_name: String,
+    /// Id–time or time–id lines.
+    pub format: EventFormat,
+    /// For each selection: its id and the simulation's spike source.
+    pub sources: Vec<(u64, usize)>,
+}
+
+/// A LEMS file's target `<Simulation>`, built and ready to run (`celegans run`,
+/// `celegans.run_lems`).
+pub struct LemsSimulation {
+    /// The network.
+    pub sim: Simulation,
+    /// Time step \[ms\].
+    pub dt: f64,
+    /// Duration \[ms\].
+    pub duration: f64,
+    /// The `<OutputFile>`s.
+    pub output_files: Vec<OutputFile>,
+    /// The `<EventOutputFile>`s.
+    pub event_files: Vec<EventFile>,
+}
+
+/// What a [`LemsSimulation`] recorded.
+pub struct LemsResult {
+    /// Sample times \[ms\]: t = 0 and every step.
+    pub time_ms: Vec<f64>,
+    /// Per output file, per column: the values in SI units (V, mol/m³, ...).
+    pub columns: Vec<Vec<Vec<f64>>>,
+    /// Per event output file: the spike times \[s\] of each selection.
+    pub spikes: Vec<Vec<Vec<f64>>>,
+}
+
+impl LemsSimulation {
+    /// Reads the LEMS file at `path` and builds its target simulation, with `numerics.dt`
+    /// and `duration` \[ms\] instead of the file's when given.
+    pub fn load(
+        path: &Path,
+        duration: Option<f64>,
+        numerics: Numerics,
+    ) -> anyhow::Result<LemsSimulation> {
+        let model = load_model(Some(path))?;
+        let target = model
+            .target
+            .clone()
+            .ok_or_else(|| anyhow!("{}: no <Target> simulation to run", path.display()))?;
+        let spec = model.simulation(&target).cloned().ok_or_else(|| {
+            anyhow!(
+                "{}: target simulation '{target}' is not defined",
+                path.display()
+            )
+        })?;
+        let dt = check_positive("dt", numerics.dt.unwrap_or(spec.step))?;
+        let duration = check_positive("duration", duration.unwrap_or(spec.length))?;
+        let options = Options {
+            dt,
+            method: numerics.method,
+            discretization: numerics.discretization,
+            ..Options::default()
+        };
+        let mut sim = build(&model, &options)?;
+        let mut output_files = Vec::new();
+        for file in &spec.output_files {
+            let probes = file
+                .columns
+                .iter()
+                .map(|c| {
+                    sim.probe(&c.quantity)
+                        .with_context(|| format!("output file {} column {}", file.id, c.id))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            // SI: V for voltages, mol/m³ (= mM) for concentrations.
+            let scales = probes
+                .iter()
+                .map(|p| {
+                    if matches!(p.quantity, simulator::Quantity::Voltage) {
+                        1e-3
+                    } else {
+                        1.0
+                    }
+                })
+                .collect();
+            output_files.push(OutputFile {
+                file_name: file.file_name.clone(),
+                quantities: file.columns.iter().map(|c| c.quantity.clone()).collect(),
+                probes,
+                scales,
+            });
+        }
+        // Spike times: one source per selection, with the threshold a NetCon would have.
+        let mut event_files = Vec::new();
+        for file in &spec.event_output_files {
+            let mut sources = Vec::new();
+            for sel in &file.selections {
+                if sel.event_port != "spike" {
+                    bail!(
+                        "event output file {} selection {}: event port '{}' (only 'spike' can be recorded)",
+                        file.id,
+                        sel.id,
+                        sel.event_port
+                    );
+                }
+                let source = simulator::watch_spikes(&model, &mut sim, &sel.select)
+                    .with_context(|| format!("event output file {}", file.id))?;
+                sources.push((sel.id, source));
+            }
+            event_files.push(EventFile {
+                file_name: file.file_name.clone(),
+                format: file.format,
+                sources,
+            });
+        }
+        Ok(LemsSimulation {
+            sim,
+            dt,
+            duration,
+            output_files,
+            event_files,
+        })
+    }
+
+    /// Runs the simulation from t = 0 for its duration.
+    pub fn run(&mut self) -> anyhow::Result<LemsResult> {
+        let probes: Vec<Probe> = self
+            .output_files
+            .iter()
+            .flat_map(|f| f.probes.iter().cloned())
+            .collect();
+        let mut traces = self.sim.run(self.duration, &probes, 1)?;
+        let mut series = traces.values.drain(..);
+        let columns = self
+            .output_files
+            .iter()
+            .map(|f| {
+                f.scales
+                    .iter()
+                    .map(|s| {
+                        let mut values = series.next().expect("one series per probe");
+                        values.iter_mut().for_each(|v| *v *= s);
+                        values
+                    })
+                    .collect()
+            })
+            .collect();
+        let spikes = self
+            .event_files
+            .iter()
+            .map(|f| {
+                f.sources
+                    .iter()
+                    .map(|&(_, source)| {
+                        self.sim.events.spikes[source]
+                            .iter()
+                            .map(|t| t * 1e-3)
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(LemsResult {
+            time_ms: traces.time,
+            columns,
+            spikes,
+        })
+    }
+}
+
+/// A simulation of a model with chosen current inputs, ablations and recordings
+/// (`celegans simulate`, `Model.simulate`).
+pub struct SimulateRequest {
+    /// Current input per neuron (at the soma's middle), in nA.
+    pub inputs: Vec<(String, Waveform)>,
+    /// Neurons whose soma potential is recorded.
+    pub record: Vec<String>,
+    /// Neurons removed with all their connections and inputs.
+    pub ablate: Vec<String>,
+    /// Time step \[ms\].
+    pub dt: f64,
+    /// Recorded time \[ms\].
+    pub duration: f64,
+    /// Time with no input before the recording \[ms\].
+    pub settle: f64,
+    /// Voltage method and compartments (`dt` above is the step).
+    pub numerics: Numerics,
+    /// How errors name the inputs and the recordings (`--stimulate`, `--record`).
+    pub labels: (&'static str, &'static str),
+}
+
+/// The recording of a [`SimulateRequest`].
+pub struct SimulateResult {
+    /// Sample times \[ms\] from 0: every step.
+    pub time_ms: Vec<f64>,
+    /// The recorded neurons, in order.
+    pub names: Vec<String>,
+    /// Their soma potentials \[mV\], one series per neuron.
+    pub v_mv: Vec<Vec<f64>>,
+}
+
+/// Every neuron of a built network, by population name.
+pub fn cell_names(sim: &Simulation) -> Vec<String> {
+    sim.layout
+        .cells
+        .iter()
+        .map(|c| c.name().trim_end_matches("[0]").to_string())
+        .collect()
+}
+
+/// Builds `model` with the request's ablations, lets it settle with no input, then runs
+/// it with the inputs for the duration, recording the soma potentials (every neuron when
+/// `record` is empty).
+pub fn simulate(model: &neuroml::Model, req: &SimulateRequest) -> anyhow::Result<SimulateResult> {
+    check_positive("dt", req.dt)?;
+    check_positive("duration", req.duration)?;
+    if !(req.settle >= 0.0 && req.settle.is_finite()) {
+        bail!(
+            "--settle must be a non-negative number of ms, not {}",
+            req.settle
+        );
+    }
+    let options = Options {
+        dt: req.dt,
+        method: req.numerics.method,
+        discretization: req.numerics.discretization,
+        ablate: req.ablate.clone(),
+        ..Options::default()
+    };
+    let mut sim = build(model, &options)?;
+    if req.settle > 0.0 {
+        sim.run(req.settle, &[], usize::MAX)?;
+        sim.restart_clock();
+    }
+    for (cell, w) in &req.inputs {
+        sim.add_input(cell, 0, 0.5, 1.0, w.clone())
+            .with_context(|| format!("{} {cell}", req.labels.0))?;
+    }
+    let names = if req.record.is_empty() {
+        cell_names(&sim)
+    } else {
+        req.record.clone()
+    };
+    let probes = names
+        .iter()
+        .map(|n| {
+            sim.probe(&format!("{n}/v"))
+                .with_context(|| format!("{} {n}", req.labels.1))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let traces = sim.run(req.duration, &probes, 1)?;
+    Ok(SimulateResult {
+        time_ms: traces.time,
+        names,
+        v_mv: traces.values,
+    })
+}
