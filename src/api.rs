@@ -10,6 +10,8 @@ use simulator::{build, Discretization, Method, Options, Probe, Simulation};
 
 use paper::bundled;
 
+pub use crate::simulate::{parse_discretization, parse_method};
+
 /// How to integrate: the time step (None: the request's default), the voltage method and
 /// the compartments.
 #[derive(Debug, Clone, Copy)]
@@ -317,4 +319,124 @@ pub fn simulate(model: &neuroml::Model, req: &SimulateRequest) -> anyhow::Result
         names,
         v_mv: traces.values,
     })
+}
+
+/// A scenario's dataset (`celegans dataset generate`, `celegans.dataset.generate`).
+pub struct GenerateRequest {
+    /// A built-in scenario (`fcm`, ...) or a scenario file (`.toml`).
+    pub scenario: String,
+    /// Time step \[ms\].
+    pub dt: f64,
+    /// Number of sequences (None: 40 per behaviour).
+    pub count: Option<usize>,
+    /// Seed of the stimulus draw.
+    pub seed: u64,
+    /// Sequence length \[ms\].
+    pub duration: f64,
+    /// Settling time with no input before each sequence \[ms\].
+    pub settle: f64,
+    /// Voltage method.
+    pub method: Method,
+    /// A LEMS or `.net.nml` model (None: the bundled c302 D1).
+    pub model: Option<std::path::PathBuf>,
+}
+
+/// Generates the dataset of `req` into the dataset file `out` (`.h5`), as
+/// `celegans dataset generate` does (in parallel, resuming an interrupted run).
+pub fn generate_dataset(req: &GenerateRequest, out: &Path) -> anyhow::Result<()> {
+    crate::dataset::generate(crate::dataset::GenerateArgs {
+        scenario: req.scenario.clone(),
+        split: None,
+        dt: req.dt,
+        duration: req.duration,
+        count: req.count,
+        seed: req.seed,
+        record_all: false,
+        settle: req.settle,
+        shard: None,
+        method: req.method,
+        model: req.model.clone(),
+        out: out.to_path_buf(),
+    })
+}
+
+/// Writes the dataset file `source` as an NWB 2 file at `out` (`celegans export-nwb`);
+/// `session_start` in RFC 3339 (None: now).
+pub fn export_nwb(source: &Path, out: &Path, session_start: Option<&str>) -> anyhow::Result<()> {
+    crate::dataset::export_nwb(source, out, session_start)
+}
+
+/// The model files' SHA-256 (`bundled`: the bundled model's, as datasets record it).
+pub fn model_sha256(model: &neuroml::Model, bundled: bool) -> anyhow::Result<String> {
+    bundled::model_sha256(model, bundled)
+}
+
+/// A simulation's recording as one sequence in the dataset layout (inputs pA, outputs mV,
+/// T samples from t = 0, `inputs` and `v` row-major (T, I) and (T, O)), for the NWB export
+/// and the dataset tools.
+pub struct Recording<'a> {
+    /// Time step \[ms\].
+    pub dt: f64,
+    /// Input currents \[pA\], (T, I).
+    pub inputs: &'a [f64],
+    /// The inputs' neurons.
+    pub input_names: &'a [String],
+    /// Soma potentials \[mV\], (T, O).
+    pub v: &'a [f64],
+    /// The recorded neurons.
+    pub names: &'a [String],
+    /// The model files' SHA-256.
+    pub model_sha256: &'a str,
+}
+
+impl Recording<'_> {
+    /// As a one-sequence dataset (scenario `simulate`).
+    pub fn dataset(&self) -> anyhow::Result<datasets::Dataset> {
+        let (i, o) = (self.input_names.len(), self.names.len());
+        let t = self
+            .v
+            .len()
+            .checked_div(o)
+            .unwrap_or(self.inputs.len() / i.max(1));
+        if self.v.len() != t * o || self.inputs.len() != t * i {
+            bail!(
+                "a recording of {t} samples needs {} input and {} output values, not {} and {}",
+                t * i,
+                t * o,
+                self.inputs.len(),
+                self.v.len()
+            );
+        }
+        let d = datasets::Dataset {
+            time: (0..t).map(|k| k as f64 * self.dt).collect(),
+            dt: self.dt,
+            sequences: 1,
+            inputs: self.inputs.iter().map(|&x| x as f32).collect(),
+            outputs: self.v.iter().map(|&x| x as f32).collect(),
+            voltages: None,
+            split: vec![0],
+            input_names: self.input_names.to_vec(),
+            output_names: self.names.to_vec(),
+            cell_names: Vec::new(),
+            input_unit: "pA".into(),
+            output_unit: "mV".into(),
+            scenario: "simulate".into(),
+            model_sha256: self.model_sha256.to_string(),
+            seed: 0,
+            stimuli: vec![serde_json::json!({"family": "simulate"})],
+            generator: format!("celegans {}", env!("CARGO_PKG_VERSION")),
+            shard: None,
+        };
+        d.check().map_err(anyhow::Error::msg)?;
+        Ok(d)
+    }
+}
+
+/// Writes a dataset as an NWB 2 file at `out`; `session_start` in RFC 3339 (None: now).
+pub fn write_nwb(
+    d: &datasets::Dataset,
+    out: &Path,
+    session_start: Option<&str>,
+) -> anyhow::Result<()> {
+    crate::dataset::write_nwb(d, out, session_start)
 }

@@ -372,12 +372,25 @@ pub fn export_dat(file: &Path, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `export-nwb`: the dataset as an NWB 2 file (`datasets::nwb`).
+/// `export-nwb`: the dataset file as an NWB 2 file (`datasets::nwb`).
 pub fn export_nwb(file: &Path, out: &Path, session_start: Option<&str>) -> anyhow::Result<()> {
-    use time::format_description::well_known::Rfc3339;
+    check_nwb_name(out)?;
+    let d = Dataset::read(file)?;
+    write_nwb(&d, out, session_start)
+}
+
+fn check_nwb_name(out: &Path) -> anyhow::Result<()> {
     if out.extension().and_then(|e| e.to_str()) != Some("nwb") {
         bail!("--out {}: the NWB file must end in .nwb", out.display());
     }
+    Ok(())
+}
+
+/// Writes `d` as an NWB 2 file, the session starting at `session_start` (RFC 3339; None:
+/// now).
+pub fn write_nwb(d: &Dataset, out: &Path, session_start: Option<&str>) -> anyhow::Result<()> {
+    use time::format_description::well_known::Rfc3339;
+    check_nwb_name(out)?;
     let now = time::OffsetDateTime::now_utc();
     let start = match session_start {
         Some(s) => time::OffsetDateTime::parse(s, &Rfc3339).map_err(|e| {
@@ -388,9 +401,8 @@ pub fn export_nwb(file: &Path, out: &Path, session_start: Option<&str>) -> anyho
         None => now,
     };
     let text = |t: time::OffsetDateTime| t.format(&Rfc3339).expect("formattable time");
-    let d = Dataset::read(file)?;
     let _lock = persist::lock(out)?;
-    datasets::nwb::write_nwb(&d, out, &text(start), &text(now))?;
+    datasets::nwb::write_nwb(d, out, &text(start), &text(now))?;
     eprintln!(
         "wrote {} (NWB {}: {} sequences)",
         out.display(),
