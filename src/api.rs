@@ -440,3 +440,97 @@ pub fn write_nwb(
 ) -> anyhow::Result<()> {
     crate::dataset::write_nwb(d, out, session_start)
 }
+
+/// Training surrogates on a dataset file (`celegans train`, `celegans.Surrogate.train`).
+pub struct TrainRequest {
+    /// The dataset file.
+    pub data: std::path::PathBuf,
+    /// `rnn`, `lstm` or `gru`.
+    pub arch: String,
+    /// Hidden units.
+    pub hidden: usize,
+    /// GRU with the reset gate after the recurrent product.
+    pub reset_after: bool,
+    /// Epochs per run.
+    pub epochs: usize,
+    /// Independent runs; the best on validation is kept.
+    pub runs: usize,
+    /// Seed of the first run.
+    pub seed: u64,
+    /// Adam learning rate (None: the paper's for the layer).
+    pub lr: Option<f64>,
+    /// Sequences per batch.
+    pub batch: usize,
+    /// `rmse` or `mse`.
+    pub loss: String,
+    /// `none`, `standard` or `auto`.
+    pub scale: String,
+    /// The model directory to write.
+    pub out: std::path::PathBuf,
+}
+
+/// Trains as `celegans train` does, quietly; returns what `train --json` prints.
+pub fn train(req: &TrainRequest) -> anyhow::Result<serde_json::Value> {
+    let args = crate::learn::TrainArgs {
+        data: req.data.clone(),
+        arch: req.arch.clone(),
+        hidden: req.hidden,
+        reset_after: req.reset_after,
+        epochs: req.epochs,
+        batch: req.batch,
+        lr: req.lr,
+        runs: req.runs,
+        seed: req.seed,
+        loss: req.loss.parse().map_err(|e: String| anyhow!("loss: {e}"))?,
+        scale: req
+            .scale
+            .parse()
+            .map_err(|e: String| anyhow!("scale: {e}"))?,
+        adam_epsilon: Default::default(),
+        drop_inputs: Vec::new(),
+        backend: Default::default(),
+        out: req.out.clone(),
+        json: false,
+    };
+    crate::learn::train_quietly(args, true)
+}
+
+/// A trained surrogate, loaded from its model directory.
+pub struct Surrogate {
+    /// What the directory's `model.json` says (architecture, names, units, scaling, ...).
+    pub model: surrogate::store::ModelFile,
+    weights: surrogate::model::Weights,
+}
+
+impl Surrogate {
+    /// Loads the model directory `dir` (written by `celegans train`).
+    pub fn load(dir: &Path) -> anyhow::Result<Surrogate> {
+        let (model, weights) = surrogate::store::load(dir)?;
+        Ok(Surrogate { model, weights })
+    }
+
+    /// Outputs (N, T, O) for inputs `x` (N, T, I) in the model's input order and units,
+    /// row-major; `steps` is T.
+    pub fn predict(&self, x: &[f32], steps: usize) -> anyhow::Result<Vec<f32>> {
+        let i = self.model.input_names.len();
+        if steps == 0 || i == 0 || !x.len().is_multiple_of(steps * i) {
+            bail!(
+                "inputs: {} values are not sequences of {steps} steps x {i} inputs ({})",
+                x.len(),
+                self.model.input_names.join(", ")
+            );
+        }
+        Ok(surrogate::train::predict(
+            &self.model.architecture,
+            &self.weights,
+            &self.model.scaling,
+            x,
+            steps,
+        ))
+    }
+}
+
+/// What `celegans evaluate MODEL --data FILE --json` prints: RMSE per split and output.
+pub fn evaluate(model_dir: &Path, data: &Path) -> anyhow::Result<serde_json::Value> {
+    crate::learn::evaluate_json(model_dir, data, false)
+}

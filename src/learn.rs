@@ -123,6 +123,12 @@ fn split_json(e: &Errors) -> serde_json::Value {
 }
 
 pub fn train(a: TrainArgs) -> anyhow::Result<()> {
+    train_quietly(a, false).map(|_| ())
+}
+
+/// `train`, returning what `--json` prints; `quiet`: no progress bar or table (the JSON
+/// is still printed with `--json`).
+pub(crate) fn train_quietly(a: TrainArgs, quiet: bool) -> anyhow::Result<serde_json::Value> {
     let cell = cell_of(&a.arch, a.reset_after)?;
     let data = Dataset::read(&a.data)?;
     let mut settings = Settings::paper(cell, a.hidden);
@@ -140,7 +146,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
     let _lock = persist::lock(&a.out)?;
     persist::check_writable(&a.out)?;
     let arch = train::architecture(&settings, &splits);
-    if !a.json {
+    if !a.json && !quiet {
         eprintln!(
             "{}-{}{} ({} parameters) on {}: {} train / {} valid / {} test sequences x {} steps, {} runs x {} epochs",
             a.arch.to_uppercase(),
@@ -156,7 +162,12 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
             a.epochs
         );
     }
-    let bar = indicatif::ProgressBar::new((a.runs * a.epochs) as u64).with_style(
+    let bar = if quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new((a.runs * a.epochs) as u64)
+    }
+    .with_style(
         indicatif::ProgressStyle::with_template(
             "{bar:30} {pos}/{len} epochs, {elapsed} elapsed, ETA {eta}  {msg}",
         )
@@ -181,7 +192,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
     });
     progress.bar.finish_and_clear();
     let trained = trained.inspect_err(|_| store::abandon(&a.out))?;
-    if trained.resumed > 0 && !a.json {
+    if trained.resumed > 0 && !a.json && !quiet {
         eprintln!(
             "resumed: {} of {} runs were already finished in {}",
             trained.resumed,
@@ -237,8 +248,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         stat(&|e| e.test.rmse),
     );
     let seconds_per_epoch = seconds / (a.runs * a.epochs) as f64;
-    if a.json {
-        let value = json!({
+    let value = json!({
             "arch": cell.layer(),
             "hidden": a.hidden,
             "reset_after": cell == Recurrence::GruResetAfter,
@@ -249,9 +259,12 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
             "seconds_per_epoch": seconds_per_epoch,
             "seconds": seconds,
             "out": a.out.display().to_string(),
-        });
+    });
+    if a.json {
         println!("{value}");
-        return Ok(());
+    }
+    if a.json || quiet {
+        return Ok(value);
     }
     println!("run  seed  best epoch  train RMSE  valid RMSE  test RMSE");
     let f = |v: Option<f64>| v.map(|v| format!("{v:.4e}")).unwrap_or_else(|| "-".into());
@@ -292,7 +305,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<()> {
         seconds_per_epoch * 1e3,
         a.out.display()
     );
-    Ok(())
+    Ok(value)
 }
 
 /// `data` with exactly the model's input columns, in the model's order, or an error naming
@@ -363,6 +376,19 @@ fn select(data: &Dataset, model: &ModelFile, file: &Path) -> anyhow::Result<Spli
 }
 
 pub fn evaluate(model_dir: &Path, data_file: &Path, as_json: bool) -> anyhow::Result<()> {
+    let value = evaluate_json(model_dir, data_file, !as_json)?;
+    if as_json {
+        println!("{value}");
+    }
+    Ok(())
+}
+
+/// What `evaluate --json` prints; `table`: print the table instead.
+pub(crate) fn evaluate_json(
+    model_dir: &Path,
+    data_file: &Path,
+    table: bool,
+) -> anyhow::Result<serde_json::Value> {
     let (model, weights) = store::load(model_dir)?;
     let data = Dataset::read(data_file)?;
     let splits = select(&data, &model, data_file)?;
@@ -379,16 +405,15 @@ pub fn evaluate(model_dir: &Path, data_file: &Path, as_json: bool) -> anyhow::Re
             .collect::<serde_json::Map<_, _>>()
             .into()
     };
-    if as_json {
-        let value = json!({
-            "model": model_dir.display().to_string(),
-            "data": data_file.display().to_string(),
-            "unit": model.output_unit,
-            "rmse": split_json(&errors),
-            "per_output": {"train": per_output(&errors.train), "valid": per_output(&errors.valid), "test": per_output(&errors.test)},
-        });
-        println!("{value}");
-        return Ok(());
+    let value = json!({
+        "model": model_dir.display().to_string(),
+        "data": data_file.display().to_string(),
+        "unit": model.output_unit,
+        "rmse": split_json(&errors),
+        "per_output": {"train": per_output(&errors.train), "valid": per_output(&errors.valid), "test": per_output(&errors.test)},
+    });
+    if !table {
+        return Ok(value);
     }
     let mut table = format!("split  sequences  RMSE [{}]", model.output_unit);
     for n in &model.output_names {
@@ -407,7 +432,7 @@ pub fn evaluate(model_dir: &Path, data_file: &Path, as_json: bool) -> anyhow::Re
         }
         println!("{line}");
     }
-    Ok(())
+    Ok(value)
 }
 
 pub fn predict(model_dir: &Path, data_file: &Path, out: &Path) -> anyhow::Result<()> {

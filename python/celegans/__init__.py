@@ -13,18 +13,23 @@ without holding the GIL.
 """
 import json as _json
 import os as _os
+import shutil as _shutil
+import tempfile as _tempfile
 
 import numpy as _np
 
 from . import dataset
 from ._celegans import Error, __version__
 from ._celegans import Model as _NativeModel
+from ._celegans import Surrogate as _NativeSurrogate
+from ._celegans import evaluate as _evaluate
+from ._celegans import train as _train
 from ._celegans import dataset_to_nwb as _dataset_to_nwb
 from ._celegans import model_info as _model_info
 from ._celegans import recording_to_nwb as _recording_to_nwb
 from ._celegans import run_lems as _run_lems
 
-__all__ = ["Error", "Model", "run_lems", "to_nwb", "dataset", "__version__"]
+__all__ = ["Error", "Model", "Surrogate", "run_lems", "to_nwb", "dataset", "__version__"]
 
 
 class Model:
@@ -123,3 +128,86 @@ def to_nwb(source, path, session_start=None):
     else:
         _dataset_to_nwb(_os.fspath(source), _os.fspath(path), session_start)
     return path
+
+
+def _data_path(data):
+    """A dataset file's path, from a path or a :func:`celegans.dataset.load` dict."""
+    if isinstance(data, dict):
+        if "path" not in data:
+            raise Error("data: a dataset file's path or the dict celegans.dataset.load returns")
+        return data["path"]
+    return _os.fspath(data)
+
+
+class Surrogate:
+    """A recurrent surrogate of a dataset's input→output behaviour (the paper's RNN, LSTM
+    or GRU with a dense read-out), as ``celegans train`` makes it."""
+
+    def __init__(self, path, report=None, _keep=None):
+        self._path = _os.fspath(path)
+        self._native = _NativeSurrogate(self._path)
+        self._keep = _keep  # a temporary directory that holds the model, if any
+        #: What ``celegans train --json`` reports (runs, RMSE per split, time), after train.
+        self.report = report
+
+    @classmethod
+    def train(cls, data, arch="gru", hidden=4, epochs=1000, runs=1, seed=0, lr=None, batch=32,
+              loss="rmse", scale="auto", reset_after=False, out=None):
+        """Trains ``runs`` runs of ``epochs`` epochs on a dataset (a file or the dict of
+        :func:`celegans.dataset.load`) and keeps the best on validation. Defaults are the
+        paper's protocol (Adam, lr 0.05 for LSTM/GRU and 0.001 for RNN, batches of 32);
+        ``out``: the model directory to write (default: a temporary one; see :meth:`save`)."""
+        keep = None
+        if out is None:
+            keep = _tempfile.TemporaryDirectory(prefix="celegans-surrogate-")
+            out = _os.path.join(keep.name, "model")
+        report = _json.loads(_train(_data_path(data), str(arch), int(hidden), _os.fspath(out),
+                                    int(epochs), int(runs), int(seed), lr, int(batch),
+                                    str(loss), str(scale), bool(reset_after)))
+        return cls(out, report=report, _keep=keep)
+
+    @classmethod
+    def load(cls, path):
+        """A model directory written by ``celegans train`` or :meth:`save`."""
+        return cls(path)
+
+    @property
+    def input_names(self):
+        return self._native.input_names
+
+    @property
+    def output_names(self):
+        return self._native.output_names
+
+    @property
+    def model(self):
+        """The model directory's ``model.json``: architecture, names, units, scaling, ..."""
+        return _json.loads(self._native.model_json())
+
+    def predict(self, inputs):
+        """Outputs for inputs in the model's input order and units: (N, T, I) → (N, T, O),
+        or (T, I) → (T, O)."""
+        x = _np.ascontiguousarray(inputs, dtype=_np.float32)
+        if x.ndim == 2:
+            return self._native.predict(x[None])[0]
+        if x.ndim != 3:
+            raise Error(f"inputs: shape {x.shape}, expected (N, T, I) or (T, I)")
+        return self._native.predict(x)
+
+    def evaluate(self, data):
+        """RMSE per split (and per output) on a dataset, as ``celegans evaluate --json``."""
+        return _json.loads(_evaluate(self._path, _data_path(data)))
+
+    def save(self, path):
+        """Copies the model directory to ``path`` (replacing it whole); returns ``path``."""
+        path = _os.fspath(path)
+        partial = path.rstrip("/") + ".partial"
+        _shutil.rmtree(partial, ignore_errors=True)
+        _shutil.copytree(self._path, partial)
+        _shutil.rmtree(path, ignore_errors=True)
+        _os.replace(partial, path)
+        return path
+
+    def __repr__(self):
+        m = self.model["architecture"]
+        return f"celegans.Surrogate({m.get('cell', '?')}-{m.get('hidden', '?')}, {self._path})"

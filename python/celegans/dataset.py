@@ -20,5 +20,7 @@ def load(path):
     """A dataset file as a dict: "inputs" (N, T, I) pA, "outputs" (N, T, O) mV, "time" (T,)
     ms, "split" (N labels: train, valid, test), "input_names", "output_names", units, "dt",
     "scenario", "seed", "model_sha256", "generator" (and "voltages", "cell_names" when
-    every neuron was recorded)."""
-    return _load(_os.fspath(path))
+    every neuron was recorded), and "path"."""
+    d = _load(_os.fspath(path))
+    d["path"] = _os.fspath(path)
+    return d

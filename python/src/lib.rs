@@ -341,11 +341,113 @@ fn dataset_to_nwb(
         .map_err(error)
 }
 
+/// Trains surrogates on a dataset file into the model directory `out`; returns the JSON
+/// `celegans train --json` prints.
+#[pyfunction]
+#[pyo3(signature = (data, arch, hidden, out, epochs, runs, seed, lr=None, batch=32, loss="rmse", scale="auto", reset_after=false))]
+#[allow(clippy::too_many_arguments)]
+fn train(
+    py: Python<'_>,
+    data: PathBuf,
+    arch: &str,
+    hidden: usize,
+    out: PathBuf,
+    epochs: usize,
+    runs: usize,
+    seed: u64,
+    lr: Option<f64>,
+    batch: usize,
+    loss: &str,
+    scale: &str,
+    reset_after: bool,
+) -> PyResult<String> {
+    let request = api::TrainRequest {
+        data,
+        arch: arch.to_string(),
+        hidden,
+        reset_after,
+        epochs,
+        runs,
+        seed,
+        lr,
+        batch,
+        loss: loss.to_string(),
+        scale: scale.to_string(),
+        out,
+    };
+    let value = py.detach(|| api::train(&request)).map_err(error)?;
+    Ok(value.to_string())
+}
+
+/// RMSE per split and output of the model directory on a dataset file, as JSON text.
+#[pyfunction]
+fn evaluate(py: Python<'_>, model: PathBuf, data: PathBuf) -> PyResult<String> {
+    let value = py.detach(|| api::evaluate(&model, &data)).map_err(error)?;
+    Ok(value.to_string())
+}
+
+/// A trained surrogate (a model directory written by `celegans train`).
+#[pyclass(module = "celegans._celegans", frozen)]
+struct Surrogate {
+    inner: api::Surrogate,
+}
+
+#[pymethods]
+impl Surrogate {
+    /// Loads the model directory `path`.
+    #[new]
+    fn new(py: Python<'_>, path: PathBuf) -> PyResult<Surrogate> {
+        let inner = py.detach(|| api::Surrogate::load(&path)).map_err(error)?;
+        Ok(Surrogate { inner })
+    }
+
+    /// The model's inputs, in order.
+    #[getter]
+    fn input_names(&self) -> Vec<String> {
+        self.inner.model.input_names.clone()
+    }
+
+    /// The model's outputs, in order.
+    #[getter]
+    fn output_names(&self) -> Vec<String> {
+        self.inner.model.output_names.clone()
+    }
+
+    /// `model.json` as JSON text.
+    fn model_json(&self) -> PyResult<String> {
+        serde_json::to_string(&self.inner.model).map_err(|e| Error::new_err(e.to_string()))
+    }
+
+    /// Outputs (N, T, O) for inputs (N, T, I) in the model's input order and units.
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: numpy::PyReadonlyArray3<'py, f32>,
+    ) -> PyResult<Bound<'py, PyArray3<f32>>> {
+        let shape = inputs.as_array().shape().to_vec();
+        let (n, t, i) = (shape[0], shape[1], shape[2]);
+        let expected = self.inner.model.input_names.len();
+        if i != expected {
+            return Err(Error::new_err(format!(
+                "inputs: {i} columns, the model takes {expected} ({})",
+                self.inner.model.input_names.join(", ")
+            )));
+        }
+        let x: Vec<f32> = inputs.as_array().iter().copied().collect();
+        let y = py.detach(|| self.inner.predict(&x, t)).map_err(error)?;
+        let o = self.inner.model.output_names.len();
+        y.into_pyarray(py).reshape([n, t, o])
+    }
+}
+
 #[pymodule]
 fn _celegans(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("Error", m.py().get_type::<Error>())?;
     m.add_class::<Model>()?;
+    m.add_class::<Surrogate>()?;
+    m.add_function(wrap_pyfunction!(train, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(model_info, m)?)?;
     m.add_function(wrap_pyfunction!(run_lems, m)?)?;
     m.add_function(wrap_pyfunction!(generate_dataset, m)?)?;

@@ -131,3 +131,31 @@ def test_errors_are_the_command_lines_one_line_messages(model, tmp_path):
     with pytest.raises(celegans.Error, match="unknown scenario"):
         celegans.dataset.generate("crawl", path=tmp_path / "x.h5")
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_surrogate_trains_predicts_and_evaluates_as_the_command_line(tmp_path):
+    data = celegans.dataset.generate("fcm", dt=0.5, count=8, seed=1, duration=100.0,
+                                     settle=50.0, path=tmp_path / "d.h5")
+    s = celegans.Surrogate.train(celegans.dataset.load(data), arch="gru", hidden=2, epochs=15,
+                                 runs=1, seed=4)
+    assert s.report["arch"] == "gru" and s.report["hidden"] == 2
+    assert s.input_names == ["PLML", "PLMR", "AVBL", "AVBR"]
+    cli("train", "--data", data, "--arch", "gru", "--hidden", 2, "--epochs", 15, "--runs", 1,
+        "--seed", 4, "--out", tmp_path / "cli_model")
+    # Same seed, same model: the predictions agree with the command line's to the digit.
+    d = celegans.dataset.load(data)
+    y = s.predict(d["inputs"])
+    assert y.shape == (8, 200, 4) and np.isfinite(y).all()
+    cli("predict", "--model", tmp_path / "cli_model", "--data", data, "--out", tmp_path / "p.csv")
+    table = np.loadtxt(tmp_path / "p.csv", delimiter=",", skiprows=1)
+    np.testing.assert_allclose(table[:, 2:], y.reshape(-1, 4), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(s.predict(d["inputs"][0]), y[0])
+    e = s.evaluate(data)
+    expected = json.loads(cli("evaluate", "--model", tmp_path / "cli_model", "--data", data,
+                              "--json").stdout)
+    assert e["rmse"] == pytest.approx(expected["rmse"])
+    saved = s.save(tmp_path / "saved")
+    again = celegans.Surrogate.load(saved)
+    np.testing.assert_array_equal(again.predict(d["inputs"]), y)
+    with pytest.raises(celegans.Error, match="the model takes 4"):
+        s.predict(np.zeros((1, 10, 3), np.float32))
