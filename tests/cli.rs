@@ -1,17 +1,13 @@
 //! End-to-end tests of the `celegans` program.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
+#[path = "common/command.rs"]
+mod command;
 #[path = "common/scratch.rs"]
 mod scratch;
-
-fn celegans(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_celegans"))
-        .args(args)
-        .output()
-        .expect("run celegans")
-}
+use command::celegans;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()

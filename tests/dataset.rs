@@ -2,32 +2,16 @@
 //! paper's scenarios, byte-identical reruns and shards, one-line errors with no file.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
+#[path = "common/command.rs"]
+mod command;
 #[path = "common/scratch.rs"]
 mod scratch;
-
-fn celegans(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_celegans"))
-        .args(args)
-        .output()
-        .expect("run celegans")
-}
+use command::{celegans, ok, p};
 
 fn scratch(name: &str) -> scratch::Scratch {
     scratch::scratch(&format!("dataset-{name}"))
-}
-
-fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 /// Shapes, split counts and attributes as h5py reads them (CI installs h5py).

@@ -4,29 +4,13 @@
 //! exit 2, no file. Needs Python's `pynwb` and `nwbinspector` (`.ci/run` installs them).
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
+#[path = "common/command.rs"]
+mod command;
 #[path = "common/scratch.rs"]
 mod scratch;
-
-fn celegans(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_celegans"))
-        .args(args)
-        .output()
-        .expect("run celegans")
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use command::{celegans, ok, p};
 
 /// What pynwb and nwbinspector say about the NWB file against its dataset file.
 const CHECK: &str = r#"

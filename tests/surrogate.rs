@@ -7,15 +7,11 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+#[path = "common/command.rs"]
+mod command;
 #[path = "common/scratch.rs"]
 mod scratch;
-
-fn celegans(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_celegans"))
-        .args(args)
-        .output()
-        .expect("run celegans")
-}
+use command::{celegans, p};
 
 fn scratch(name: &str) -> scratch::Scratch {
     scratch::scratch(&format!("surrogate-{name}"))
@@ -28,10 +24,6 @@ fn ok(out: &Output) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 /// Twelve sequences of 200 steps (dt 0.5 ms) in the authors' layout: index, time \[s\],

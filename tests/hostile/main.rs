@@ -7,15 +7,11 @@ use std::process::{Command, Output};
 
 use datasets::Dataset;
 
+#[path = "../common/command.rs"]
+mod command;
 #[path = "../common/scratch.rs"]
 mod scratch;
-
-fn celegans(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_celegans"))
-        .args(args)
-        .output()
-        .expect("run celegans")
-}
+use command::{celegans, p};
 
 fn scratch(name: &str) -> scratch::Scratch {
     // The fixtures are written in this process while other tests start `celegans`: a child
@@ -24,10 +20,6 @@ fn scratch(name: &str) -> scratch::Scratch {
     static NO_LOCKS: std::sync::Once = std::sync::Once::new();
     NO_LOCKS.call_once(|| std::env::set_var("HDF5_USE_FILE_LOCKING", "FALSE"));
     scratch::scratch(&format!("hostile-{name}"))
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 fn stderr(out: &Output) -> String {

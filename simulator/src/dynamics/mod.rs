@@ -686,7 +686,7 @@ impl CompiledDynamics {
             definitions: &self.definitions,
             opaque: &self.opaque,
         };
-        let zero = |e: &Expr| rest.zero(e, 0);
+        let zero = |e: &Expr| rest.linear(e, &[], 0);
         self.time_derivative_expressions.iter().all(zero)
             && outputs.iter().all(|o| rest.definition(o).is_some_and(zero))
     }
@@ -1158,34 +1158,10 @@ impl Rest<'_> {
             .map(|(_, e)| e)
     }
 
-    /// Whether `e` is exactly zero at rest, whatever the other names. A product or
-    /// quotient counts as zero only when its other operand does not read a state, so that
-    /// it stays finite (0·∞ is not 0).
-    fn zero(&self, e: &Expr, depth: usize) -> bool {
-        let zero = |e: &Expr| self.zero(e, depth + 1);
-        let free = |e: &Expr| !self.reads_state(e, depth + 1);
-        if depth > Self::DEPTH {
-            return false;
-        }
-        match e {
-            Expr::Number(x) => *x == 0.0,
-            Expr::Name(n) => {
-                self.states.contains(&n.as_str())
-                    || (!self.opaque.contains(n) && self.definition(n).is_some_and(zero))
-            }
-            Expr::Neg(a) => zero(a),
-            Expr::Not(_) | Expr::Call(..) => false,
-            Expr::Binary(op, a, b) => match op {
-                BinaryOp::Add | BinaryOp::Sub => zero(a) && zero(b),
-                BinaryOp::Mul => (zero(a) && free(b)) || (zero(b) && free(a)),
-                BinaryOp::Div => zero(a) && free(b),
-                _ => false,
-            },
-        }
-    }
-
     /// Whether `e` is linear in the states: a sum of states, each times a factor that
-    /// reads no state and none of `excluded` (so zero when every state is).
+    /// reads no state and none of `excluded`. Such an expression is exactly zero at rest,
+    /// whatever the other names (a factor that could be infinite is never taken as zero:
+    /// 0·∞ is not 0).
     fn linear(&self, e: &Expr, excluded: &[&str], depth: usize) -> bool {
         let linear = |e: &Expr| self.linear(e, excluded, depth + 1);
         let factor =
@@ -1246,7 +1222,7 @@ mod tests {
             definitions: std::slice::from_ref(&g),
             opaque: &[],
         };
-        let zero = |s: &str| rest.zero(&Expr::parse(s).unwrap(), 0);
+        let zero = |s: &str| rest.linear(&Expr::parse(s).unwrap(), &[], 0);
         assert!(zero("-A / tauRise"));
         assert!(zero("g * (erev - v)"));
         assert!(zero("-(A + B) * k"));
