@@ -1,4 +1,6 @@
-//! # limits: how large a job this machine can hold
+//! # limits: how large a job this machine can hold, and when to stop it
+//!
+//! [`interrupt`]: a job stops at its next check when its user asks.
 //!
 //! Every size a user or a file can choose (time steps, sequences, compartments, model
 //! parameters, array shapes) is checked against the memory available before anything is
@@ -8,6 +10,8 @@
 #![warn(missing_docs)]
 
 use std::fmt;
+
+pub mod interrupt;
 
 /// Memory assumed available where the system does not say (not Linux, or unreadable).
 const FALLBACK_BYTES: u64 = 8 << 30;

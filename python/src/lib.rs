@@ -23,6 +23,81 @@ create_exception!(
     "An error of celegans, with the command line's one-line message."
 );
 
+/// While it lives, Ctrl-C (SIGINT) asks the running job to stop at its next check
+/// ([`limits::interrupt`]: every 256 simulation steps, every training epoch), and then
+/// reaches the handler that was there before (Python's, so the interpreter still sees the
+/// interrupt). The handler is installed for each call and the previous one put back after
+/// it, so a handler Python code installs between calls (IPython, Jupyter) is respected.
+struct CtrlC {
+    previous: libc::sigaction,
+}
+
+/// The handler that was installed before [`CtrlC`]'s (`sa_sigaction` or `sa_handler`), and
+/// its flags: read by [`on_sigint`].
+static PREVIOUS_HANDLER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static PREVIOUS_FLAGS: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn on_sigint(
+    signal: libc::c_int,
+    info: *mut libc::siginfo_t,
+    context: *mut libc::c_void,
+) {
+    use std::sync::atomic::Ordering::Relaxed;
+    limits::interrupt::request();
+    let previous = PREVIOUS_HANDLER.load(Relaxed);
+    if previous == libc::SIG_DFL
+        || previous == libc::SIG_IGN
+        || previous == on_sigint as *const () as usize
+    {
+        // No one else handles it: stopping the job is the whole answer (the default would
+        // end the interpreter).
+        return;
+    }
+    // SAFETY: `previous` is the handler the system held for SIGINT before ours, with the
+    // calling convention its flags state; calling it is what the system would have done.
+    unsafe {
+        if PREVIOUS_FLAGS.load(Relaxed) & libc::SA_SIGINFO != 0 {
+            let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                std::mem::transmute(previous);
+            f(signal, info, context);
+        } else {
+            let f: extern "C" fn(libc::c_int) = std::mem::transmute(previous);
+            f(signal);
+        }
+    }
+}
+
+impl CtrlC {
+    fn new() -> CtrlC {
+        use std::sync::atomic::Ordering::Relaxed;
+        limits::interrupt::clear();
+        // SAFETY: plain sigaction calls on zero-initialised structs; the handler only
+        // stores to atomics and calls the previous handler.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_sigint as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            let mut previous: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(libc::SIGINT, std::ptr::null(), &mut previous);
+            PREVIOUS_HANDLER.store(previous.sa_sigaction, Relaxed);
+            PREVIOUS_FLAGS.store(previous.sa_flags, Relaxed);
+            libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
+            CtrlC { previous }
+        }
+    }
+}
+
+impl Drop for CtrlC {
+    fn drop(&mut self) {
+        // SAFETY: puts back the action read in `new`.
+        unsafe {
+            libc::sigaction(libc::SIGINT, &self.previous, std::ptr::null_mut());
+        }
+        limits::interrupt::clear();
+    }
+}
+
 /// An `anyhow` error as `celegans.Error`, worded as the command line prints it.
 fn error(e: anyhow::Error) -> PyErr {
     Error::new_err(celegans::cli::one_line(&e))
@@ -60,6 +135,7 @@ fn run_lems<'py>(
         method: self::method(method)?,
         ..api::Numerics::default()
     };
+    let _ctrl_c = CtrlC::new();
     let (quantities, result) = py
         .detach(|| -> anyhow::Result<_> {
             let mut run = api::LemsSimulation::load(&path, duration, numerics)?;
@@ -154,6 +230,8 @@ impl Model {
         Bound<'py, PyArray2<f64>>,
         Vec<String>,
     )> {
+        // From the start: a Ctrl-C while the inputs are prepared counts too.
+        let _ctrl_c = CtrlC::new();
         api::check_positive("dt", dt).map_err(error)?;
         api::check_positive("duration", duration).map_err(error)?;
         let steps = datasets::stimulus::whole_steps(duration, dt)
@@ -251,6 +329,7 @@ fn generate_dataset(
         method: self::method(method)?,
         model,
     };
+    let _ctrl_c = CtrlC::new();
     py.detach(|| api::generate_dataset(&request, &path))
         .map_err(error)
 }
@@ -375,6 +454,7 @@ fn train(
         scale: scale.to_string(),
         out,
     };
+    let _ctrl_c = CtrlC::new();
     let value = py.detach(|| api::train(&request)).map_err(error)?;
     Ok(value.to_string())
 }

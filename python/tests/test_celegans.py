@@ -159,3 +159,49 @@ def test_surrogate_trains_predicts_and_evaluates_as_the_command_line(tmp_path):
     np.testing.assert_array_equal(again.predict(d["inputs"]), y)
     with pytest.raises(celegans.Error, match="the model takes 4"):
         s.predict(np.zeros((1, 10, 3), np.float32))
+
+
+def interrupt_after(seconds):
+    """Sends this process SIGINT after `seconds`, with Python's handler replaced by one that
+    only counts (so that pytest is not interrupted); returns the count and a restore."""
+    import signal
+    import threading
+
+    hits = []
+    previous = signal.signal(signal.SIGINT, lambda *_: hits.append(1))
+    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+
+    def restore():
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+
+    return hits, restore
+
+
+def test_ctrl_c_stops_a_long_simulation_and_a_long_training(model, tmp_path):
+    import time
+
+    hits, restore = interrupt_after(1.0)
+    start = time.time()
+    try:
+        with pytest.raises(celegans.Error, match="interrupted at t = "):
+            # Minutes uninterrupted.
+            model.simulate(stimulus={"AVBL": 15.0}, record=["AVBL"], dt=0.05, duration=1e5)
+    finally:
+        restore()
+    assert time.time() - start < 10 and hits == [1]
+    data = celegans.dataset.generate("fcm", count=4, duration=100.0, settle=10.0,
+                                     path=tmp_path / "d.h5")
+    hits, restore = interrupt_after(1.0)
+    start = time.time()
+    try:
+        # About 20 s uninterrupted.
+        with pytest.raises(celegans.Error, match="interrupted in run 1, epoch"):
+            celegans.Surrogate.train(data, hidden=4, epochs=10**5)
+    finally:
+        restore()
+    assert time.time() - start < 10 and hits == [1]
+    # The next call runs normally.
+    r = model.simulate(stimulus={"AVBL": 15.0}, record=["AVBL"], dt=0.1, duration=10.0)
+    assert r["v"].shape == (100, 1)

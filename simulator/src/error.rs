@@ -14,6 +14,12 @@ pub enum Error {
     /// A quantity, cell or option that does not exist.
     #[error("{0}")]
     Invalid(String),
+    /// The user asked the run to stop ([`limits::interrupt`]).
+    #[error("interrupted at t = {time} ms")]
+    Interrupted {
+        /// Simulated time reached \[ms\].
+        time: f64,
+    },
     /// The membrane potential became NaN or left any physiological range.
     #[error("runaway voltage at t = {time} ms in {location}: v = {value} mV ({cause})")]
     Runaway {

@@ -32,6 +32,14 @@ pub enum Error {
     /// A request that cannot be met (bad flag value, unknown input, empty split).
     #[error("{0}")]
     Invalid(String),
+    /// The user asked the training to stop ([`limits::interrupt`]).
+    #[error("interrupted in run {run}, epoch {epoch}")]
+    Interrupted {
+        /// 1-based run.
+        run: usize,
+        /// 1-based epoch.
+        epoch: usize,
+    },
     /// The loss became NaN or infinite.
     #[error("training diverged: the loss is NaN or infinite in run {run}, epoch {epoch} (try a smaller --lr)")]
     Diverged {

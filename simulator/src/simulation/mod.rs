@@ -563,6 +563,9 @@ impl Simulation {
         };
         record(self, &mut traces);
         for k in 1..=steps {
+            if k % 256 == 0 && limits::interrupt::requested() {
+                return Err(Error::Interrupted { time: self.t });
+            }
             self.step()?;
             if k % every == 0 {
                 record(self, &mut traces);

@@ -355,6 +355,12 @@ pub fn train_run(
     let mut diverged_at = None;
     let (mut skipped_steps, mut skipped_in_a_row) = (Vec::new(), 0);
     for epoch in 1..=settings.epochs {
+        if limits::interrupt::requested() {
+            return Err(Error::Interrupted {
+                run: run + 1,
+                epoch,
+            });
+        }
         order.shuffle(&mut rng);
         let (mut total, mut counted, mut skipped) = (0.0, 0, 0);
         let observe = progress.wants_steps();
