@@ -551,9 +551,13 @@ impl Simulation {
             samples * (probes.len() + 1) as f64 * 8.0,
         )
         .map_err(|e| Error::Invalid(e.to_string()))?;
+        // Room for every sample from the start (checked above): no series grows by copying.
+        let capacity = steps / every + 1;
         let mut traces = Traces {
-            time: Vec::new(),
-            values: vec![Vec::new(); probes.len()],
+            time: Vec::with_capacity(capacity),
+            values: (0..probes.len())
+                .map(|_| Vec::with_capacity(capacity))
+                .collect(),
         };
         let record = |sim: &Simulation, traces: &mut Traces| {
             traces.time.push(sim.t);
