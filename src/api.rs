@@ -342,9 +342,14 @@ pub struct GenerateRequest {
 }
 
 /// Generates the dataset of `req` into the dataset file `out` (`.h5`), as
-/// `celegans dataset generate` does (in parallel, resuming an interrupted run).
-pub fn generate_dataset(req: &GenerateRequest, out: &Path) -> anyhow::Result<()> {
-    crate::dataset::generate(crate::dataset::GenerateArgs {
+/// `celegans dataset generate` does (in parallel, resuming an interrupted run);
+/// `progress(done, total)` is called as sequences finish.
+pub fn generate_dataset(
+    req: &GenerateRequest,
+    out: &Path,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> anyhow::Result<()> {
+    let args = crate::dataset::GenerateArgs {
         scenario: req.scenario.clone(),
         split: None,
         dt: req.dt,
@@ -357,7 +362,8 @@ pub fn generate_dataset(req: &GenerateRequest, out: &Path) -> anyhow::Result<()>
         method: req.method,
         model: req.model.clone(),
         out: out.to_path_buf(),
-    })
+    };
+    crate::dataset::generate_with(args, progress)
 }
 
 /// Writes the dataset file `source` as an NWB 2 file at `out` (`celegans export-nwb`);
@@ -470,7 +476,11 @@ pub struct TrainRequest {
 }
 
 /// Trains as `celegans train` does, quietly; returns what `train --json` prints.
-pub fn train(req: &TrainRequest) -> anyhow::Result<serde_json::Value> {
+/// `progress(done, total)` is called after every epoch of every run.
+pub fn train(
+    req: &TrainRequest,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> anyhow::Result<serde_json::Value> {
     let args = crate::learn::TrainArgs {
         data: req.data.clone(),
         arch: req.arch.clone(),
@@ -492,7 +502,7 @@ pub fn train(req: &TrainRequest) -> anyhow::Result<serde_json::Value> {
         out: req.out.clone(),
         json: false,
     };
-    crate::learn::train_quietly(args, true)
+    crate::learn::train_quietly(args, true, progress)
 }
 
 /// A trained surrogate, loaded from its model directory.

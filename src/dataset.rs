@@ -100,6 +100,14 @@ pub fn scenario(name: &str) -> anyhow::Result<Scenario> {
 }
 
 pub fn generate(a: GenerateArgs) -> anyhow::Result<()> {
+    generate_with(a, &|_, _| {})
+}
+
+/// `generate`, with `on_sequence` called as sequences finish: (done, to do).
+pub(crate) fn generate_with(
+    a: GenerateArgs,
+    on_sequence: &(dyn Fn(usize, usize) + Sync),
+) -> anyhow::Result<()> {
     let scenario = scenario(&a.scenario)?;
     if a.split.is_some() && a.shard.is_some() {
         bail!(
@@ -160,7 +168,8 @@ pub fn generate(a: GenerateArgs) -> anyhow::Result<()> {
         .unwrap_or_default();
     let checkpoint = a.out.with_file_name(format!(".{name}.sequences"));
     let mut dataset = datasets::generate_resumable(&model, &g, Some(&checkpoint), &|done| {
-        bar.set_position(done as u64)
+        bar.set_position(done as u64);
+        on_sequence(done, todo);
     })?;
     bar.finish_and_clear();
     if let Some(path) = &a.split {

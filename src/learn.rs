@@ -123,12 +123,19 @@ fn split_json(e: &Errors) -> serde_json::Value {
 }
 
 pub fn train(a: TrainArgs) -> anyhow::Result<()> {
-    train_quietly(a, false).map(|_| ())
+    train_quietly(a, false, &|_, _| {}).map(|_| ())
 }
 
+/// Called after every epoch of every run with (epochs done, epochs in all).
+pub(crate) type EpochHook<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
 /// `train`, returning what `--json` prints; `quiet`: no progress bar or table (the JSON
-/// is still printed with `--json`).
-pub(crate) fn train_quietly(a: TrainArgs, quiet: bool) -> anyhow::Result<serde_json::Value> {
+/// is still printed with `--json`); `on_epoch` sees the progress.
+pub(crate) fn train_quietly(
+    a: TrainArgs,
+    quiet: bool,
+    on_epoch: EpochHook,
+) -> anyhow::Result<serde_json::Value> {
     let cell = cell_of(&a.arch, a.reset_after)?;
     let data = Dataset::read(&a.data)?;
     let mut settings = Settings::paper(cell, a.hidden);
@@ -188,7 +195,8 @@ pub(crate) fn train_quietly(a: TrainArgs, quiet: bool) -> anyhow::Result<serde_j
     };
     let start = Instant::now();
     let trained = surrogate::runs::train_runs(&settings, &splits, Some(checkpoint), &|k, e| {
-        progress.epoch(k, e)
+        progress.epoch(k, e);
+        on_epoch(progress.bar.position() as usize, a.runs * a.epochs);
     });
     progress.bar.finish_and_clear();
     let trained = trained.inspect_err(|_| store::abandon(&a.out))?;

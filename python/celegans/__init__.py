@@ -19,6 +19,7 @@ import tempfile as _tempfile
 import numpy as _np
 
 from . import dataset
+from ._progress import Progress as _Progress
 from ._celegans import Error, __version__
 from ._celegans import Model as _NativeModel
 from ._celegans import Surrogate as _NativeSurrogate
@@ -152,18 +153,21 @@ class Surrogate:
 
     @classmethod
     def train(cls, data, arch="gru", hidden=4, epochs=1000, runs=1, seed=0, lr=None, batch=32,
-              loss="rmse", scale="auto", reset_after=False, out=None):
+              loss="rmse", scale="auto", reset_after=False, out=None, progress=True):
         """Trains ``runs`` runs of ``epochs`` epochs on a dataset (a file or the dict of
         :func:`celegans.dataset.load`) and keeps the best on validation. Defaults are the
         paper's protocol (Adam, lr 0.05 for LSTM/GRU and 0.001 for RNN, batches of 32);
-        ``out``: the model directory to write (default: a temporary one; see :meth:`save`)."""
+        ``out``: the model directory to write (default: a temporary one; see :meth:`save`);
+        ``progress``: show the epochs as they pass."""
         keep = None
         if out is None:
             keep = _tempfile.TemporaryDirectory(prefix="celegans-surrogate-")
             out = _os.path.join(keep.name, "model")
-        report = _json.loads(_train(_data_path(data), str(arch), int(hidden), _os.fspath(out),
-                                    int(epochs), int(runs), int(seed), lr, int(batch),
-                                    str(loss), str(scale), bool(reset_after)))
+        with _Progress("epochs", progress) as bar:
+            report = _json.loads(_train(_data_path(data), str(arch), int(hidden),
+                                        _os.fspath(out), int(epochs), int(runs), int(seed), lr,
+                                        int(batch), str(loss), str(scale), bool(reset_after),
+                                        bar))
         return cls(out, report=report, _keep=keep)
 
     @classmethod

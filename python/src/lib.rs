@@ -98,6 +98,19 @@ impl Drop for CtrlC {
     }
 }
 
+/// A Python callable `progress(done, total)` as the hook the long calls report to (called
+/// with the GIL, from whichever thread made progress; its errors are ignored: progress is
+/// a display).
+fn progress_hook(progress: Option<Py<PyAny>>) -> impl Fn(usize, usize) + Sync {
+    move |done, total| {
+        if let Some(f) = &progress {
+            Python::attach(|py| {
+                let _ = f.call1(py, (done, total));
+            });
+        }
+    }
+}
+
 /// An `anyhow` error as `celegans.Error`, worded as the command line prints it.
 fn error(e: anyhow::Error) -> PyErr {
     Error::new_err(celegans::cli::one_line(&e))
@@ -305,7 +318,7 @@ impl Model {
 
 /// Generates a scenario's dataset into `path` (as `celegans dataset generate`).
 #[pyfunction]
-#[pyo3(signature = (scenario, path, dt, count, seed, duration, settle, method=None, model=None))]
+#[pyo3(signature = (scenario, path, dt, count, seed, duration, settle, method=None, model=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn generate_dataset(
     py: Python<'_>,
@@ -318,6 +331,7 @@ fn generate_dataset(
     settle: f64,
     method: Option<&str>,
     model: Option<PathBuf>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<()> {
     let request = api::GenerateRequest {
         scenario: scenario.to_string(),
@@ -330,7 +344,8 @@ fn generate_dataset(
         model,
     };
     let _ctrl_c = CtrlC::new();
-    py.detach(|| api::generate_dataset(&request, &path))
+    let progress = progress_hook(progress);
+    py.detach(|| api::generate_dataset(&request, &path, &progress))
         .map_err(error)
 }
 
@@ -423,7 +438,7 @@ fn dataset_to_nwb(
 /// Trains surrogates on a dataset file into the model directory `out`; returns the JSON
 /// `celegans train --json` prints.
 #[pyfunction]
-#[pyo3(signature = (data, arch, hidden, out, epochs, runs, seed, lr=None, batch=32, loss="rmse", scale="auto", reset_after=false))]
+#[pyo3(signature = (data, arch, hidden, out, epochs, runs, seed, lr=None, batch=32, loss="rmse", scale="auto", reset_after=false, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn train(
     py: Python<'_>,
@@ -439,6 +454,7 @@ fn train(
     loss: &str,
     scale: &str,
     reset_after: bool,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let request = api::TrainRequest {
         data,
@@ -455,7 +471,10 @@ fn train(
         out,
     };
     let _ctrl_c = CtrlC::new();
-    let value = py.detach(|| api::train(&request)).map_err(error)?;
+    let progress = progress_hook(progress);
+    let value = py
+        .detach(|| api::train(&request, &progress))
+        .map_err(error)?;
     Ok(value.to_string())
 }
 

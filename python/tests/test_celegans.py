@@ -205,3 +205,35 @@ def test_ctrl_c_stops_a_long_simulation_and_a_long_training(model, tmp_path):
     # The next call runs normally.
     r = model.simulate(stimulus={"AVBL": 15.0}, record=["AVBL"], dt=0.1, duration=10.0)
     assert r["v"].shape == (100, 1)
+
+
+def test_long_calls_report_their_progress(tmp_path, capsys):
+    celegans.dataset.generate("fcm", count=3, duration=50.0, settle=10.0, path=tmp_path / "d.h5")
+    s = celegans.Surrogate.train(tmp_path / "d.h5", hidden=2, epochs=7, runs=2)
+    err = capsys.readouterr().err
+    # A tqdm bar, or without tqdm a line on stderr, that reaches the total.
+    assert "sequences" in err and "3/3" in err and "epochs" in err and "14/14" in err, err
+    celegans.Surrogate.train(tmp_path / "d.h5", hidden=2, epochs=3, progress=False)
+    assert "epochs" not in capsys.readouterr().err
+    assert s.report["runs"][1]["seed"] == 1
+
+
+def test_nwb_files_read_back_with_pynwb_and_pass_nwbinspector(model, tmp_path):
+    from nwbinspector import Importance, inspect_nwbfile
+    from pynwb import NWBHDF5IO
+
+    r = model.simulate(stimulus={"AVBL": 20.0, "PLML": 10.0}, record=["AVBL", "DB1", "VB1"],
+                       dt=0.1, duration=50.0)
+    path = celegans.to_nwb(r, tmp_path / "sim.nwb", session_start="2026-12-07T10:00:00Z")
+    with NWBHDF5IO(str(path), "r") as io:
+        f = io.read()
+        v = f.acquisition["membrane_potential_1"]
+        np.testing.assert_allclose(v.data[:], r["v"].astype(np.float32))
+        assert v.conversion == 1e-3 and v.rate == 10000.0 and "AVBL, DB1, VB1" in v.description
+        i = f.stimulus["injected_current_1"]
+        np.testing.assert_allclose(i.data[:], r["inputs"].astype(np.float32))
+        assert f.subject.species == "Caenorhabditis elegans"
+        assert json.loads(f.notes)["model_sha256"] == model.sha256
+    serious = [m for m in inspect_nwbfile(nwbfile_path=str(path))
+               if m.importance != Importance.BEST_PRACTICE_SUGGESTION]
+    assert serious == [], serious
