@@ -30,7 +30,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     a = ap.parse_args()
     lems = ROOT / "models/c302_D1/LEMS_c302_D1.xml"
-    out = tempfile.mkdtemp()
+    scratch = tempfile.TemporaryDirectory(prefix="celegans-bench-")
+    out = scratch.name
     quiet = dict(check=True, capture_output=True)
     rows = []
     # run_lems: the bundled model's LEMS file (302 cells), 200 ms at its dt, all outputs.
@@ -50,6 +51,7 @@ def main():
     print(f"{'request':44} {'CLI [s]':>8} {'Python [s]':>10} {'Python/CLI':>10}")
     for what, c, p in rows:
         print(f"{what:44} {c:8.3f} {p:10.3f} {p / c:10.3f}")
+    scratch.cleanup()
 
 
 if __name__ == "__main__":
