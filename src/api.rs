@@ -47,10 +47,15 @@ pub fn load_model(path: Option<&Path>) -> anyhow::Result<neuroml::Model> {
     Ok(bundled::load_model(path)?)
 }
 
-/// What `celegans model info --json` prints about the model at `path` (the bundled one for
-/// None), as a JSON value.
-pub fn model_info(path: Option<&Path>) -> anyhow::Result<serde_json::Value> {
-    crate::model_info::info_json(path, Discretization::PerCable)
+/// What `celegans model info --json` prints about `model`, loaded from `path` (None: the
+/// bundled model) in `parse_seconds`, as a JSON value.
+pub fn describe_model(
+    model: &neuroml::Model,
+    path: Option<&Path>,
+    parse_seconds: f64,
+) -> anyhow::Result<serde_json::Value> {
+    let info = crate::model_info::describe(model, path, parse_seconds, Discretization::PerCable);
+    Ok(serde_json::to_value(info)?)
 }
 
 /// One `<OutputFile>` of a LEMS simulation.
@@ -378,8 +383,8 @@ pub fn model_sha256(model: &neuroml::Model, bundled: bool) -> anyhow::Result<Str
 }
 
 /// A simulation's recording as one sequence in the dataset layout (inputs pA, outputs mV,
-/// T samples from t = 0, `inputs` and `v` row-major (T, I) and (T, O)), for the NWB export
-/// and the dataset tools.
+/// T samples from t = 0, `inputs` and `v` row-major (T, I) and (T, O)): what
+/// `celegans simulate --out F.h5` writes and the NWB export of a simulation reads.
 pub struct Recording<'a> {
     /// Time step \[ms\].
     pub dt: f64,
@@ -393,10 +398,14 @@ pub struct Recording<'a> {
     pub names: &'a [String],
     /// The model files' SHA-256.
     pub model_sha256: &'a str,
+    /// The scenario the stimuli came from (`simulate` when none).
+    pub scenario: &'a str,
+    /// How the stimulus was made (JSON, as a dataset's `stimuli` entry).
+    pub stimulus: &'a serde_json::Value,
 }
 
 impl Recording<'_> {
-    /// As a one-sequence dataset (scenario `simulate`).
+    /// As a one-sequence dataset.
     pub fn dataset(&self) -> anyhow::Result<datasets::Dataset> {
         let (i, o) = (self.input_names.len(), self.names.len());
         let t = self
@@ -426,10 +435,10 @@ impl Recording<'_> {
             cell_names: Vec::new(),
             input_unit: "pA".into(),
             output_unit: "mV".into(),
-            scenario: "simulate".into(),
+            scenario: self.scenario.to_string(),
             model_sha256: self.model_sha256.to_string(),
             seed: 0,
-            stimuli: vec![serde_json::json!({"family": "simulate"})],
+            stimuli: vec![self.stimulus.clone()],
             generator: format!("celegans {}", env!("CARGO_PKG_VERSION")),
             shard: None,
         };

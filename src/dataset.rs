@@ -79,8 +79,7 @@ impl ShardArg {
         match self {
             ShardArg::Part(shard) => Ok(shard),
             ShardArg::Slurm => {
-                Ok(Shard::from_slurm(|name| std::env::var(name).ok())
-                    .map_err(anyhow::Error::msg)?)
+                Shard::from_slurm(|name| std::env::var(name).ok()).map_err(anyhow::Error::msg)
             }
         }
     }

@@ -9,7 +9,7 @@ use simulator::Discretization;
 use paper::bundled;
 
 #[derive(Serialize)]
-struct Info {
+pub(crate) struct Info {
     model: String,
     #[serde(flatten)]
     summary: neuroml::Summary,
@@ -21,14 +21,6 @@ struct Info {
 
 fn defined_by_network(e: &neuroml::Error) -> bool {
     matches!(e.kind.as_ref(), neuroml::ErrorKind::UnknownReference { what, .. } if what == "ion channel" || what == "concentration model")
-}
-
-/// What `model info --json` prints, as a JSON value.
-pub(crate) fn info_json(
-    path: Option<&Path>,
-    discretization: Discretization,
-) -> anyhow::Result<serde_json::Value> {
-    Ok(serde_json::to_value(info(path, discretization)?)?)
 }
 
 fn info(path: Option<&Path>, discretization: Discretization) -> anyhow::Result<Info> {
@@ -45,13 +37,28 @@ fn info(path: Option<&Path>, discretization: Discretization) -> anyhow::Result<I
         }
         other => bundled::load_model(other)?,
     };
-    let parse_seconds = start.elapsed().as_secs_f64();
-    let info = Info {
+    Ok(describe(
+        &model,
+        path,
+        start.elapsed().as_secs_f64(),
+        discretization,
+    ))
+}
+
+/// What `model info` says of `model`, read from `path` (None: the bundled model) in
+/// `parse_seconds`.
+pub(crate) fn describe(
+    model: &neuroml::Model,
+    path: Option<&Path>,
+    parse_seconds: f64,
+    discretization: Discretization,
+) -> Info {
+    Info {
         model: path
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| bundled::lems_path().display().to_string()),
         summary: model.summary(),
-        compartments: discretization.model_compartments(&model),
+        compartments: discretization.model_compartments(model),
         discretization: match discretization {
             Discretization::PerCable => "per-cable (jNeuroML/NEURON default)".to_string(),
             Discretization::PerSegment => "per-segment".to_string(),
@@ -60,8 +67,7 @@ fn info(path: Option<&Path>, discretization: Discretization) -> anyhow::Result<I
         },
         parse_seconds,
         unresolved: model.unresolved.iter().map(|e| e.to_string()).collect(),
-    };
-    Ok(info)
+    }
 }
 
 pub fn run(path: Option<&Path>, json: bool, discretization: Discretization) -> anyhow::Result<()> {

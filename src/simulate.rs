@@ -362,39 +362,28 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
         let steps = (duration / dt).round() as usize;
         // As in datasets: T = duration/dt samples from t = 0; input row k is the current
         // during the step from t_k to t_k+1 (the middle of the step, as the simulator reads it).
-        let inputs = (0..steps)
+        let inputs: Vec<f64> = (0..steps)
             .flat_map(|k| {
                 stimulus
                     .waveforms
                     .iter()
-                    .map(move |w| (w.at((k as f64 + 0.5) * dt) * 1e3) as f32)
+                    .map(move |w| w.at((k as f64 + 0.5) * dt) * 1e3)
             })
             .collect();
-        let outputs = (0..steps)
-            .flat_map(|k| traces.values.iter().map(move |s| s[k] as f32))
+        let v: Vec<f64> = (0..steps)
+            .flat_map(|k| traces.values.iter().map(move |s| s[k]))
             .collect();
-        let d = datasets::Dataset {
-            time: (0..steps).map(|k| k as f64 * dt).collect(),
+        let d = api::Recording {
             dt,
-            sequences: 1,
-            inputs,
-            outputs,
-            voltages: None,
-            split: vec![0],
-            input_names: stimulus.neurons.clone(),
-            output_names: names.clone(),
-            cell_names: Vec::new(),
-            input_unit: "pA".into(),
-            output_unit: "mV".into(),
-            scenario: scenario
-                .as_ref()
-                .map_or("simulate".into(), |s| s.name.clone()),
-            model_sha256: paper::bundled::model_sha256(&model, args.model.is_none())?,
-            seed: 0,
-            stimuli: vec![stimulus.spec],
-            generator: format!("celegans {}", env!("CARGO_PKG_VERSION")),
-            shard: None,
-        };
+            inputs: &inputs,
+            input_names: &stimulus.neurons,
+            v: &v,
+            names: &names,
+            model_sha256: &paper::bundled::model_sha256(&model, args.model.is_none())?,
+            scenario: scenario.as_ref().map_or("simulate", |s| s.name.as_str()),
+            stimulus: &stimulus.spec,
+        }
+        .dataset()?;
         d.write(&args.out)?;
     } else {
         persist::write_stream(&args.out, |w| {

@@ -278,12 +278,14 @@ fn write_to(d: &Dataset, path: &Path, session_start: &str, created: &str) -> hdf
     let (i, o) = (d.input_names.len(), d.output_names.len());
     let (v_unit, v_conversion) = si(&d.output_unit).expect("checked");
     let (i_unit, i_conversion) = si(&d.input_unit).expect("checked");
+    let series =
+        |group: &hdf5::Group, s: Series| write_series(group, &s, t, start_s, rate_hz, &digest);
     for k in 0..n {
         let label = format!("{:0digits$}", k + 1);
         let about = format!("sequence {} of {n} ({} split)", k + 1, split_name(k));
-        write_series(
+        series(
             &acquisition,
-            &Series {
+            Series {
                 name: format!("membrane_potential_{label}"),
                 data: &d.outputs[k * t * o..(k + 1) * t * o],
                 width: o,
@@ -295,35 +297,27 @@ fn write_to(d: &Dataset, path: &Path, session_start: &str, created: &str) -> hdf
                 ),
                 comments: format!("columns: {}", d.output_names.join(", ")),
             },
-            t,
-            start_s,
-            rate_hz,
-            &digest,
         )?;
         if let Some(v) = &d.voltages {
             let c = d.cell_names.len();
-            write_series(
+            series(
                 &acquisition,
-                &Series {
+                Series {
                     name: format!("all_membrane_potentials_{label}"),
                     data: &v[k * t * c..(k + 1) * t * c],
                     width: c,
-                    unit: "volts",
-                    conversion: 1e-3,
+                    unit: v_unit,
+                    conversion: v_conversion,
                     description: format!(
                         "Simulated membrane potential (soma) of every neuron, {about}; columns in the order of comments"
                     ),
                     comments: format!("columns: {}", d.cell_names.join(", ")),
                 },
-                t,
-                start_s,
-                rate_hz,
-                &digest,
             )?;
         }
-        write_series(
+        series(
             &presentation,
-            &Series {
+            Series {
                 name: format!("injected_current_{label}"),
                 data: &d.inputs[k * t * i..(k + 1) * t * i],
                 width: i,
@@ -336,10 +330,6 @@ fn write_to(d: &Dataset, path: &Path, session_start: &str, created: &str) -> hdf
                 ),
                 comments: format!("columns: {}", d.input_names.join(", ")),
             },
-            t,
-            start_s,
-            rate_hz,
-            &digest,
         )?;
     }
     file.close()

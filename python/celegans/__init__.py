@@ -26,7 +26,6 @@ from ._celegans import Surrogate as _NativeSurrogate
 from ._celegans import evaluate as _evaluate
 from ._celegans import train as _train
 from ._celegans import dataset_to_nwb as _dataset_to_nwb
-from ._celegans import model_info as _model_info
 from ._celegans import recording_to_nwb as _recording_to_nwb
 from ._celegans import run_lems as _run_lems
 
@@ -61,8 +60,7 @@ class Model:
 
     def info(self):
         """Cells, compartments, channels, synapses, ... as ``celegans model info --json``."""
-        path = self._native.path
-        return _json.loads(_model_info(None if path is None else _os.fspath(path)))
+        return _json.loads(self._native.info())
 
     def simulate(self, stimulus=None, record=None, ablate=(), dt=0.1, duration=500.0,
                  settle=0.0, method=None):

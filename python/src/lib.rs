@@ -123,16 +123,6 @@ fn method(name: Option<&str>) -> PyResult<Method> {
     }
 }
 
-/// `model info --json` of the model at `path` (the bundled one for None), as JSON text.
-#[pyfunction]
-#[pyo3(signature = (path=None))]
-fn model_info(py: Python<'_>, path: Option<PathBuf>) -> PyResult<String> {
-    let info = py
-        .detach(|| api::model_info(path.as_deref()))
-        .map_err(error)?;
-    Ok(info.to_string())
-}
-
 /// Runs a LEMS file's simulation: {"time": seconds, quantity: values in SI units, ...}.
 #[pyfunction]
 #[pyo3(signature = (path, dt=None, duration=None, method=None))]
@@ -179,6 +169,7 @@ struct Model {
     model: neuroml::Model,
     path: Option<PathBuf>,
     sha256: String,
+    parse_seconds: f64,
 }
 
 /// One neuron's input current: a constant (pA, a step over the whole run) or one value per
@@ -195,18 +186,28 @@ impl Model {
     #[new]
     #[pyo3(signature = (path=None))]
     fn new(py: Python<'_>, path: Option<PathBuf>) -> PyResult<Model> {
-        let (model, sha256) = py
+        let (model, sha256, parse_seconds) = py
             .detach(|| -> anyhow::Result<_> {
+                let start = std::time::Instant::now();
                 let model = api::load_model(path.as_deref())?;
+                let parse_seconds = start.elapsed().as_secs_f64();
                 let sha256 = api::model_sha256(&model, path.is_none())?;
-                Ok((model, sha256))
+                Ok((model, sha256, parse_seconds))
             })
             .map_err(error)?;
         Ok(Model {
             model,
             path,
             sha256,
+            parse_seconds,
         })
+    }
+
+    /// `model info --json` of the loaded model, as JSON text.
+    fn info(&self) -> PyResult<String> {
+        api::describe_model(&self.model, self.path.as_deref(), self.parse_seconds)
+            .map(|v| v.to_string())
+            .map_err(error)
     }
 
     /// SHA-256 of the model's files (as datasets record it).
@@ -415,6 +416,8 @@ fn recording_to_nwb(
             v: &v,
             names: &names,
             model_sha256: &model_sha256,
+            scenario: "simulate",
+            stimulus: &serde_json::json!({"family": "simulate"}),
         }
         .dataset()?;
         api::write_nwb(&d, &path, session_start.as_deref())
@@ -547,7 +550,6 @@ fn _celegans(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Surrogate>()?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;
-    m.add_function(wrap_pyfunction!(model_info, m)?)?;
     m.add_function(wrap_pyfunction!(run_lems, m)?)?;
     m.add_function(wrap_pyfunction!(generate_dataset, m)?)?;
     m.add_function(wrap_pyfunction!(load_dataset, m)?)?;
