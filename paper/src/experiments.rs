@@ -341,13 +341,16 @@ pub fn run(plan: &Plan, which: &[usize], command: &str) -> anyhow::Result<std::p
         sections.push((k, section));
     }
     let mut report = format!(
-        "# Experiments\n\n`{command}`: {} runs x {} epochs per model, {} sequences per behaviour x {} ms; celegans {}, {} (UTC).\n\nTraining: {} distinct models, {:.2} h in total (the sum of their runs' wall times; a model's runs train side by side on {} threads, so the wall time is about half). \"training [s]\" is the sum of a model's runs' wall times. Runs finished earlier (in OUT/runs, by an earlier experiment or an interrupted invocation) are reused: this invocation took {:.0} s.\n\n",
+        "# Experiments\n\n`{command}`: {} runs x {} epochs per model, {} sequences per behaviour x {} ms; celegans {}, {} (UTC).\n\nTraining: Adam, lr {} for LSTM/GRU and {} for RNN on standardized data (the paper's {} diverges there, `docs/keras-equivalence.md`), batch 32, RMSE loss, the best epoch on validation kept. {} distinct models, {:.2} h in total (the sum of their runs' wall times; a model's runs train side by side on {} threads, so the wall time is about half). \"training [s]\" is the sum of a model's runs' wall times. Runs finished earlier (in OUT/runs, by an earlier experiment or an interrupted invocation) are reused: this invocation took {:.0} s.\n\n",
         plan.runs,
         plan.epochs,
         plan.count,
         plan.duration,
         env!("CARGO_PKG_VERSION"),
         today(),
+        surrogate::train::STANDARDIZED_GATED_LR,
+        surrogate::train::PAPER_RNN_LR,
+        surrogate::train::PAPER_GATED_LR,
         plan.trained.borrow().len(),
         plan.trained.borrow().values().sum::<f64>() / 3600.0,
         rayon::current_num_threads(),

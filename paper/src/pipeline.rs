@@ -69,8 +69,9 @@ pub fn run(out: &Path, epochs: usize) -> anyhow::Result<Summary> {
          1. **Dataset**: the bundled c302 D1 connectome with currents injected at {} (pA; the \
          paper's forward-crawling inputs), {} sequences x 500 ms at dt 0.5 ms, outputs {} \
          (mV); {} train / {} valid / {} test sequences ({:.1} s).\n\
-         2. **Surrogate**: GRU-4 ({} parameters), the paper's protocol (Adam, lr 0.05, \
-         batch 32, RMSE loss on standardized data, best epoch on validation), 1 run x {} \
+         2. **Surrogate**: GRU-4 ({} parameters), the paper's protocol (Adam, \
+         batch 32, RMSE loss, best epoch on validation) at lr {} on standardized data (the \
+         paper's 0.05 diverges there), 1 run x {} \
          epochs; best epoch {} ({:.1} s).\n\
          3. **Speed**: one 500 ms sequence at dt 0.5 ms takes {:.3} s in the simulator (one \
          thread) and {:.3} ms in the surrogate ({:.0}x; {:.3} ms per sequence within a batch \
@@ -87,6 +88,7 @@ pub fn run(out: &Path, epochs: usize) -> anyhow::Result<Summary> {
         splits.test.sequences,
         data_seconds,
         t.arch.parameters(),
+        t.lr,
         epochs,
         run.best_epoch,
         train_seconds,

@@ -67,10 +67,11 @@ impl Plan {
         })
     }
 
-    fn settings(&self, cell: Recurrence, hidden: usize) -> Settings {
+    fn settings(&self, cell: Recurrence, hidden: usize, splits: &Splits) -> Settings {
         let mut s = Settings::paper(cell, hidden);
         s.runs = self.runs;
         s.epochs = self.epochs;
+        s.lr = s.default_lr(&splits.train);
         // As the paper's Keras set-up: a run whose loss blows up keeps its best epoch.
         s.keep_best_on_divergence = true;
         s
@@ -89,7 +90,7 @@ impl Plan {
         hidden: usize,
         label: &str,
     ) -> anyhow::Result<Trained> {
-        let settings = self.settings(cell, hidden);
+        let settings = self.settings(cell, hidden, splits);
         let arch = train::architecture(&settings, splits);
         let key = format!(
             "{}_{}-{hidden}{}{}",
@@ -132,6 +133,7 @@ impl Plan {
             seconds,
             runs,
             epochs: self.epochs,
+            lr: settings.lr,
         };
         eprintln!(
             "  {:<22} test RMSE {}  ({:.1} s, {:.1} ms/epoch)",

@@ -24,6 +24,8 @@ pub struct Trained {
     pub seconds: f64,
     /// Epochs per run.
     pub epochs: usize,
+    /// Adam's learning rate in its runs.
+    pub lr: f64,
 }
 
 impl Trained {

@@ -29,6 +29,17 @@ impl std::str::FromStr for ScaleMode {
     }
 }
 
+impl ScaleMode {
+    /// Whether this mode standardizes the channels of the training set `train`.
+    pub fn standardizes(self, train: &Set) -> bool {
+        match self {
+            ScaleMode::None => false,
+            ScaleMode::Standard => true,
+            ScaleMode::Auto => train.x.iter().chain(&train.y).any(|v| v.abs() > 10.0),
+        }
+    }
+}
+
 /// Per-channel affine maps: network value = (value − offset) / scale.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Scaling {
@@ -109,13 +120,7 @@ impl Scaling {
 
     /// Scaling fitted on a training set.
     pub fn fit(mode: ScaleMode, train: &Set) -> Self {
-        let large = train.x.iter().chain(&train.y).any(|v| v.abs() > 10.0);
-        let standard = match mode {
-            ScaleMode::None => false,
-            ScaleMode::Standard => true,
-            ScaleMode::Auto => large,
-        };
-        if !standard {
+        if !mode.standardizes(train) {
             return Scaling::identity(train.inputs, train.outputs);
         }
         let (input_offset, input_scale) = channel_stats(&train.x, train.inputs);

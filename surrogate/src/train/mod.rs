@@ -75,6 +75,14 @@ impl Compute {
     }
 }
 
+/// The paper's Adam learning rate for LSTM and GRU layers.
+pub const PAPER_GATED_LR: f64 = 0.05;
+/// The paper's Adam learning rate for simple RNN layers.
+pub const PAPER_RNN_LR: f64 = 0.001;
+/// The default learning rate of LSTM and GRU layers on standardized data
+/// ([`Settings::default_lr`]).
+pub const STANDARDIZED_GATED_LR: f64 = 0.02;
+
 /// Settings of a training.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -111,14 +119,15 @@ pub struct Settings {
 
 impl Settings {
     /// The paper's defaults for a cell: 1000 epochs, batch 32, lr 0.05 (LSTM/GRU) or 0.001
-    /// (RNN), RMSE loss, 10 runs.
+    /// (RNN), RMSE loss, 10 runs. [`Settings::default_lr`] gives the learning rate for
+    /// standardized data.
     pub fn paper(cell: Recurrence, hidden: usize) -> Self {
         Settings {
             cell,
             hidden,
             epochs: 1000,
             batch: 32,
-            lr: if cell == Recurrence::Rnn { 0.001 } else { 0.05 },
+            lr: if cell == Recurrence::Rnn { PAPER_RNN_LR } else { PAPER_GATED_LR },
             loss: Loss::Rmse,
             seed: 0,
             runs: 10,
@@ -126,6 +135,19 @@ impl Settings {
             compute: Compute::Cpu,
             keep_best_on_divergence: false,
             adam_epsilon: AdamEpsilon::Corrected,
+        }
+    }
+
+    /// The default learning rate of this cell on the training split `train` under this
+    /// scaling: the paper's (0.05 for LSTM/GRU, 0.001 for RNN) on data trained unscaled, as
+    /// the authors' (volts and amperes); 0.02 for LSTM/GRU on standardized data, where the
+    /// paper's 0.05 makes GRU runs explode — in the authors' Keras too
+    /// (`docs/keras-equivalence.md`; chosen by `celegans experiment all`, `docs/experiments/`).
+    pub fn default_lr(&self, train: &Set) -> f64 {
+        match self.cell {
+            Recurrence::Rnn => PAPER_RNN_LR,
+            _ if self.scale.standardizes(train) => STANDARDIZED_GATED_LR,
+            _ => PAPER_GATED_LR,
         }
     }
 
