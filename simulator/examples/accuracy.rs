@@ -1,7 +1,7 @@
 //! Accuracy of the full model against NEURON's converged run (dt 0.01 ms), by time window:
 //! the figures behind the accuracy criterion, and where an error comes from.
 //!
-//! `cargo run --release -p simulator --example accuracy [DT] [cn] [CELL]`
+//! `cargo run --release -p simulator --example accuracy [DT | auto RTOL] [cn] [CELL]`
 //!
 //! Prints RMS and mean difference (mV) per window for NEURON's own dt 0.1 ms run and for
 //! ours, the cells with the largest difference, and with CELL (e.g. `AVBR/v`) that cell's
@@ -85,12 +85,27 @@ fn report(label: &str, names: &[String], reference: &[Vec<f64>], other: &[Vec<f6
     println!("{:>24}  largest RMS: {}", "", worst.join(", "));
 }
 
+/// Step control for `rtol`, with `MAX_STEP` / `FIRST_STEP` from the environment when set.
+fn control(rtol: f64) -> simulator::StepControl {
+    let mut c = simulator::StepControl::new(rtol);
+    let env = |name: &str| std::env::var(name).ok().map(|s| s.parse().expect(name));
+    c.max_step = env("MAX_STEP").unwrap_or(c.max_step);
+    c.first_step = env("FIRST_STEP").unwrap_or(c.first_step);
+    c
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let dt: f64 = args
-        .get(1)
-        .map(|s| s.parse().expect("DT in ms"))
-        .unwrap_or(0.1);
+    // `auto RTOL`: variable steps.
+    let rtol: Option<f64> = (args.get(1).map(String::as_str) == Some("auto"))
+        .then(|| args.get(2).map_or(1e-4, |s| s.parse().expect("RTOL")));
+    let dt: f64 = match rtol {
+        Some(_) => 0.1,
+        None => args
+            .get(1)
+            .map(|s| s.parse().expect("DT in ms"))
+            .unwrap_or(0.1),
+    };
     let method = if args.iter().any(|a| a == "cn") {
         Method::CrankNicolson
     } else {
@@ -127,9 +142,25 @@ fn main() {
             sim.probe(&format!("{cell}/0/{cell}/{var}")).unwrap()
         })
         .collect();
-    let traces = sim
-        .run(500.0, &probes, (1.0 / dt).round() as usize)
-        .unwrap();
+    let clock = std::time::Instant::now();
+    let (traces, label) = match rtol {
+        None => (
+            sim.run(500.0, &probes, (1.0 / dt).round() as usize)
+                .unwrap(),
+            format!("ours {method:?} dt {dt}"),
+        ),
+        Some(rtol) => {
+            let (traces, stats) = sim
+                .run_adaptive(500.0, &probes, 1.0, &control(rtol))
+                .unwrap();
+            println!(
+                "variable steps, rtol {rtol:e}: {} steps of {:.2e}–{:.2e} ms",
+                stats.steps, stats.shortest, stats.longest
+            );
+            (traces, format!("ours auto rtol {rtol:e}"))
+        }
+    };
+    println!("simulated in {:.3} s", clock.elapsed().as_secs_f64());
     let ours: Vec<Vec<f64>> = (0..traces.time.len())
         .map(|i| {
             std::iter::once(traces.time[i])
@@ -138,12 +169,7 @@ fn main() {
         })
         .collect();
     report("NEURON dt 0.1", &names, &converged, &coarse);
-    report(
-        &format!("ours {method:?} dt {dt}"),
-        &names,
-        &converged,
-        &ours,
-    );
+    report(&label, &names, &converged, &ours);
     if let Some(cell) = cell {
         let k = names
             .iter()

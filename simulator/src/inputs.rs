@@ -172,6 +172,54 @@ impl Waveform {
     }
 }
 
+/// Where a waveform changes abruptly: a time and whether the change is an onset or offset
+/// of the waveform's own (`true`: pulse, sine and ramp edges) rather than the next held
+/// value of a sampled one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Break {
+    /// Time \[ms\].
+    pub time: f64,
+    /// An edge of a pulse, sine or ramp.
+    pub edge: bool,
+}
+
+impl Waveform {
+    /// The first abrupt change strictly after `t`, if any.
+    pub fn next_break(&self, t: f64) -> Option<Break> {
+        let edges = |delay: f64, duration: f64| {
+            [delay, delay + duration]
+                .into_iter()
+                .find(|&e| e > t)
+                .map(|time| Break { time, edge: true })
+        };
+        match self {
+            Waveform::Pulse {
+                delay, duration, ..
+            }
+            | Waveform::Sine {
+                delay, duration, ..
+            }
+            | Waveform::Ramp {
+                delay, duration, ..
+            } => edges(*delay, *duration),
+            Waveform::Sum(parts) => parts
+                .iter()
+                .filter_map(|w| w.next_break(t))
+                .min_by(|a, b| a.time.total_cmp(&b.time)),
+            Waveform::Sampled { dt, values } => {
+                // Boundaries k·dt (k ≥ 1, and the end) where the held value changes.
+                let first = ((t / dt).floor() as usize + 1).max(1);
+                (first..=values.len())
+                    .find(|&k| values.get(k).copied().unwrap_or(0.0) != values[k - 1])
+                    .map(|k| Break {
+                        time: k as f64 * dt,
+                        edge: false,
+                    })
+            }
+        }
+    }
+}
+
 /// Every current input of a simulation, as arrays.
 #[derive(Debug, Clone, Default)]
 pub struct CurrentInputs {
@@ -189,6 +237,14 @@ impl CurrentInputs {
         self.node.push(node);
         self.weight.push(weight);
         self.waveform.push(waveform);
+    }
+
+    /// The first abrupt change of any input strictly after `t`.
+    pub fn next_break(&self, t: f64) -> Option<Break> {
+        self.waveform
+            .iter()
+            .filter_map(|w| w.next_break(t))
+            .min_by(|a, b| a.time.total_cmp(&b.time))
     }
 
     /// Adds each input's current at time t to `inward` \[nA\].
@@ -236,6 +292,31 @@ mod tests {
         };
         assert_eq!(sampled.at(0.75), 2.0);
         assert_eq!(sampled.at(2.0), 0.0);
-        assert_eq!(Waveform::Sum(vec![p, sampled]).at(0.25), 1.0);
+        assert_eq!(Waveform::Sum(vec![p.clone(), sampled.clone()]).at(0.25), 1.0);
+    }
+
+    #[test]
+    fn breaks() {
+        let p = Waveform::Pulse {
+            delay: 100.0,
+            duration: 300.0,
+            amplitude: 0.015,
+        };
+        let edge = |time| Some(Break { time, edge: true });
+        assert_eq!(p.next_break(0.0), edge(100.0));
+        assert_eq!(p.next_break(100.0), edge(400.0));
+        assert_eq!(p.next_break(400.0), None);
+        let sampled = Waveform::Sampled {
+            dt: 0.5,
+            values: vec![1.0, 1.0, 3.0],
+        };
+        let held = |time| Some(Break { time, edge: false });
+        // Zero before the first sample is not a change; 1 → 1 is none; 1 → 3; 3 → 0 at the end.
+        assert_eq!(sampled.next_break(0.0), held(1.0));
+        assert_eq!(sampled.next_break(1.0), held(1.5));
+        assert_eq!(sampled.next_break(1.5), None);
+        let both = Waveform::Sum(vec![p, sampled]);
+        assert_eq!(both.next_break(0.2), held(1.0));
+        assert_eq!(both.next_break(2.0), edge(100.0));
     }
 }

@@ -59,4 +59,4 @@ pub mod synapses;
 pub use discretization::Discretization;
 pub use error::{Error, Result};
 pub use network::{build, watch_spikes, Options};
-pub use simulation::{Method, Probe, Quantity, Simulation, Traces};
+pub use simulation::{Method, Probe, Quantity, Simulation, StepControl, StepStats, Traces};

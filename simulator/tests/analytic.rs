@@ -192,3 +192,69 @@ fn integrate_and_fire_period_and_synaptic_event_are_exact() {
         "Q at {t1} ms: {q1} mV, exact {exact} mV"
     );
 }
+
+/// Variable steps (`run_adaptive`) on the RC compartment with a current pulse whose edges
+/// fall between samples: the steps land on the edges, and the error falls with the
+/// tolerance while the step count grows.
+#[test]
+fn variable_steps_follow_the_rc_solution() {
+    let area = PI * 20.0 * 20.0;
+    let g = 1e-6 * area;
+    let amplitude = 0.01;
+    let (delay, duration) = (5.3, 20.0);
+    let exact = |t: f64| {
+        let swing = amplitude / g;
+        if t < delay {
+            -70.0
+        } else if t < delay + duration {
+            -70.0 + swing * (1.0 - (-(t - delay) / 10.0).exp())
+        } else {
+            -70.0
+                + swing
+                    * (1.0 - (-duration / 10.0f64).exp())
+                    * (-(t - delay - duration) / 10.0).exp()
+        }
+    };
+    let run = |rtol: f64| {
+        let mut sim = build(&model(), &Options::default()).unwrap();
+        sim.add_input(
+            "rc",
+            0,
+            0.5,
+            1.0,
+            Waveform::Pulse {
+                delay,
+                duration,
+                amplitude,
+            },
+        )
+        .unwrap();
+        let probe = sim.probe("rc/v").unwrap();
+        let (traces, stats) = sim
+            .run_adaptive(60.0, &[probe], 0.5, &simulator::StepControl::new(rtol))
+            .unwrap();
+        assert_eq!(traces.time.len(), 121);
+        for (k, t) in traces.time.iter().enumerate() {
+            assert!((t - k as f64 * 0.5).abs() < 1e-12, "sample {k} at {t}");
+        }
+        assert!((sim.t - 60.0).abs() < 1e-12);
+        let worst = traces
+            .time
+            .iter()
+            .zip(&traces.values[0])
+            .fold(0.0f64, |m, (&t, v)| m.max((v - exact(t)).abs()));
+        (worst, stats.steps)
+    };
+    let swing = amplitude / g;
+    let (loose, loose_steps) = run(1e-3);
+    let (tight, tight_steps) = run(1e-8);
+    // rtol 1e-3 takes the longest steps allowed (1 ms) almost throughout.
+    assert!(loose_steps < 120, "rtol 1e-3: {loose_steps} steps");
+    assert!(loose < 1e-3 * swing, "rtol 1e-3: error {loose} mV of {swing}");
+    assert!(tight < 1e-5 * swing, "rtol 1e-8: error {tight} mV of {swing}");
+    assert!(tight < loose / 30.0, "errors {tight} (1e-8) and {loose} (1e-3)");
+    assert!(
+        tight_steps > 4 * loose_steps,
+        "steps {loose_steps} (1e-3), {tight_steps} (1e-8)"
+    );
+}

@@ -242,19 +242,29 @@ impl Simulation {
     /// Advances the network by one time step.
     pub fn step(&mut self) -> Result<()> {
         let dt = self.dt;
-        // 0. States to t + dt/2 (the first step, or after dt grew).
-        if self.lead < dt / 2.0 * (1.0 - 1e-9) {
-            self.currents();
-            self.advance_states(dt / 2.0 - self.lead);
-            self.lead = dt / 2.0;
+        self.advance_voltage(dt)?;
+        self.advance_states_past(dt, dt);
+        self.steps += 1;
+        self.t = self.steps as f64 * dt;
+        self.check()
+    }
+
+    /// Steps 0–2 of a step of `h` from t: the states to t + h/2 when they are not there
+    /// yet, events, then the voltage to t + h (`self.t` stays t).
+    pub(crate) fn advance_voltage(&mut self, h: f64) -> Result<()> {
+        // 0. States to t + h/2 (the first step, or after the step grew).
+        if self.lead < h / 2.0 * (1.0 - 1e-9) {
+            self.currents(h);
+            self.advance_states(h / 2.0 - self.lead);
+            self.lead = h / 2.0;
         }
-        // Spikes at t and the events due by t + dt/2 (NEURON checks and delivers here),
+        // Spikes at t and the events due by t + h/2 (NEURON checks and delivers here),
         // then the point cells' conditions (resets).
         if !self.events.is_empty() {
             let synapses = &mut self.lems_synapses;
             let states_time = self.t + self.lead;
             self.events
-                .check(&self.v, self.t, self.t + dt / 2.0, |target, time| {
+                .check(&self.v, self.t, self.t + h / 2.0, |target, time| {
                     synapses[target.synapses].receive(
                         target.instance,
                         target.port,
@@ -267,24 +277,24 @@ impl Simulation {
             cells.apply_conditions(
                 &mut self.v,
                 self.temperature,
-                dt,
+                h,
                 self.lead,
                 &self.inward,
                 &self.conductance,
             );
         }
         // 1. Currents at v(t).
-        self.currents();
+        self.currents(h);
 
         // 2. Voltage, implicitly.
-        let span = tracing::trace_span!("voltage").entered();
-        let h = match self.method {
-            Method::BackwardEuler => dt,
-            Method::CrankNicolson => dt / 2.0,
+        let _span = tracing::trace_span!("voltage").entered();
+        let half = match self.method {
+            Method::BackwardEuler => h,
+            Method::CrankNicolson => h / 2.0,
         };
         self.last_solve = self.solver.solve_step(
             &self.layout.capacitance,
-            h,
+            half,
             &self.conductance,
             &self.inward,
             &self.v,
@@ -307,22 +317,21 @@ impl Simulation {
                 *i -= g * d;
             }
         }
+        Ok(())
+    }
 
-        drop(span);
-
-        // 3. States to t + 3dt/2 (held while a lead from a longer step is spent).
-        let h = (1.5 * dt - self.lead).max(0.0);
-        self.advance_states(h);
-        // Never below dt/2 (only rounding could take it there).
-        self.lead = (self.lead + h - dt).max(dt / 2.0);
-        self.steps += 1;
-        self.t = self.steps as f64 * dt;
-        self.check()
+    /// Step 3 of a step of `h` whose next step is `next`: the states from t + h/2 to
+    /// t + h + next/2 with v(t + h) (held while a lead from a longer step is spent).
+    pub(crate) fn advance_states_past(&mut self, h: f64, next: f64) {
+        let by = (h + next / 2.0 - self.lead).max(0.0);
+        self.advance_states(by);
+        // Never below next/2 (only rounding could take it there).
+        self.lead = (self.lead + by - h).max(next / 2.0);
     }
 
     /// Inward currents and their conductances per node at v(t), ion currents per pool.
-    fn currents(&mut self) {
-        let dt = self.dt;
+    /// Inputs are taken at the middle of the step `h`.
+    fn currents(&mut self, h: f64) {
         let _span = tracing::trace_span!("currents").entered();
         for (((inward, g), (&leak_g, &leak_ge)), &v) in self
             .inward
@@ -342,7 +351,7 @@ impl Simulation {
             c.iter_mut().for_each(|x| *x = 0.0);
         }
         self.inputs
-            .add_currents(self.t + dt / 2.0, &mut self.inward);
+            .add_currents(self.t + h / 2.0, &mut self.inward);
         let (v, temperature) = (&self.v, self.temperature);
         let ca = calcium(&self.pools, self.calcium, &self.zeros);
         // Each mechanism evaluates into its own arrays, then all are summed per node.
@@ -396,7 +405,7 @@ impl Simulation {
         self.core_graded.advance(&self.v, h);
     }
 
-    fn check(&self) -> Result<()> {
+    pub(crate) fn check(&self) -> Result<()> {
         // A branch-free scan first (NaN fails the comparison), the culprit only on failure.
         if self.v.iter().fold(true, |ok, &v| ok & (v.abs() <= RUNAWAY)) {
             return Ok(());
@@ -603,6 +612,9 @@ pub struct Traces {
     /// One series per probe, in the probe's unit (mV, mM).
     pub values: Vec<Vec<f64>>,
 }
+
+mod adaptive;
+pub use adaptive::{StepControl, StepStats};
 
 #[cfg(test)]
 mod tests;
