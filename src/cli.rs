@@ -89,9 +89,14 @@ enum Command {
     Run {
         /// The LEMS file.
         lems_file: PathBuf,
-        /// Time step \[ms\] (default: the simulation's step).
+        /// Time step \[ms\] (default: the simulation's step), or `auto`: variable steps
+        /// within --rtol (graded networks), the outputs still sampled at the simulation's step.
+        #[arg(long, value_parser = parse_step)]
+        dt: Option<Step>,
+        /// Relative tolerance of each variable step's voltage error (with --dt auto;
+        /// default 1e-5).
         #[arg(long)]
-        dt: Option<f64>,
+        rtol: Option<f64>,
         /// Duration \[ms\] (default: the simulation's length).
         #[arg(long)]
         duration: Option<f64>,
@@ -151,6 +156,22 @@ enum Command {
         #[command(flatten)]
         numerics: NumericsArgs,
     },
+}
+
+/// `--dt`: a time step in ms or `auto`.
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    Fixed(f64),
+    Auto,
+}
+
+fn parse_step(s: &str) -> Result<Step, String> {
+    if s == "auto" {
+        return Ok(Step::Auto);
+    }
+    s.parse()
+        .map(Step::Fixed)
+        .map_err(|_| format!("'{s}' is neither a time step in ms nor 'auto'"))
 }
 
 /// Numerical choices shared by `run` and `simulate`.
@@ -274,19 +295,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run {
             lems_file,
             dt,
+            rtol,
             duration,
             out_dir,
             numerics,
-        } => simulate::run_lems(
-            &lems_file,
-            duration,
-            out_dir.as_deref(),
-            crate::api::Numerics {
-                dt,
-                method: numerics.method,
-                discretization: numerics.discretization,
-            },
-        ),
+        } => {
+            let (dt, rtol) = match (dt, rtol) {
+                (Some(Step::Auto), rtol) => (None, Some(rtol.unwrap_or(crate::api::DEFAULT_RTOL))),
+                (_, Some(_)) => anyhow::bail!("--rtol goes with --dt auto (variable steps)"),
+                (Some(Step::Fixed(dt)), None) => (Some(dt), None),
+                (None, None) => (None, None),
+            };
+            simulate::run_lems(
+                &lems_file,
+                duration,
+                out_dir.as_deref(),
+                crate::api::Numerics {
+                    dt,
+                    rtol,
+                    method: numerics.method,
+                    discretization: numerics.discretization,
+                },
+            )
+        }
         Command::Simulate {
             model,
             scenario,
@@ -319,6 +350,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             },
             crate::api::Numerics {
                 dt,
+                rtol: None,
                 method: numerics.method,
                 discretization: numerics.discretization,
             },

@@ -110,13 +110,17 @@ pub fn run_lems(
     );
     let start = Instant::now();
     let result = run.run()?;
-    eprintln!(
-        "simulated {} ms at dt {} ms ({:?}) in {:.3} s",
-        run.duration,
-        run.dt,
-        numerics.method,
-        start.elapsed().as_secs_f64()
-    );
+    let seconds = start.elapsed().as_secs_f64();
+    match run.rtol {
+        None => eprintln!(
+            "simulated {} ms at dt {} ms ({:?}) in {seconds:.3} s",
+            run.duration, run.dt, numerics.method
+        ),
+        Some(rtol) => eprintln!(
+            "simulated {} ms in {} variable steps of {:.2e} to {:.2e} ms (rtol {rtol:e}, Crank–Nicolson), sampled every {} ms, in {seconds:.3} s",
+            run.duration, run.steps.steps, run.steps.shortest, run.steps.longest, run.dt
+        ),
+    }
     // All output files or none.
     let files = run.output_files.len();
     persist::write_group(&outputs, |k, tmp| -> anyhow::Result<()> {

@@ -103,15 +103,17 @@ class Model:
         return f"celegans.Model({self.path or 'bundled c302 D1'!s})"
 
 
-def run_lems(path, dt=None, duration=None, method=None):
+def run_lems(path, dt=None, duration=None, method=None, rtol=None):
     """Runs a LEMS file's ``<Simulation>`` as ``celegans run`` (and pyNeuroML's
     ``run_lems_with_jneuroml_neuron``) would, without Java, NEURON or files.
 
     Returns {"time": seconds, quantity: values}: one entry per ``<OutputFile>`` column,
     keyed by its LEMS quantity (``"AVBL/0/AVBL/v"``), in SI units (V, mol/m³) as the
     output files hold them. ``dt`` and ``duration`` [ms] override the file's.
+    ``rtol``: variable steps within this relative tolerance (``celegans run --dt auto
+    --rtol``; graded networks), the outputs still sampled every ``dt``.
     """
-    return _run_lems(_os.fspath(path), dt, duration, method)
+    return _run_lems(_os.fspath(path), dt, duration, method, rtol)
 
 
 def to_nwb(source, path, session_start=None):

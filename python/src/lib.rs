@@ -125,16 +125,18 @@ fn method(name: Option<&str>) -> PyResult<Method> {
 
 /// Runs a LEMS file's simulation: {"time": seconds, quantity: values in SI units, ...}.
 #[pyfunction]
-#[pyo3(signature = (path, dt=None, duration=None, method=None))]
+#[pyo3(signature = (path, dt=None, duration=None, method=None, rtol=None))]
 fn run_lems<'py>(
     py: Python<'py>,
     path: PathBuf,
     dt: Option<f64>,
     duration: Option<f64>,
     method: Option<&str>,
+    rtol: Option<f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let numerics = api::Numerics {
         dt,
+        rtol,
         method: self::method(method)?,
         ..api::Numerics::default()
     };
