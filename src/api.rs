@@ -18,9 +18,9 @@ pub use crate::simulate::{parse_discretization, parse_method};
 pub struct Numerics {
     /// Time step \[ms\]; with `rtol`, the sampling interval of the recordings.
     pub dt: Option<f64>,
-    /// Variable steps with this relative tolerance (`--dt auto --rtol R`, graded networks
-    /// only; [`simulator::StepControl`]), Crank–Nicolson whatever `method` says.
-    pub rtol: Option<f64>,
+    /// Variable steps (`--dt auto --rtol R`, graded networks only), Crank–Nicolson
+    /// whatever `method` says.
+    pub variable: Option<simulator::StepControl>,
     /// Voltage method.
     pub method: Method,
     /// Compartments.
@@ -36,7 +36,7 @@ impl Default for Numerics {
     fn default() -> Self {
         Numerics {
             dt: None,
-            rtol: None,
+            variable: None,
             method: Method::default(),
             discretization: Discretization::PerCable,
         }
@@ -95,8 +95,8 @@ pub struct LemsSimulation {
     pub sim: Simulation,
     /// Time step \[ms\] (with `rtol`, the sampling interval).
     pub dt: f64,
-    /// Variable steps with this relative tolerance.
-    pub rtol: Option<f64>,
+    /// Variable steps.
+    pub variable: Option<simulator::StepControl>,
     /// The variable steps of the last run.
     pub steps: simulator::StepStats,
     /// Duration \[ms\].
@@ -138,8 +138,11 @@ impl LemsSimulation {
         })?;
         let dt = check_positive("dt", numerics.dt.unwrap_or(spec.step))?;
         let duration = check_positive("duration", duration.unwrap_or(spec.length))?;
-        if let Some(r) = numerics.rtol.filter(|r| !(r.is_finite() && *r > 0.0)) {
-            bail!("--rtol must be a positive number, not {r}");
+        if let Some(c) = numerics.variable {
+            if !(c.rtol.is_finite() && c.rtol > 0.0) {
+                bail!("--rtol must be a positive number, not {}", c.rtol);
+            }
+            check_positive("max-step", c.max_step)?;
         }
         let options = Options {
             dt,
@@ -199,10 +202,13 @@ impl LemsSimulation {
                 sources,
             });
         }
+        if numerics.variable.is_some() {
+            sim.check_variable_steps()?;
+        }
         Ok(LemsSimulation {
             sim,
             dt,
-            rtol: numerics.rtol,
+            variable: numerics.variable,
             steps: Default::default(),
             duration,
             output_files,
@@ -217,10 +223,9 @@ impl LemsSimulation {
             .iter()
             .flat_map(|f| f.probes.iter().cloned())
             .collect();
-        let mut traces = match self.rtol {
+        let mut traces = match self.variable {
             None => self.sim.run(self.duration, &probes, 1)?,
-            Some(rtol) => {
-                let control = simulator::StepControl::new(rtol);
+            Some(control) => {
                 let (traces, stats) =
                     self.sim
                         .run_adaptive(self.duration, &probes, self.dt, &control)?;

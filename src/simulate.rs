@@ -111,7 +111,7 @@ pub fn run_lems(
     let start = Instant::now();
     let result = run.run()?;
     let seconds = start.elapsed().as_secs_f64();
-    match run.rtol {
+    match run.variable.map(|c| c.rtol) {
         None => eprintln!(
             "simulated {} ms at dt {} ms ({:?}) in {seconds:.3} s",
             run.duration, run.dt, numerics.method

@@ -136,7 +136,7 @@ fn run_lems<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let numerics = api::Numerics {
         dt,
-        rtol,
+        variable: rtol.map(simulator::StepControl::new),
         method: self::method(method)?,
         ..api::Numerics::default()
     };

@@ -292,7 +292,10 @@ mod tests {
         };
         assert_eq!(sampled.at(0.75), 2.0);
         assert_eq!(sampled.at(2.0), 0.0);
-        assert_eq!(Waveform::Sum(vec![p.clone(), sampled.clone()]).at(0.25), 1.0);
+        assert_eq!(
+            Waveform::Sum(vec![p.clone(), sampled.clone()]).at(0.25),
+            1.0
+        );
     }
 
     #[test]

@@ -164,18 +164,20 @@ fn timing_error(times: &[f64], reference: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// Runs one configuration and checks it; returns what fails.
-fn check(config: &str) -> Vec<String> {
+/// Runs one configuration (with `extra` arguments to `celegans run`) and checks it;
+/// returns what fails.
+fn check(config: &str, extra: &[&str]) -> Vec<String> {
     let dir = fixtures("c302_examples").join("neuron").join(config);
     let summary = read_summary(&dir.join("summary.txt"));
     let (dt, threshold) = (summary.dt, summary.threshold);
     let out = scratch(config);
     let lems = examples().join(format!("LEMS_{config}.xml"));
-    run_lems(
-        &lems,
-        &out,
-        &["--duration", &format!("{}", summary.duration)],
-    );
+    let duration = format!("{}", summary.duration);
+    let args: Vec<&str> = ["--duration", &duration]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    run_lems(&lems, &out, &args);
     let lems = std::fs::read_to_string(&lems).unwrap();
     let (reference_dt, coarse) = (format!("{}", dt / 10.0), format!("{dt}"));
     let mut failures = Vec::new();
@@ -254,6 +256,11 @@ fn check(config: &str) -> Vec<String> {
 /// Checks every configuration of parameter set `set`: a configuration not in [`OPEN`] must
 /// meet every criterion.
 fn check_set(set: &str) {
+    check_set_with(set, &[]);
+}
+
+/// [`check_set`] with `extra` arguments to `celegans run`.
+fn check_set_with(set: &str, extra: &[&str]) {
     let mut configs: Vec<String> = std::fs::read_dir(fixtures("c302_examples").join("neuron"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -267,7 +274,7 @@ fn check_set(set: &str) {
     assert!(configs.len() >= 7, "set {set}: {configs:?}");
     let mut unexpected = Vec::new();
     for config in &configs {
-        let failures = check(config);
+        let failures = check(config, extra);
         match OPEN.iter().find(|(c, _)| c == config) {
             Some((_, why)) if !failures.is_empty() => {
                 eprintln!("{config}: open ({why}): {failures:#?}")
@@ -318,6 +325,15 @@ fn set_d_agrees_with_neuron() {
 #[test]
 fn set_d1_agrees_with_neuron() {
     check_set("D1");
+}
+
+/// Variable steps (`--dt auto`, the default tolerance) meet the fixed step's criteria on
+/// the graded networks: every configuration of sets D1 and C2 (with OpenWorm's C2_FW), the
+/// outputs sampled at the LEMS file's step.
+#[test]
+fn variable_steps_agree_with_neuron_on_graded_networks() {
+    check_set_with("D1", &["--dt", "auto"]);
+    check_set_with("C2", &["--dt", "auto"]);
 }
 
 #[test]

@@ -93,3 +93,32 @@ fn a_regime_is_refused_where_it_is_defined() {
         &["c302_C_Syns.net.nml:", "Regime", "unsupported"],
     );
 }
+
+/// Variable steps are for graded networks: a spiking one is refused, and so are their
+/// options without `--dt auto` or out of range.
+#[test]
+fn variable_steps_on_a_spiking_network_or_without_dt_auto_are_refused() {
+    let dir = scratch("variable-steps");
+    let lems = edited_spiking(&dir, str::to_string);
+    let out = dir.join("r");
+    refused(
+        &celegans(&["run", p(&lems), "--dt", "auto", "--out-dir", p(&out)]),
+        &["variable steps (--dt auto) are for graded networks"],
+    );
+    refused(
+        &celegans(&["run", p(&lems), "--rtol", "1e-5", "--out-dir", p(&out)]),
+        &["--rtol and --max-step go with --dt auto"],
+    );
+    refused(
+        &celegans(&[
+            "run",
+            p(&lems),
+            "--dt",
+            "auto",
+            "--rtol=-1",
+            "--out-dir",
+            p(&out),
+        ]),
+        &["--rtol must be a positive number"],
+    );
+}

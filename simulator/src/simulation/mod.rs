@@ -350,8 +350,7 @@ impl Simulation {
         {
             c.iter_mut().for_each(|x| *x = 0.0);
         }
-        self.inputs
-            .add_currents(self.t + h / 2.0, &mut self.inward);
+        self.inputs.add_currents(self.t + h / 2.0, &mut self.inward);
         let (v, temperature) = (&self.v, self.temperature);
         let ca = calcium(&self.pools, self.calcium, &self.zeros);
         // Each mechanism evaluates into its own arrays, then all are summed per node.

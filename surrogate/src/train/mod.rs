@@ -127,7 +127,11 @@ impl Settings {
             hidden,
             epochs: 1000,
             batch: 32,
-            lr: if cell == Recurrence::Rnn { PAPER_RNN_LR } else { PAPER_GATED_LR },
+            lr: if cell == Recurrence::Rnn {
+                PAPER_RNN_LR
+            } else {
+                PAPER_GATED_LR
+            },
             loss: Loss::Rmse,
             seed: 0,
             runs: 10,
