@@ -123,17 +123,18 @@ impl History {
         let h = t3 - t2;
         let c = h * h * h / 2.0;
         let (v0, v1, v2, v3) = (&self.v[0], &self.v[1], &self.v[2], &self.v[3]);
+        // The divided differences' denominators, once per step.
+        let (i01, i12, i23) = (1.0 / (t1 - t0), 1.0 / (t2 - t1), 1.0 / (t3 - t2));
+        let (i02, i13, i03) = (1.0 / (t2 - t0), 1.0 / (t3 - t1), 1.0 / (t3 - t0));
         let mut worst = 0.0f64;
         for k in 0..v3.len() {
-            let f01 = (v1[k] - v0[k]) / (t1 - t0);
-            let f12 = (v2[k] - v1[k]) / (t2 - t1);
-            let f23 = (v3[k] - v2[k]) / (t3 - t2);
-            let f012 = (f12 - f01) / (t2 - t0);
-            let f123 = (f23 - f12) / (t3 - t1);
-            let f0123 = (f123 - f012) / (t3 - t0);
-            worst = worst.max(c * f0123.abs() / (rtol * (v3[k].abs() + 1.0)));
+            let f01 = (v1[k] - v0[k]) * i01;
+            let f12 = (v2[k] - v1[k]) * i12;
+            let f23 = (v3[k] - v2[k]) * i23;
+            let f0123 = ((f23 - f12) * i13 - (f12 - f01) * i02) * i03;
+            worst = worst.max(f0123.abs() / (v3[k].abs() + 1.0));
         }
-        Some(worst)
+        Some(worst * c / rtol)
     }
 }
 
