@@ -84,6 +84,29 @@ def test_run_lems_gives_the_command_lines_output_files(tmp_path):
     assert any(abs(traces[q]).max() > 0.01 for q in traces if q.endswith("/v"))
 
 
+def test_run_lems_takes_variable_steps_as_the_command_line(tmp_path):
+    # 200 ms: AVBL's current step starts at 100 ms.
+    fixed = celegans.run_lems(SINGLE_AVBL, duration=200.0)
+    auto = celegans.run_lems(SINGLE_AVBL, duration=200.0, rtol=1e-6)
+    out = tmp_path / "auto"
+    cli("run", SINGLE_AVBL, "--duration", 200, "--dt", "auto", "--rtol", "1e-6", "--out-dir", out)
+    np.testing.assert_allclose(auto["time"], fixed["time"], rtol=1e-9)
+    voltages = [q for q in fixed if q.endswith("/v")]
+    assert voltages
+    for q in voltages:
+        # Another integration of the same cell: near the fixed step's, not equal to it.
+        assert 0.0 < np.abs(auto[q] - fixed[q]).max() < 5e-3  # V
+    lems = SINGLE_AVBL.read_text()
+    files = sorted(out.glob("*.dat"))
+    assert files
+    for f in files:
+        table = np.loadtxt(f)
+        block = lems.split(f'fileName="{f.name}"')[1].split("</OutputFile>")[0]
+        quantities = [q.split('"')[0] for q in block.split('quantity="')[1:]]
+        for c, q in enumerate(quantities):
+            np.testing.assert_allclose(table[:, c + 1], auto[q], rtol=1e-6, atol=1e-15)
+
+
 def test_dataset_generate_and_load_are_the_command_lines(tmp_path):
     ours = celegans.dataset.generate("fcm", dt=0.5, count=4, seed=3, duration=100.0, settle=50.0,
                                      path=tmp_path / "py.h5")
