@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Reproduce the paper's Tables 1 and 2 on the authors' own data with `celegans train`.
 
-Usage: paper_tables.py DAT_DIR OUT_DIR [MODEL ...]
+Usage: paper_tables.py DAT_DIR OUT_DIR [MODEL ...] [-- TRAIN_OPTION ...]
   DAT_DIR  the authors' Dataset1 (Sequence_NN.dat + split.json), e.g.
            ../shared/reference/paper-fcm-0.5ms
   OUT_DIR  where the imported dataset, the model directories and the JSON results go
   MODEL    e.g. gru-4 lstm-8 rnn-16 (default: every model of Tables 1 and 2)
+  TRAIN_OPTION  passed on to every `celegans train`, e.g. `-- --adam-epsilon keras --loss mse`
+           (the authors' Keras exactly); use a separate OUT_DIR per set of options
 Then writes OUT_DIR/TABLE.md from every OUT_DIR/*.json present (models already trained are
 not trained again). Needs `cargo build --release` first. Each model: 10 runs x 1000 epochs,
 the paper's protocol (Adam, lr 0.05 for LSTM/GRU and 0.001 for RNN, batch 32, best epoch on
@@ -33,8 +35,11 @@ ORDER = ["gru-4", "gru-8", "lstm-8", "rnn-16", "gru-2", "gru-16", "gru-32", "lst
 
 
 def main():
-    dat_dir, out_dir = sys.argv[1], sys.argv[2]
-    models = sys.argv[3:] or ORDER
+    args = sys.argv[1:]
+    extra = args[args.index("--") + 1:] if "--" in args else []
+    args = args[:args.index("--")] if "--" in args else args
+    dat_dir, out_dir = args[0], args[1]
+    models = args[2:] or ORDER
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     exe = os.path.join(repo, "target", "release", "celegans")
     os.makedirs(out_dir, exist_ok=True)
@@ -48,7 +53,7 @@ def main():
             continue
         arch, hidden = model.split("-")
         cmd = [exe, "train", "--data", data, "--arch", arch, "--hidden", hidden, "--runs", "10", "--epochs", "1000",
-               "--scale", "none", "--out", os.path.join(out_dir, model), "--json"]
+               "--scale", "none", "--out", os.path.join(out_dir, model), "--json"] + extra
         print(" ".join(cmd), flush=True)
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         with open(result, "w") as f:
