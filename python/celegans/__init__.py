@@ -156,7 +156,8 @@ class Surrogate:
               loss="rmse", scale="auto", reset_after=False, out=None, progress=True):
         """Trains ``runs`` runs of ``epochs`` epochs on a dataset (a file or the dict of
         :func:`celegans.dataset.load`) and keeps the best on validation. Defaults are the
-        paper's protocol (Adam, lr 0.05 for LSTM/GRU and 0.001 for RNN, batches of 32);
+        paper's protocol (Adam, batches of 32; lr 0.001 for RNN, for LSTM/GRU 0.05 on
+        unscaled data and 0.02 on standardized data, where 0.05 diverges);
         ``out``: the model directory to write (default: a temporary one; see :meth:`save`);
         ``progress``: show the epochs as they pass."""
         keep = None
