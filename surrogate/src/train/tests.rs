@@ -353,3 +353,27 @@ fn a_non_finite_step_is_skipped_and_recorded() {
         assert!(row.ends_with(&format!(",{step}")), "{row}");
     }
 }
+
+/// The default learning rate: the paper's on data trained unscaled, 0.02 for LSTM/GRU on
+/// standardized data (`--scale auto` on values beyond 10, or `--scale standard`), RNN's
+/// 0.001 either way.
+#[test]
+fn the_default_learning_rate_follows_the_scaling() {
+    let small = synthetic(4, 20, 1);
+    let mut large = small.clone();
+    large.y.iter_mut().for_each(|y| *y = *y * 100.0 - 60.0); // mV-like
+    for (cell, unscaled, standardized) in [
+        (Recurrence::Gru, 0.05, 0.02),
+        (Recurrence::Lstm, 0.05, 0.02),
+        (Recurrence::Rnn, 0.001, 0.001),
+    ] {
+        let mut s = Settings::paper(cell, 4);
+        assert_eq!(s.lr, unscaled, "{cell:?}: the paper's");
+        assert_eq!(s.default_lr(&small), unscaled, "{cell:?} auto, small values");
+        assert_eq!(s.default_lr(&large), standardized, "{cell:?} auto, mV");
+        s.scale = ScaleMode::None;
+        assert_eq!(s.default_lr(&large), unscaled, "{cell:?} none");
+        s.scale = ScaleMode::Standard;
+        assert_eq!(s.default_lr(&small), standardized, "{cell:?} standard");
+    }
+}
