@@ -369,7 +369,11 @@ fn the_default_learning_rate_follows_the_scaling() {
     ] {
         let mut s = Settings::paper(cell, 4);
         assert_eq!(s.lr, unscaled, "{cell:?}: the paper's");
-        assert_eq!(s.default_lr(&small), unscaled, "{cell:?} auto, small values");
+        assert_eq!(
+            s.default_lr(&small),
+            unscaled,
+            "{cell:?} auto, small values"
+        );
         assert_eq!(s.default_lr(&large), standardized, "{cell:?} auto, mV");
         s.scale = ScaleMode::None;
         assert_eq!(s.default_lr(&large), unscaled, "{cell:?} none");
