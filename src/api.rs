@@ -97,8 +97,6 @@ pub struct LemsSimulation {
     pub dt: f64,
     /// Variable steps.
     pub variable: Option<simulator::StepControl>,
-    /// The variable steps of the last run.
-    pub steps: simulator::StepStats,
     /// Duration \[ms\].
     pub duration: f64,
     /// The `<OutputFile>`s.
@@ -115,6 +113,8 @@ pub struct LemsResult {
     pub columns: Vec<Vec<Vec<f64>>>,
     /// Per event output file: the spike times \[s\] of each selection.
     pub spikes: Vec<Vec<Vec<f64>>>,
+    /// The steps a variable-step run took (None for a fixed step).
+    pub steps: Option<simulator::StepStats>,
 }
 
 impl LemsSimulation {
@@ -209,7 +209,6 @@ impl LemsSimulation {
             sim,
             dt,
             variable: numerics.variable,
-            steps: Default::default(),
             duration,
             output_files,
             event_files,
@@ -223,14 +222,13 @@ impl LemsSimulation {
             .iter()
             .flat_map(|f| f.probes.iter().cloned())
             .collect();
-        let mut traces = match self.variable {
-            None => self.sim.run(self.duration, &probes, 1)?,
+        let (mut traces, steps) = match self.variable {
+            None => (self.sim.run(self.duration, &probes, 1)?, None),
             Some(control) => {
                 let (traces, stats) =
                     self.sim
                         .run_adaptive(self.duration, &probes, self.dt, &control)?;
-                self.steps = stats;
-                traces
+                (traces, Some(stats))
             }
         };
         let mut series = traces.values.drain(..);
@@ -267,6 +265,7 @@ impl LemsSimulation {
             time_ms: traces.time,
             columns,
             spikes,
+            steps,
         })
     }
 }

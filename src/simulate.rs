@@ -111,14 +111,14 @@ pub fn run_lems(
     let start = Instant::now();
     let result = run.run()?;
     let seconds = start.elapsed().as_secs_f64();
-    match run.variable.map(|c| c.rtol) {
-        None => eprintln!(
+    match (run.variable, result.steps) {
+        (Some(control), Some(steps)) => eprintln!(
+            "simulated {} ms in {} variable steps of {:.2e} to {:.2e} ms (rtol {:e}, Crank–Nicolson), sampled every {} ms, in {seconds:.3} s",
+            run.duration, steps.steps, steps.shortest, steps.longest, control.rtol, run.dt
+        ),
+        _ => eprintln!(
             "simulated {} ms at dt {} ms ({:?}) in {seconds:.3} s",
             run.duration, run.dt, numerics.method
-        ),
-        Some(rtol) => eprintln!(
-            "simulated {} ms in {} variable steps of {:.2e} to {:.2e} ms (rtol {rtol:e}, Crank–Nicolson), sampled every {} ms, in {seconds:.3} s",
-            run.duration, run.steps.steps, run.steps.shortest, run.steps.longest, run.dt
         ),
     }
     // All output files or none.

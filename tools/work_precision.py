@@ -57,7 +57,8 @@ def on_grid(rows):
 
 
 def neuron(workdir, dt=None, atol=None):
-    text = open(os.path.join(workdir, "LEMS_%s_nrn.py" % NAME)).read()
+    with open(os.path.join(workdir, "LEMS_%s_nrn.py" % NAME)) as f:
+        text = f.read()
     call = "NeuronSimulation(tstop=500, dt=%s, seed=123456789, abs_tol=%s, rel_tol=%s)" % (
         dt if dt else 0.1, atol if atol else None, 0 if atol else None)
     text = re.sub(r"NeuronSimulation\(tstop=500, dt=[^)]*\)", call, text)

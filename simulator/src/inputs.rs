@@ -202,10 +202,7 @@ impl Waveform {
             | Waveform::Ramp {
                 delay, duration, ..
             } => edges(*delay, *duration),
-            Waveform::Sum(parts) => parts
-                .iter()
-                .filter_map(|w| w.next_break(t))
-                .min_by(|a, b| a.time.total_cmp(&b.time)),
+            Waveform::Sum(parts) => earliest_break(parts, t),
             Waveform::Sampled { dt, values } => {
                 // Boundaries k·dt (k ≥ 1, and the end) where the held value changes.
                 let first = ((t / dt).floor() as usize + 1).max(1);
@@ -218,6 +215,14 @@ impl Waveform {
             }
         }
     }
+}
+
+/// The first abrupt change strictly after `t` of any of `waveforms`.
+fn earliest_break(waveforms: &[Waveform], t: f64) -> Option<Break> {
+    waveforms
+        .iter()
+        .filter_map(|w| w.next_break(t))
+        .min_by(|a, b| a.time.total_cmp(&b.time))
 }
 
 /// Every current input of a simulation, as arrays.
@@ -241,10 +246,7 @@ impl CurrentInputs {
 
     /// The first abrupt change of any input strictly after `t`.
     pub fn next_break(&self, t: f64) -> Option<Break> {
-        self.waveform
-            .iter()
-            .filter_map(|w| w.next_break(t))
-            .min_by(|a, b| a.time.total_cmp(&b.time))
+        earliest_break(&self.waveform, t)
     }
 
     /// Adds each input's current at time t to `inward` \[nA\].

@@ -179,7 +179,7 @@ impl Recent {
 impl Simulation {
     /// Runs for `duration` ms with variable steps chosen by `control`, recording the probes
     /// at t = 0 and every `sample` ms (see the module's notes). Crank–Nicolson whatever
-    /// [`Simulation::method`] says. Refused for spiking networks, and for runs that would
+    /// [`Simulation::method`] says (it is left as it is). Refused for spiking networks, and for runs that would
     /// record too much or step more than [`MAX_STEPS`] times.
     pub fn run_adaptive(
         &mut self,
@@ -189,11 +189,7 @@ impl Simulation {
         control: &StepControl,
     ) -> Result<(Traces, StepStats)> {
         control.check()?;
-        if !(duration.is_finite() && duration >= 0.0) {
-            return Err(Error::Invalid(format!(
-                "duration must be a non-negative number of ms, not {duration}"
-            )));
-        }
+        super::check_duration(duration)?;
         if !(sample.is_finite() && sample > 0.0) {
             return Err(Error::Invalid(format!(
                 "the sampling interval must be a positive number of ms, not {sample}"
@@ -201,23 +197,11 @@ impl Simulation {
         }
         self.check_variable_steps()?;
         let samples = (duration / sample).round();
-        limits::check(
-            || {
-                format!(
-                    "recording {} series of {samples:.3e} samples",
-                    probes.len() + 1
-                )
-            },
-            (samples + 1.0) * (probes.len() + 1) as f64 * 8.0,
-        )
-        .map_err(|e| Error::Invalid(e.to_string()))?;
-        let samples = samples as usize;
-        let method = self.method;
-        self.method = super::Method::CrankNicolson;
-        let result = self.variable_steps(duration, probes, sample, samples, control);
-        self.method = method;
-        // A fixed step after this one counts its steps from here.
-        self.steps = (self.t / self.dt).round() as u64;
+        let traces = Traces::with_room(probes.len(), samples + 1.0)?;
+        let result =
+            self.variable_steps(traces, duration, probes, sample, samples as usize, control);
+        // A fixed step after this one counts its steps from here (t is kept).
+        self.set_dt(self.dt);
         result
     }
 
@@ -232,8 +216,10 @@ impl Simulation {
         Ok(())
     }
 
+    /// The run of [`Simulation::run_adaptive`], recording into `traces` (empty, with room).
     fn variable_steps(
         &mut self,
+        mut traces: Traces,
         duration: f64,
         probes: &[Probe],
         sample: f64,
@@ -241,12 +227,6 @@ impl Simulation {
         control: &StepControl,
     ) -> Result<(Traces, StepStats)> {
         let read = |sim: &Simulation| probes.iter().map(|p| sim.read(p)).collect::<Vec<_>>();
-        let mut traces = Traces {
-            time: Vec::with_capacity(samples + 1),
-            values: (0..probes.len())
-                .map(|_| Vec::with_capacity(samples + 1))
-                .collect(),
-        };
         traces.time.push(self.t);
         for (series, value) in traces.values.iter_mut().zip(read(self)) {
             series.push(value);
@@ -286,7 +266,9 @@ impl Simulation {
                 (h, None)
             }
         };
+        // The step to take next, as `fit` gave it, and the length it was asked for.
         let mut h = control.first_step;
+        let mut planned = fit(self.t, h, self);
         while end - self.t > 1e-9 * control.min_step {
             if stats.steps as f64 >= MAX_STEPS {
                 return Err(Error::Invalid(format!(
@@ -297,9 +279,9 @@ impl Simulation {
             if stats.steps % 256 == 255 && limits::interrupt::requested() {
                 return Err(Error::Interrupted { time: self.t });
             }
-            let (step, lands) = fit(self.t, h, self);
+            let (step, lands) = planned;
             let edge = lands.is_some_and(|(_, edge)| edge);
-            self.advance_voltage(step)?;
+            self.advance_voltage(step, super::Method::CrankNicolson)?;
             let t = lands.map_or(self.t + step, |(stop, _)| stop);
             history.push(t, &self.v);
             // The step that would have met 0.9³ of the tolerance, within 0.2–1.5 times the
@@ -316,7 +298,8 @@ impl Simulation {
                     .clamp(0.2 * h, 1.5 * h)
                     .clamp(control.min_step, control.max_step)
             };
-            self.advance_states_past(step, fit(t, next, self).0);
+            planned = fit(t, next, self);
+            self.advance_states_past(step, planned.0);
             self.t = t;
             stats.steps += 1;
             stats.shortest = stats.shortest.min(step);

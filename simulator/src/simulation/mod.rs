@@ -242,7 +242,7 @@ impl Simulation {
     /// Advances the network by one time step.
     pub fn step(&mut self) -> Result<()> {
         let dt = self.dt;
-        self.advance_voltage(dt)?;
+        self.advance_voltage(dt, self.method)?;
         self.advance_states_past(dt, dt);
         self.steps += 1;
         self.t = self.steps as f64 * dt;
@@ -250,8 +250,8 @@ impl Simulation {
     }
 
     /// Steps 0–2 of a step of `h` from t: the states to t + h/2 when they are not there
-    /// yet, events, then the voltage to t + h (`self.t` stays t).
-    pub(crate) fn advance_voltage(&mut self, h: f64) -> Result<()> {
+    /// yet, events, then the voltage to t + h by `method` (`self.t` stays t).
+    pub(crate) fn advance_voltage(&mut self, h: f64, method: Method) -> Result<()> {
         // 0. States to t + h/2 (the first step, or after the step grew).
         if self.lead < h / 2.0 * (1.0 - 1e-9) {
             self.currents(h);
@@ -288,7 +288,7 @@ impl Simulation {
 
         // 2. Voltage, implicitly.
         let _span = tracing::trace_span!("voltage").entered();
-        let half = match self.method {
+        let half = match method {
             Method::BackwardEuler => h,
             Method::CrankNicolson => h / 2.0,
         };
@@ -302,7 +302,7 @@ impl Simulation {
             self.t,
         )?;
         self.total_iterations += self.last_solve.iterations;
-        let factor = match self.method {
+        let factor = match method {
             Method::BackwardEuler => 1.0,
             Method::CrankNicolson => 2.0,
         };
@@ -534,11 +534,7 @@ impl Simulation {
     /// A duration that is not a non-negative number, more than [`MAX_STEPS`] steps, or
     /// recordings that would not fit in memory are refused before the first step.
     pub fn run(&mut self, duration: f64, probes: &[Probe], every: usize) -> Result<Traces> {
-        if !(duration.is_finite() && duration >= 0.0) {
-            return Err(Error::Invalid(format!(
-                "duration must be a non-negative number of ms, not {duration}"
-            )));
-        }
+        check_duration(duration)?;
         let steps = (duration / self.dt).round();
         if steps > MAX_STEPS {
             return Err(Error::Invalid(format!(
@@ -548,25 +544,7 @@ impl Simulation {
         }
         let steps = steps as usize;
         let every = every.max(1);
-        let samples = (steps / every + 1) as f64;
-        limits::check(
-            || {
-                format!(
-                    "recording {} series of {samples:.3e} samples",
-                    probes.len() + 1
-                )
-            },
-            samples * (probes.len() + 1) as f64 * 8.0,
-        )
-        .map_err(|e| Error::Invalid(e.to_string()))?;
-        // Room for every sample from the start (checked above): no series grows by copying.
-        let capacity = steps / every + 1;
-        let mut traces = Traces {
-            time: Vec::with_capacity(capacity),
-            values: (0..probes.len())
-                .map(|_| Vec::with_capacity(capacity))
-                .collect(),
-        };
+        let mut traces = Traces::with_room(probes.len(), (steps / every + 1) as f64)?;
         let record = |sim: &Simulation, traces: &mut Traces| {
             traces.time.push(sim.t);
             for (series, p) in traces.values.iter_mut().zip(probes) {
@@ -610,6 +588,33 @@ pub struct Traces {
     pub time: Vec<f64>,
     /// One series per probe, in the probe's unit (mV, mM).
     pub values: Vec<Vec<f64>>,
+}
+
+impl Traces {
+    /// Empty series for `probes` probes with room for `samples` samples each, refused when
+    /// they would not fit in memory: no series grows by copying during a run.
+    fn with_room(probes: usize, samples: f64) -> Result<Traces> {
+        limits::check(
+            || format!("recording {} series of {samples:.3e} samples", probes + 1),
+            samples * (probes + 1) as f64 * 8.0,
+        )
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+        let capacity = samples as usize;
+        Ok(Traces {
+            time: Vec::with_capacity(capacity),
+            values: (0..probes).map(|_| Vec::with_capacity(capacity)).collect(),
+        })
+    }
+}
+
+/// A run's duration must be a non-negative number of ms.
+fn check_duration(duration: f64) -> Result<()> {
+    if !(duration.is_finite() && duration >= 0.0) {
+        return Err(Error::Invalid(format!(
+            "duration must be a non-negative number of ms, not {duration}"
+        )));
+    }
+    Ok(())
 }
 
 mod adaptive;
