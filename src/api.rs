@@ -143,6 +143,14 @@ impl LemsSimulation {
                 bail!("--rtol must be a positive number, not {}", c.rtol);
             }
             check_positive("max-step", c.max_step)?;
+            if c.max_step < c.min_step {
+                bail!(
+                    "--max-step must be at least {} ms (the shortest variable step), not {}",
+                    c.min_step,
+                    c.max_step
+                );
+            }
+            c.check()?;
         }
         let options = Options {
             dt,

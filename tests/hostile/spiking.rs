@@ -121,4 +121,17 @@ fn variable_steps_on_a_spiking_network_or_without_dt_auto_are_refused() {
         ]),
         &["--rtol must be a positive number"],
     );
+    refused(
+        &celegans(&[
+            "run",
+            p(&lems),
+            "--dt",
+            "auto",
+            "--max-step",
+            "1e-5",
+            "--out-dir",
+            p(&out),
+        ]),
+        &["--max-step must be at least 0.0001 ms"],
+    );
 }

@@ -56,7 +56,8 @@ impl StepControl {
         }
     }
 
-    fn check(&self) -> Result<()> {
+    /// Refuses a tolerance that is not a positive number and steps out of order.
+    pub fn check(&self) -> Result<()> {
         let positive = |x: f64| x.is_finite() && x > 0.0;
         if !positive(self.rtol) {
             return Err(Error::Invalid(format!(
