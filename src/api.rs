@@ -512,7 +512,7 @@ pub struct TrainRequest {
     pub runs: usize,
     /// Seed of the first run.
     pub seed: u64,
-    /// Adam learning rate (None: the paper's for the layer).
+    /// Adam learning rate (None: `surrogate::train::Settings::default_lr`).
     pub lr: Option<f64>,
     /// Sequences per batch.
     pub batch: usize,
@@ -546,6 +546,7 @@ pub fn train(
             .parse()
             .map_err(|e: String| anyhow!("scale: {e}"))?,
         adam_epsilon: Default::default(),
+        recoveries: surrogate::train::DEFAULT_RECOVERIES,
         drop_inputs: Vec::new(),
         backend: Default::default(),
         out: req.out.clone(),

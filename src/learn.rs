@@ -56,6 +56,11 @@ pub struct TrainArgs {
     /// uncorrected sqrt(v)); docs/keras-equivalence.md.
     #[arg(long, default_value = "corrected")]
     pub adam_epsilon: surrogate::train::AdamEpsilon,
+    /// How many times a run that explodes (ten steps in a row with a non-finite gradient) is
+    /// restored to its best epoch and continued at half the learning rate with Adam's
+    /// moments reset; 0 ends the run there (an error, as the paper's protocol would end in NaN).
+    #[arg(long, default_value_t = surrogate::train::DEFAULT_RECOVERIES)]
+    pub recoveries: usize,
     /// Leave these inputs out (input-importance experiment).
     #[arg(long, value_delimiter = ',')]
     pub drop_inputs: Vec<String>,
@@ -110,6 +115,15 @@ impl Bar {
                 run + 1
             ));
         }
+        if let Some(r) = e.recovery {
+            self.bar.println(format!(
+                "run {} epoch {}: exploded; restored to epoch {} and continued at lr {:e} with Adam's moments reset",
+                run + 1,
+                e.epoch,
+                r.restored,
+                r.lr
+            ));
+        }
         self.bar.set_message(format!(
             "run {} epoch {}: train {:.3e}{best}",
             run + 1,
@@ -146,6 +160,7 @@ pub(crate) fn train_quietly(
     settings.seed = a.seed;
     settings.loss = a.loss;
     settings.adam_epsilon = a.adam_epsilon;
+    settings.recoveries = a.recoveries;
     settings.scale = a.scale;
     settings.compute = a.backend;
     let splits = paper::splits(&data, &a.drop_inputs)?;
@@ -305,6 +320,17 @@ pub(crate) fn train_quietly(
                 "run {}: {} steps not applied (non-finite loss or gradient), the first at epoch {epoch}, step {step}",
                 k + 1,
                 r.skipped_steps.len()
+            );
+        }
+    }
+    for (k, r) in runs.iter().enumerate() {
+        for x in &r.recoveries {
+            println!(
+                "run {}: exploded at epoch {}, restored to epoch {}, continued at lr {:e}",
+                k + 1,
+                x.epoch,
+                x.restored,
+                x.lr
             );
         }
     }

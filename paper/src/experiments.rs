@@ -184,7 +184,7 @@ fn experiment3(plan: &Plan) -> anyhow::Result<Section> {
             )?;
             let mut row = vec![dt.to_string(), data.steps().to_string()];
             row.extend(standard_row(&t));
-            row[2] = label.clone() + t.dagger();
+            row[2] = label.clone() + &t.dagger();
             table.rows.push(row);
             if hidden == 8 {
                 let prefix = format!("trace_gru-8_dt{dt}");
@@ -246,7 +246,7 @@ fn experiment4(plan: &Plan) -> anyhow::Result<Section> {
                     &format!("{label} {what}"),
                 )?;
                 let mut row = vec![
-                    label.clone() + t.dagger(),
+                    label.clone() + &t.dagger(),
                     what.to_string(),
                     t.arch.parameters().to_string(),
                     format!("{:.1}", t.seconds),
@@ -335,22 +335,35 @@ pub fn run(plan: &Plan, which: &[usize], command: &str) -> anyhow::Result<std::p
                 "† (k): k runs ended early with a NaN loss; each keeps its best epoch before that, as the paper's Keras ModelCheckpoint does.".into(),
             );
         }
+        if section.table.rows.iter().flatten().any(|c| c.contains('‡')) {
+            section.lines.push(
+                "‡ (k): k runs exploded (ten optimizer steps in a row with a non-finite gradient) and were restored to their best epoch and continued at half the learning rate with Adam's moments reset (`surrogate::train::Recovery`, listed in OUT/runs/MODEL/runs/NN.json).".into(),
+            );
+        }
         let dir = plan.folder(k)?;
         persist::write_atomic(&dir.join("table.md"), section.table.markdown())?;
         persist::write_atomic(&dir.join("table.csv"), section.table.csv())?;
         sections.push((k, section));
     }
     let mut report = format!(
-        "# Experiments\n\n`{command}`: {} runs x {} epochs per model, {} sequences per behaviour x {} ms; celegans {}, {} (UTC).\n\nTraining: Adam, lr {} for LSTM/GRU and {} for RNN on standardized data (the paper's {} diverges there, `docs/keras-equivalence.md`), batch 32, RMSE loss, the best epoch on validation kept. {} distinct models, {:.2} h in total (the sum of their runs' wall times; a model's runs train side by side on {} threads, so the wall time is about half). \"training [s]\" is the sum of a model's runs' wall times. Runs finished earlier (in OUT/runs, by an earlier experiment or an interrupted invocation) are reused: this invocation took {:.0} s.\n\n",
+        "# Experiments\n\n`{command}`: {} runs x {} epochs per model, {} sequences per behaviour x {} ms; celegans {}, {} (UTC).\n\nTraining: Adam, lr {} for LSTM/GRU and {} for RNN on standardized data{}, batch 32, RMSE loss, the best epoch on validation kept; a run that explodes is restored to its best epoch and continued at half the rate, at most {} times (‡). {} distinct models, {:.2} h in total (the sum of their runs' wall times; a model's runs train side by side on {} threads, so the wall time is about half). \"training [s]\" is the sum of a model's runs' wall times. Runs finished earlier (in OUT/runs, by an earlier experiment or an interrupted invocation) are reused: this invocation took {:.0} s.\n\n",
         plan.runs,
         plan.epochs,
         plan.count,
         plan.duration,
         env!("CARGO_PKG_VERSION"),
         today(),
-        surrogate::train::STANDARDIZED_GATED_LR,
+        plan.gated_lr
+            .unwrap_or(surrogate::train::STANDARDIZED_GATED_LR),
         surrogate::train::PAPER_RNN_LR,
-        surrogate::train::PAPER_GATED_LR,
+        match plan.gated_lr {
+            None => format!(
+                " (the paper's {} makes runs explode there, `docs/keras-equivalence.md`)",
+                surrogate::train::PAPER_GATED_LR
+            ),
+            Some(_) => " (--lr)".to_string(),
+        },
+        surrogate::train::DEFAULT_RECOVERIES,
         plan.trained.borrow().len(),
         plan.trained.borrow().values().sum::<f64>() / 3600.0,
         rayon::current_num_threads(),

@@ -31,6 +31,8 @@ pub struct Plan {
     pub count: usize,
     /// Output folder.
     pub out: PathBuf,
+    /// Learning rate of LSTM and GRU layers (None: [`Settings::default_lr`]).
+    pub gated_lr: Option<f64>,
     /// Training time \[s\] (sum of the runs' wall times) of every distinct model trained or
     /// reused, by its key in OUT/runs.
     pub trained: RefCell<BTreeMap<String, f64>>,
@@ -62,6 +64,7 @@ impl Plan {
             duration: if quick { 200.0 } else { 500.0 },
             count: if quick { 12 } else { 40 },
             out,
+            gated_lr: None,
             trained: Default::default(),
             _lock: lock,
         })
@@ -71,7 +74,10 @@ impl Plan {
         let mut s = Settings::paper(cell, hidden);
         s.runs = self.runs;
         s.epochs = self.epochs;
-        s.lr = s.default_lr(&splits.train);
+        s.lr = match self.gated_lr {
+            Some(lr) if cell != Recurrence::Rnn => lr,
+            _ => s.default_lr(&splits.train),
+        };
         // As the paper's Keras set-up: a run whose loss blows up keeps its best epoch.
         s.keep_best_on_divergence = true;
         s
@@ -120,13 +126,15 @@ impl Plan {
         bar.finish_and_clear();
         let (scaling, runs) = (trained.scaling, trained.runs);
         let diverged = runs.iter().filter(|r| r.diverged_at.is_some()).count();
+        let recovered = runs.iter().filter(|r| !r.recoveries.is_empty()).count();
         let seconds = runs.iter().map(|r| r.seconds).sum();
         self.trained.borrow_mut().insert(key, seconds);
         let t = Trained {
-            label: if diverged > 0 {
-                format!("{label} (†{diverged})")
-            } else {
-                label.to_string()
+            label: match (diverged, recovered) {
+                (0, 0) => label.to_string(),
+                (0, r) => format!("{label} (‡{r})"),
+                (d, 0) => format!("{label} (†{d})"),
+                (d, r) => format!("{label} (†{d}, ‡{r})"),
             },
             arch,
             scaling,

@@ -12,7 +12,7 @@ use crate::table::sci;
 
 /// A trained model: all its runs.
 pub struct Trained {
-    /// Row label, e.g. `GRU-8`, with `(†k)` when k runs diverged.
+    /// Row label, e.g. `GRU-8`, with `(†k)` when k runs diverged and `(‡k)` when k recovered from an explosion.
     pub label: String,
     /// Its shape.
     pub arch: Architecture,
@@ -74,13 +74,17 @@ impl Trained {
         train::mean_std(&per_run).0
     }
 
-    /// " †" when some run diverged (see the report's note).
-    pub fn dagger(&self) -> &'static str {
+    /// " †" when some run diverged, " ‡" when some run recovered from an explosion (see the
+    /// report's notes).
+    pub fn dagger(&self) -> String {
+        let mut marks = String::new();
         if self.runs.iter().any(|r| r.diverged_at.is_some()) {
-            " †"
-        } else {
-            ""
+            marks.push_str(" †");
         }
+        if self.runs.iter().any(|r| !r.recoveries.is_empty()) {
+            marks.push_str(" ‡");
+        }
+        marks
     }
 
     /// Mean wall time of one epoch \[s\].

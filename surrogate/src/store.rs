@@ -86,6 +86,9 @@ pub struct RunFile {
     /// Steps not applied because their gradient was not finite, as (epoch, step).
     #[serde(default)]
     pub skipped_steps: Vec<(usize, usize)>,
+    /// Explosions the run recovered from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recoveries: Vec<crate::train::Recovery>,
     /// SHA-256 of this file's JSON written with an empty checksum: a run whose file does not
     /// match (damaged, edited) is trained again when a training resumes, never reused.
     #[serde(default)]
@@ -103,6 +106,7 @@ impl RunFile {
             curve: run.curve.clone(),
             diverged_at: run.diverged_at,
             skipped_steps: run.skipped_steps.clone(),
+            recoveries: run.recoveries.clone(),
             checksum: String::new(),
         };
         file.checksum = file.expected_checksum();
@@ -128,6 +132,7 @@ impl RunFile {
             seconds: self.seconds,
             diverged_at: self.diverged_at,
             skipped_steps: self.skipped_steps,
+            recoveries: self.recoveries,
         }
     }
 }

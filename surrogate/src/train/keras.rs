@@ -169,7 +169,7 @@ fn one_epoch(epsilon: AdamEpsilon) -> Vec<String> {
         let all: Vec<usize> = (0..r.sequences).collect();
         for rows in all.chunks(r.batch) {
             let (x, y) = batch(&set, rows, &device);
-            (network, _, _, _) = train_batch(network, &mut optimizer, &settings, x, y);
+            (network, _, _, _) = train_batch(network, &mut optimizer, &settings, settings.lr, x, y);
         }
         let ours = Weights::from_network(&network.valid());
         // Measured against the step size: a weight near zero has no meaningful relative error.

@@ -83,6 +83,10 @@ pub const PAPER_RNN_LR: f64 = 0.001;
 /// ([`Settings::default_lr`]).
 pub const STANDARDIZED_GATED_LR: f64 = 0.02;
 
+/// Recoveries a run is allowed by default ([`Settings::recoveries`]): the learning rate
+/// can fall to 1/256 of the set one.
+pub const DEFAULT_RECOVERIES: usize = 8;
+
 /// Settings of a training.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
@@ -115,6 +119,11 @@ pub struct Settings {
     /// Where Adam's ε (1e-7) enters the step ([`AdamEpsilon`]).
     #[serde(default)]
     pub adam_epsilon: AdamEpsilon,
+    /// How many times a run that explodes ([`MAX_SKIPPED_IN_A_ROW`] steps in a row with a
+    /// non-finite gradient) is restored to its best epoch and continued at half the learning
+    /// rate with Adam's moments reset ([`Recovery`]); 0 ends it at the first explosion.
+    #[serde(default)]
+    pub recoveries: usize,
 }
 
 impl Settings {
@@ -139,6 +148,7 @@ impl Settings {
             compute: Compute::Cpu,
             keep_best_on_divergence: false,
             adam_epsilon: AdamEpsilon::Corrected,
+            recoveries: DEFAULT_RECOVERIES,
         }
     }
 
@@ -210,6 +220,10 @@ pub struct Epoch {
     /// are in [`Run::skipped_steps`]).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub skipped: usize,
+    /// The run exploded in this epoch and goes on as this says (such an epoch has no point
+    /// on the learning curve).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<Recovery>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -236,9 +250,27 @@ pub struct Run {
     #[serde(default)]
     pub diverged_at: Option<usize>,
     /// (epoch, step) of every step not applied because its gradient was not finite
-    /// ([`MAX_SKIPPED_IN_A_ROW`] in a row end the run as diverged).
+    /// ([`MAX_SKIPPED_IN_A_ROW`] in a row are an explosion).
     #[serde(default)]
     pub skipped_steps: Vec<(usize, usize)>,
+    /// Every explosion the run recovered from ([`Settings::recoveries`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recoveries: Vec<Recovery>,
+}
+
+/// A run that exploded and was continued: at the end of `epoch` its weights were restored to
+/// those of its best epoch so far, `restored` (0: the initial weights — when there was no best
+/// epoch yet, or when the weights of the recovery before could not take a single finite
+/// step), Adam's moments were reset and training went on at learning rate `lr` (half the one
+/// before).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Recovery {
+    /// 1-based epoch in which the run exploded.
+    pub epoch: usize,
+    /// Epoch whose weights training continued from (0: the initial weights).
+    pub restored: usize,
+    /// The learning rate from then on.
+    pub lr: f64,
 }
 
 /// One optimizer step, as reported to a [`Progress`] that asks for steps.
@@ -321,6 +353,7 @@ fn train_batch(
     network: Network,
     optimizer: &mut ModuleOptimizer,
     settings: &Settings,
+    lr: f64,
     x: Tensor<3>,
     y: Tensor<3>,
 ) -> (Network, f64, f64, bool) {
@@ -347,12 +380,7 @@ fn train_batch(
     }
     let norm = squares.iter().sum::<f64>().sqrt();
     let grads = GradientsParams::from_grads(grads, &network);
-    (
-        optimizer.step(settings.lr, network, grads),
-        value,
-        norm,
-        true,
-    )
+    (optimizer.step(lr, network, grads), value, norm, true)
 }
 
 /// Trains one run from `seed`.
@@ -370,8 +398,10 @@ pub fn train_run(
     let device = plain.clone().autodiff();
     let train = scaled(&splits.train, scaling);
     let valid = scaled(&splits.valid, scaling);
-    let mut network: Network = Weights::initial(&arch, seed).to_network(&arch, &device);
+    let initial = Weights::initial(&arch, seed);
+    let mut network: Network = initial.to_network(&arch, &device);
     let mut optimizer = adam::adam(settings.adam_epsilon);
+    let (mut lr, mut recoveries, mut applied_since_recovery) = (settings.lr, Vec::new(), true);
     let mut order: Vec<usize> = (0..train.sequences).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x05ee_d0fb_a7c4);
     let all_valid: Vec<usize> = (0..valid.sequences).collect();
@@ -394,11 +424,12 @@ pub fn train_run(
             let (x, y) = batch(&train, rows, &device);
             let (loss, gradient_norm, applied);
             (network, loss, gradient_norm, applied) =
-                train_batch(network, &mut optimizer, settings, x, y);
+                train_batch(network, &mut optimizer, settings, lr, x, y);
             if applied {
                 total += loss * rows.len() as f64;
                 counted += rows.len();
                 skipped_in_a_row = 0;
+                applied_since_recovery = true;
             } else {
                 skipped_steps.push((epoch, k + 1));
                 skipped_in_a_row += 1;
@@ -421,8 +452,40 @@ pub fn train_run(
                 break;
             }
         }
+        let exploded = skipped_in_a_row >= MAX_SKIPPED_IN_A_ROW;
+        if exploded && recoveries.len() < settings.recoveries {
+            // Back to the best epoch with fresh moments and half the rate; to the initial
+            // weights when there is none yet, or when the last recovery's weights could not
+            // take a single step (their own gradient is not finite).
+            let (restored, weights) = match &best {
+                Some((_, epoch, weights)) if applied_since_recovery => (*epoch, weights),
+                _ => (0, &initial),
+            };
+            applied_since_recovery = false;
+            network = weights.to_network(&arch, &device);
+            optimizer = adam::adam(settings.adam_epsilon);
+            lr /= 2.0;
+            skipped_in_a_row = 0;
+            let recovery = Recovery {
+                epoch,
+                restored,
+                lr,
+            };
+            progress.epoch(
+                run,
+                &Epoch {
+                    epoch,
+                    train_loss: f64::NAN,
+                    valid_loss: None,
+                    skipped,
+                    recovery: Some(recovery),
+                },
+            );
+            recoveries.push(recovery);
+            continue;
+        }
         // NaN when no step of the epoch could be applied.
-        if counted == 0 && skipped_in_a_row < MAX_SKIPPED_IN_A_ROW {
+        if counted == 0 && !exploded {
             // No step of this epoch could be applied: the weights are those of the epoch
             // before, already evaluated; the epoch has no point on the learning curve (its
             // steps are in `skipped_steps`).
@@ -431,11 +494,12 @@ pub fn train_run(
                 train_loss: f64::NAN,
                 valid_loss: None,
                 skipped,
+                recovery: None,
             };
             progress.epoch(run, &e);
             continue;
         }
-        let train_loss = if skipped_in_a_row >= MAX_SKIPPED_IN_A_ROW {
+        let train_loss = if exploded {
             f64::NAN
         } else {
             total / counted as f64
@@ -476,6 +540,7 @@ pub fn train_run(
             train_loss,
             valid_loss,
             skipped,
+            recovery: None,
         };
         progress.epoch(run, &e);
         curve.push(e);
@@ -494,6 +559,7 @@ pub fn train_run(
         seconds: start.elapsed().as_secs_f64(),
         diverged_at,
         skipped_steps,
+        recoveries,
     })
 }
 

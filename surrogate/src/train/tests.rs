@@ -381,3 +381,70 @@ fn the_default_learning_rate_follows_the_scaling() {
         assert_eq!(s.default_lr(&small), standardized, "{cell:?} standard");
     }
 }
+
+/// Records what a training reports.
+#[derive(Default)]
+struct Reported(Vec<Epoch>);
+
+impl Progress for Reported {
+    fn epoch(&mut self, _: usize, e: &Epoch) {
+        self.0.push(*e);
+    }
+}
+
+/// A deliberately exploding configuration (GRU-16 at lr 1 on 400-step sequences: its
+/// gradient overflows f32 from epoch 5 on) recovers: the run is restored to its best epoch
+/// and goes on at half the rate, the event is reported (progress, `Run::recoveries`), the
+/// run ends with finite weights and improves after it; the same seed recovers the same way.
+/// Without recoveries the same run ends as diverged.
+#[test]
+fn an_exploding_run_recovers_at_half_the_rate() {
+    let splits = Splits {
+        train: synthetic(8, 400, 3),
+        valid: synthetic(4, 400, 4),
+        test: synthetic(4, 400, 5),
+        input_names: vec!["u".into()],
+        output_names: vec!["y".into()],
+    };
+    let mut settings = Settings::paper(Recurrence::Gru, 16);
+    (settings.epochs, settings.batch, settings.scale) = (30, 8, ScaleMode::None);
+    settings.lr = 1.0;
+    let scaling = Scaling::fit(settings.scale, &splits.train);
+    let mut reported = Reported::default();
+    let run = train_run(&settings, &splits, &scaling, 0, 0, &mut reported).unwrap();
+    assert_eq!(run.diverged_at, None);
+    let first = *run
+        .recoveries
+        .first()
+        .expect("the run exploded and recovered");
+    assert_eq!(first.lr, 0.5);
+    assert!(first.restored < first.epoch);
+    // Ten skipped steps (one per epoch here) up to the epoch of the recovery.
+    let skipped: Vec<usize> = run.skipped_steps.iter().map(|s| s.0).collect();
+    assert_eq!(
+        skipped[..10],
+        (first.epoch - 9..=first.epoch).collect::<Vec<_>>()
+    );
+    // Reported to progress in that epoch, which has no point on the learning curve.
+    let at = reported.0.iter().find(|e| e.epoch == first.epoch).unwrap();
+    assert_eq!(at.recovery, Some(first));
+    assert!(run
+        .curve
+        .iter()
+        .all(|e| e.epoch != first.epoch && e.train_loss.is_finite()));
+    assert!(run.weights.iter().all(f32::is_finite));
+    assert!(
+        run.best_epoch > first.epoch,
+        "no better epoch after the recovery"
+    );
+    let again = train_run(&settings, &splits, &scaling, 0, 0, &mut ()).unwrap();
+    assert_eq!(again.weights, run.weights);
+    assert_eq!(again.recoveries, run.recoveries);
+
+    settings.recoveries = 0;
+    let e = train_run(&settings, &splits, &scaling, 0, 0, &mut ()).unwrap_err();
+    assert!(
+        matches!(e, Error::Diverged { run: 1, epoch } if epoch == first.epoch),
+        "{e}"
+    );
+}
