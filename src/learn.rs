@@ -91,9 +91,23 @@ fn cell_of(arch: &str, reset_after: bool) -> anyhow::Result<Recurrence> {
 struct Bar {
     bar: indicatif::ProgressBar,
     best: std::sync::Mutex<Vec<Option<f64>>>,
+    quiet: bool,
 }
 
 impl Bar {
+    /// A line above the bar, or on stderr when the bar is not drawn (stderr is not a
+    /// terminal: a log file keeps the line); nothing when quiet.
+    fn say(&self, line: String) {
+        if self.quiet {
+            return;
+        }
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
+
     fn epoch(&self, run: usize, e: &Epoch) {
         let mut best = self.best.lock().unwrap_or_else(|p| p.into_inner());
         if best.len() <= run {
@@ -107,7 +121,7 @@ impl Bar {
             .unwrap_or_default();
         self.bar.inc(1);
         if e.skipped > 0 {
-            self.bar.println(format!(
+            self.say(format!(
                 "run {} epoch {}: {} step(s) skipped (non-finite loss or gradient; listed in runs/{:02}.json and curves.csv)",
                 run + 1,
                 e.epoch,
@@ -116,7 +130,7 @@ impl Bar {
             ));
         }
         if let Some(r) = e.recovery {
-            self.bar.println(format!(
+            self.say(format!(
                 "run {} epoch {}: exploded; restored to epoch {} and continued at lr {:e} with Adam's moments reset",
                 run + 1,
                 e.epoch,
@@ -208,6 +222,7 @@ pub(crate) fn train_quietly(
     let progress = Bar {
         bar,
         best: Default::default(),
+        quiet,
     };
     let start = Instant::now();
     let trained = surrogate::runs::train_runs(&settings, &splits, Some(checkpoint), &|k, e| {
@@ -277,7 +292,7 @@ pub(crate) fn train_quietly(
             "hidden": a.hidden,
             "reset_after": cell == Recurrence::GruResetAfter,
             "params": arch.parameters(),
-            "runs": runs.iter().map(|r| json!({"seed": r.seed, "best_epoch": r.best_epoch, "rmse": split_json(&r.errors)})).collect::<Vec<_>>(),
+            "runs": runs.iter().map(|r| json!({"seed": r.seed, "best_epoch": r.best_epoch, "rmse": split_json(&r.errors), "skipped_steps": r.skipped_steps.len(), "recoveries": r.recoveries})).collect::<Vec<_>>(),
             "rmse_mean": {"train": tr.map(|s| s.0), "valid": va.map(|s| s.0), "test": te.map(|s| s.0)},
             "rmse_std": {"train": tr.map(|s| s.1), "valid": va.map(|s| s.1), "test": te.map(|s| s.1)},
             "seconds_per_epoch": seconds_per_epoch,

@@ -298,6 +298,81 @@ fn train_evaluate_predict() {
     assert_eq!(out["params"].as_u64(), Some(38));
 }
 
+/// A run that explodes (GRU-16 at lr 0.5 on standardized data: from epoch 18 on every
+/// gradient overflows) is restored to its best epoch and continued at half the rate; when it
+/// explodes again before a single step from there, from the initial weights at a quarter. The
+/// events are on stderr (a log file, not only the progress bar), in the summary and in
+/// runs/01.json, and the model written is finite and good. With `--recoveries 0` the same
+/// training is an error, exit 2.
+#[test]
+fn an_exploding_training_recovers_and_says_so() {
+    let dir = scratch("explode");
+    let file = import(&dir);
+    let model = dir.join("gru");
+    let args = |recoveries: &'static str| {
+        vec![
+            "train".to_string(),
+            "--data".into(),
+            p(&file).into(),
+            "--arch".into(),
+            "gru".into(),
+            "--hidden".into(),
+            "16".into(),
+            "--epochs".into(),
+            "60".into(),
+            "--runs".into(),
+            "1".into(),
+            "--lr".into(),
+            "0.5".into(),
+            "--scale".into(),
+            "standard".into(),
+            "--json".into(),
+            "--recoveries".into(),
+            recoveries.into(),
+            "--out".into(),
+            p(&model).into(),
+        ]
+    };
+    let run = |a: Vec<String>| celegans(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = run(args("8"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for line in [
+        "run 1 epoch 27: exploded; restored to epoch 17 and continued at lr 2.5e-1",
+        "run 1 epoch 37: exploded; restored to epoch 0 and continued at lr 1.25e-1",
+    ] {
+        assert!(stderr.contains(line), "{stderr}");
+    }
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expected = serde_json::json!([
+        {"epoch": 27, "restored": 17, "lr": 0.25},
+        {"epoch": 37, "restored": 0, "lr": 0.125}
+    ]);
+    assert_eq!(json["runs"][0]["recoveries"], expected, "{json}");
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("runs/01.json")).unwrap())
+            .unwrap();
+    assert_eq!(saved["recoveries"], expected);
+    assert!(saved["best_epoch"].as_u64().unwrap() > 37, "{saved}");
+    // Far better than predicting the mean (the outputs move by ~0.1-0.4).
+    assert!(json["rmse_mean"]["test"].as_f64().unwrap() < 0.1, "{json}");
+    let weights = std::fs::read_to_string(model.join("weights.json")).unwrap();
+    assert!(
+        !weights.contains("NaN") && !weights.contains("null"),
+        "{weights}"
+    );
+
+    std::fs::remove_dir_all(&model).unwrap();
+    let out = run(args("0"));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error: training diverged: the loss is NaN or infinite in run 1, epoch 27"),
+        "{stderr}"
+    );
+    assert!(!model.exists());
+}
+
 #[test]
 fn bad_requests_exit_2_and_leave_no_model() {
     let dir = scratch("bad");
