@@ -520,9 +520,14 @@ pub struct TrainRequest {
     pub loss: String,
     /// `none`, `standard` or `auto`.
     pub scale: String,
+    /// Recoveries allowed per run (`surrogate::train::Settings::recoveries`).
+    pub recoveries: usize,
     /// The model directory to write.
     pub out: std::path::PathBuf,
 }
+
+/// Recoveries a training run is allowed by default (`celegans train --recoveries`).
+pub const DEFAULT_RECOVERIES: usize = surrogate::train::DEFAULT_RECOVERIES;
 
 /// Trains as `celegans train` does, quietly; returns what `train --json` prints.
 /// `progress(done, total)` is called after every epoch of every run.
@@ -546,7 +551,7 @@ pub fn train(
             .parse()
             .map_err(|e: String| anyhow!("scale: {e}"))?,
         adam_epsilon: Default::default(),
-        recoveries: surrogate::train::DEFAULT_RECOVERIES,
+        recoveries: req.recoveries,
         drop_inputs: Vec::new(),
         backend: Default::default(),
         out: req.out.clone(),

@@ -153,13 +153,16 @@ class Surrogate:
 
     @classmethod
     def train(cls, data, arch="gru", hidden=4, epochs=1000, runs=1, seed=0, lr=None, batch=32,
-              loss="rmse", scale="auto", reset_after=False, out=None, progress=True):
+              loss="rmse", scale="auto", reset_after=False, out=None, progress=True,
+              recoveries=8):
         """Trains ``runs`` runs of ``epochs`` epochs on a dataset (a file or the dict of
         :func:`celegans.dataset.load`) and keeps the best on validation. Defaults are the
         paper's protocol (Adam, batches of 32; lr 0.001 for RNN, for LSTM/GRU 0.05 on
         unscaled data and 0.02 on standardized data, where 0.05 diverges);
         ``out``: the model directory to write (default: a temporary one; see :meth:`save`);
-        ``progress``: show the epochs as they pass."""
+        ``progress``: show the epochs as they pass; ``recoveries``: how many times a run
+        whose gradients explode is restored to its best epoch and continued at half the
+        rate (0: such a run is an error). The report lists each run's recoveries."""
         keep = None
         if out is None:
             keep = _tempfile.TemporaryDirectory(prefix="celegans-surrogate-")
@@ -168,7 +171,7 @@ class Surrogate:
             report = _json.loads(_train(_data_path(data), str(arch), int(hidden),
                                         _os.fspath(out), int(epochs), int(runs), int(seed), lr,
                                         int(batch), str(loss), str(scale), bool(reset_after),
-                                        bar))
+                                        int(recoveries), bar))
         return cls(out, report=report, _keep=keep)
 
     @classmethod

@@ -443,7 +443,7 @@ fn dataset_to_nwb(
 /// Trains surrogates on a dataset file into the model directory `out`; returns the JSON
 /// `celegans train --json` prints.
 #[pyfunction]
-#[pyo3(signature = (data, arch, hidden, out, epochs, runs, seed, lr=None, batch=32, loss="rmse", scale="auto", reset_after=false, progress=None))]
+#[pyo3(signature = (data, arch, hidden, out, epochs, runs, seed, lr=None, batch=32, loss="rmse", scale="auto", reset_after=false, recoveries=api::DEFAULT_RECOVERIES, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn train(
     py: Python<'_>,
@@ -459,6 +459,7 @@ fn train(
     loss: &str,
     scale: &str,
     reset_after: bool,
+    recoveries: usize,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let request = api::TrainRequest {
@@ -473,6 +474,7 @@ fn train(
         batch,
         loss: loss.to_string(),
         scale: scale.to_string(),
+        recoveries,
         out,
     };
     let _ctrl_c = CtrlC::new();
