@@ -33,9 +33,19 @@ fn synthetic(sequences: usize, steps: usize, seed: u64) -> Set {
 
 fn splits(seed: u64) -> Splits {
     Splits {
-        train: synthetic(8, 40, seed),
         valid: synthetic(4, 40, seed + 1),
         test: synthetic(4, 40, seed + 2),
+        ..around(synthetic(8, 40, seed), 40)
+    }
+}
+
+/// `train` with synthetic validation and test sets of 4 sequences of `steps` steps (seeds 4
+/// and 5).
+fn around(train: Set, steps: usize) -> Splits {
+    Splits {
+        train,
+        valid: synthetic(4, steps, 4),
+        test: synthetic(4, steps, 5),
         input_names: vec!["u".into()],
         output_names: vec!["y".into()],
     }
@@ -322,13 +332,7 @@ fn resume_reuses_only_intact_runs_of_the_same_data() {
 fn a_non_finite_step_is_skipped_and_recorded() {
     let mut train = synthetic(12, 20, 3);
     train.y[..20].iter_mut().for_each(|v| *v = 1e30);
-    let splits = Splits {
-        train,
-        valid: synthetic(4, 20, 4),
-        test: synthetic(4, 20, 5),
-        input_names: vec!["u".into()],
-        output_names: vec!["y".into()],
-    };
+    let splits = around(train, 20);
     let mut settings = Settings::paper(Recurrence::Gru, 3);
     (settings.epochs, settings.batch, settings.scale) = (3, 1, ScaleMode::None);
     let scaling = Scaling::fit(settings.scale, &splits.train);
@@ -399,13 +403,7 @@ impl Progress for Reported {
 /// Without recoveries the same run ends as diverged.
 #[test]
 fn an_exploding_run_recovers_at_half_the_rate() {
-    let splits = Splits {
-        train: synthetic(8, 400, 3),
-        valid: synthetic(4, 400, 4),
-        test: synthetic(4, 400, 5),
-        input_names: vec!["u".into()],
-        output_names: vec!["y".into()],
-    };
+    let splits = around(synthetic(8, 400, 3), 400);
     let mut settings = Settings::paper(Recurrence::Gru, 16);
     (settings.epochs, settings.batch, settings.scale) = (30, 8, ScaleMode::None);
     settings.lr = 1.0;
