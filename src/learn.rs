@@ -95,16 +95,11 @@ struct Bar {
 }
 
 impl Bar {
-    /// A line above the bar, or on stderr when the bar is not drawn (stderr is not a
+    /// A line on stderr above the bar (also when the bar is not drawn because stderr is not a
     /// terminal: a log file keeps the line); nothing when quiet.
     fn say(&self, line: String) {
-        if self.quiet {
-            return;
-        }
-        if self.bar.is_hidden() {
-            eprintln!("{line}");
-        } else {
-            self.bar.println(line);
+        if !self.quiet {
+            self.bar.suspend(|| eprintln!("{line}"));
         }
     }
 
@@ -130,13 +125,7 @@ impl Bar {
             ));
         }
         if let Some(r) = e.recovery {
-            self.say(format!(
-                "run {} epoch {}: exploded; restored to epoch {} and continued at lr {:e} with Adam's moments reset",
-                run + 1,
-                e.epoch,
-                r.restored,
-                r.lr
-            ));
+            self.say(format!("run {}: {r}", run + 1));
         }
         self.bar.set_message(format!(
             "run {} epoch {}: train {:.3e}{best}",
@@ -340,13 +329,7 @@ pub(crate) fn train_quietly(
     }
     for (k, r) in runs.iter().enumerate() {
         for x in &r.recoveries {
-            println!(
-                "run {}: exploded at epoch {}, restored to epoch {}, continued at lr {:e}",
-                k + 1,
-                x.epoch,
-                x.restored,
-                x.lr
-            );
+            println!("run {}: {x}", k + 1);
         }
     }
     println!(

@@ -338,8 +338,8 @@ fn an_exploding_training_recovers_and_says_so() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     for line in [
-        "run 1 epoch 27: exploded; restored to epoch 17 and continued at lr 2.5e-1",
-        "run 1 epoch 37: exploded; restored to epoch 0 and continued at lr 1.25e-1",
+        "run 1: exploded in epoch 27; restored to epoch 17 and continued at lr 2.5e-1",
+        "run 1: exploded in epoch 37; restored to epoch 0 and continued at lr 1.25e-1",
     ] {
         assert!(stderr.contains(line), "{stderr}");
     }

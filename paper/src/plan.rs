@@ -121,8 +121,13 @@ impl Plan {
             folder: &dir,
             extra: &extra,
         };
-        let trained =
-            surrogate::runs::train_runs(&settings, splits, Some(checkpoint), &|_, _| bar.inc(1))?;
+        let on_epoch = |k: usize, e: &surrogate::train::Epoch| {
+            bar.inc(1);
+            if let Some(r) = e.recovery {
+                bar.suspend(|| eprintln!("  {label} run {}: {r}", k + 1));
+            }
+        };
+        let trained = surrogate::runs::train_runs(&settings, splits, Some(checkpoint), &on_epoch)?;
         bar.finish_and_clear();
         let (scaling, runs) = (trained.scaling, trained.runs);
         let diverged = runs.iter().filter(|r| r.diverged_at.is_some()).count();

@@ -273,6 +273,16 @@ pub struct Recovery {
     pub lr: f64,
 }
 
+impl std::fmt::Display for Recovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exploded in epoch {}; restored to epoch {} and continued at lr {:e} with Adam's moments reset",
+            self.epoch, self.restored, self.lr
+        )
+    }
+}
+
 /// One optimizer step, as reported to a [`Progress`] that asks for steps.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Step {
