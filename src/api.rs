@@ -139,17 +139,6 @@ impl LemsSimulation {
         let dt = check_positive("dt", numerics.dt.unwrap_or(spec.step))?;
         let duration = check_positive("duration", duration.unwrap_or(spec.length))?;
         if let Some(c) = numerics.variable {
-            if !(c.rtol.is_finite() && c.rtol > 0.0) {
-                bail!("--rtol must be a positive number, not {}", c.rtol);
-            }
-            check_positive("max-step", c.max_step)?;
-            if c.max_step < c.min_step {
-                bail!(
-                    "--max-step must be at least {} ms (the shortest variable step), not {}",
-                    c.min_step,
-                    c.max_step
-                );
-            }
             c.check()?;
         }
         let options = Options {

@@ -39,8 +39,8 @@ pub fn run(a: ExperimentArgs) -> anyhow::Result<()> {
             _ => bail!("experiment: '{n}' is not 1, 2, 3, 4, 5 or all"),
         },
     };
-    if let Some(lr) = a.lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
-        bail!("--lr must be a positive number (it is {lr})");
+    if let Some(lr) = a.lr {
+        surrogate::train::check_lr(lr)?;
     }
     let mut plan = paper::Plan::new(
         a.out.clone(),

@@ -130,8 +130,7 @@ impl Plan {
         let trained = surrogate::runs::train_runs(&settings, splits, Some(checkpoint), &on_epoch)?;
         bar.finish_and_clear();
         let (scaling, runs) = (trained.scaling, trained.runs);
-        let diverged = runs.iter().filter(|r| r.diverged_at.is_some()).count();
-        let recovered = runs.iter().filter(|r| !r.recoveries.is_empty()).count();
+        let (diverged, recovered) = crate::trained::outcomes(&runs);
         let seconds = runs.iter().map(|r| r.seconds).sum();
         self.trained.borrow_mut().insert(key, seconds);
         let t = Trained {

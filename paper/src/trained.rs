@@ -77,11 +77,12 @@ impl Trained {
     /// " †" when some run diverged, " ‡" when some run recovered from an explosion (see the
     /// report's notes).
     pub fn dagger(&self) -> String {
+        let (diverged, recovered) = outcomes(&self.runs);
         let mut marks = String::new();
-        if self.runs.iter().any(|r| r.diverged_at.is_some()) {
+        if diverged > 0 {
             marks.push_str(" †");
         }
-        if self.runs.iter().any(|r| !r.recoveries.is_empty()) {
+        if recovered > 0 {
             marks.push_str(" ‡");
         }
         marks
@@ -211,4 +212,11 @@ fn shown_set(splits: &Splits) -> &surrogate::data::Set {
     } else {
         &splits.train
     }
+}
+
+/// How many of `runs` ended diverged (†) and how many recovered from an explosion (‡).
+pub fn outcomes(runs: &[Run]) -> (usize, usize) {
+    let diverged = runs.iter().filter(|r| r.diverged_at.is_some()).count();
+    let recovered = runs.iter().filter(|r| !r.recoveries.is_empty()).count();
+    (diverged, recovered)
 }

@@ -109,29 +109,20 @@ fn variable_steps_on_a_spiking_network_or_without_dt_auto_are_refused() {
         &celegans(&["run", p(&lems), "--rtol", "1e-5", "--out-dir", p(&out)]),
         &["--rtol and --max-step go with --dt auto"],
     );
-    refused(
-        &celegans(&[
+    let auto = |option: &str| {
+        celegans(&[
             "run",
             p(&lems),
             "--dt",
             "auto",
-            "--rtol=-1",
+            option,
             "--out-dir",
             p(&out),
-        ]),
-        &["--rtol must be a positive number"],
-    );
+        ])
+    };
+    refused(&auto("--rtol=-1"), &["--rtol must be a positive number"]);
     refused(
-        &celegans(&[
-            "run",
-            p(&lems),
-            "--dt",
-            "auto",
-            "--max-step",
-            "1e-5",
-            "--out-dir",
-            p(&out),
-        ]),
+        &auto("--max-step=1e-5"),
         &["--max-step must be at least 0.0001 ms"],
     );
 }

@@ -61,8 +61,20 @@ impl StepControl {
         let positive = |x: f64| x.is_finite() && x > 0.0;
         if !positive(self.rtol) {
             return Err(Error::Invalid(format!(
-                "rtol must be a positive number, not {}",
+                "--rtol must be a positive number, not {}",
                 self.rtol
+            )));
+        }
+        if !positive(self.max_step) {
+            return Err(Error::Invalid(format!(
+                "--max-step must be a positive number of ms, not {}",
+                self.max_step
+            )));
+        }
+        if self.max_step < self.min_step {
+            return Err(Error::Invalid(format!(
+                "--max-step must be at least {} ms (the shortest variable step), not {}",
+                self.min_step, self.max_step
             )));
         }
         if !(positive(self.min_step)

@@ -180,10 +180,19 @@ impl Settings {
         if self.runs == 0 {
             return bad("--runs must be at least 1");
         }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return bad("--lr must be a positive number");
-        }
+        check_lr(self.lr)?;
         self.compute.device().map(|_| ())
+    }
+}
+
+/// Refuses a learning rate that is not a positive number.
+pub fn check_lr(lr: f64) -> Result<(), Error> {
+    if lr.is_finite() && lr > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "--lr must be a positive number, not {lr}"
+        )))
     }
 }
 
