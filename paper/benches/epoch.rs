@@ -3,8 +3,12 @@
 //! and Adam over the training set plus the validation loss), ours against Keras/TensorFlow
 //! CPU timed in the same run (`tools/keras_epoch.py`, skipped when TensorFlow is missing).
 //!
-//! `cargo bench -p paper --bench epoch [-- DAT_DIR] [EPOCHS]`; DAT_DIR defaults to
-//! `../shared/reference/paper-fcm-0.5ms` beside the repository.
+//! `cargo bench -p paper --bench epoch [-- DAT_DIR] [EPOCHS] [MODELS]`; DAT_DIR defaults to
+//! `../shared/reference/paper-fcm-0.5ms` beside the repository, MODELS (e.g. `gru-32,lstm-32`)
+//! to all seven.
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -51,7 +55,7 @@ fn main() {
     let data = import_dat(&dir, &import)
         .unwrap_or_else(|e| panic!("{}: {e} (pass the authors' data folder)", dir.display()));
     let splits = splits(&data, &[]).expect("splits");
-    let models = [
+    let all = [
         (Recurrence::Gru, 4),
         (Recurrence::Gru, 8),
         (Recurrence::Gru, 32),
@@ -61,6 +65,21 @@ fn main() {
         (Recurrence::Rnn, 64),
     ];
     let spec = |c: Recurrence, h: usize| format!("{}-{h}", c.layer());
+    let models: Vec<(Recurrence, usize)> = match args.get(2) {
+        Some(wanted) => {
+            let wanted = names(wanted);
+            let chosen: Vec<_> = all
+                .into_iter()
+                .filter(|&(c, h)| wanted.contains(&spec(c, h)))
+                .collect();
+            assert!(
+                !chosen.is_empty(),
+                "MODELS: none of {wanted:?} is one of the benchmark's seven"
+            );
+            chosen
+        }
+        None => all.to_vec(),
+    };
     let keras_epochs = 8.min(epochs).to_string();
     let mut keras_args = vec![
         repo.join("tools/keras_epoch.py").display().to_string(),

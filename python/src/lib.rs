@@ -4,6 +4,11 @@
 //! documented interface; everything here goes through `celegans::api`, as the command
 //! line does.
 
+/// The allocator of the command line (mimalloc: training's large buffers are reused, not faulted
+/// back in from the system every batch).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3, PyArrayMethods, PyReadonlyArray1};
