@@ -47,8 +47,12 @@ impl RecurrentOps for burn::backend::wgpu::CubeBackend {}
 /// From this many sequences on, and up to [`LANE_HIDDEN`] hidden units of an RNN or GRU,
 /// training runs sequences in vector lanes ([`recurrence::forward_lanes`]); otherwise one by one,
 /// vectorized along the gates. Measured on the authors' data (2 cores, AVX2): lanes are
-/// ~10-15 % faster per epoch for GRU-4/8, slower for LSTM (its six cached values per unit
-/// make the lane-layout cache 8× larger) and for H ≥ 16 (lane copies of `U` leave the cache).
+/// ~10-15 % faster per epoch for GRU-4/8, slower for LSTM and for H ≥ 16 — on 2026-12-07,
+/// with `U` read as scalars (not lane copies), still 1.5× slower for GRU-32 and 1.8× for
+/// LSTM-32 and RNN-64: a lane product costs a multiplication and an addition per term (no
+/// fused multiply-add, so that every processor gives the same numbers), the 20 training
+/// sequences make three groups for two cores, and the lane layout costs a gather and a
+/// scatter of every array.
 const LANE_BATCH: usize = 4;
 /// See [`LANE_BATCH`].
 const LANE_HIDDEN: usize = 8;

@@ -4,6 +4,7 @@
 use rayon::prelude::*;
 
 use super::math::Real;
+use super::products::{add_outer_sum, add_vec_mat, add_vec_ut};
 use super::Recurrence;
 
 /// Shapes of one recurrence call.
@@ -37,34 +38,12 @@ pub struct Gradients<R> {
     pub bias: Vec<R>,
 }
 
-/// `out[j] += Σ_k v[k] · m[k, offset + j]` for a row vector `v` and a column block of `m`.
-#[inline(always)]
-pub(super) fn add_vec_mat<R: Real>(v: &[R], m: &[R], width: usize, offset: usize, out: &mut [R]) {
-    for (k, &vk) in v.iter().enumerate() {
-        let row = &m[k * width + offset..k * width + offset + out.len()];
-        for (o, &w) in out.iter_mut().zip(row) {
-            *o += vk * w;
-        }
-    }
-}
-
-/// `g[k, offset + j] += v[k] · d[j]`: an outer product into a column block.
-#[inline(always)]
-pub(super) fn add_outer<R: Real>(v: &[R], d: &[R], width: usize, offset: usize, g: &mut [R]) {
-    for (k, &vk) in v.iter().enumerate() {
-        let row = &mut g[k * width + offset..k * width + offset + d.len()];
-        for (o, &dj) in row.iter_mut().zip(d) {
-            *o += vk * dj;
-        }
-    }
-}
-
 /// `[rows, cols]` → `[cols, rows]`.
-pub(super) fn transpose<R: Real>(m: &[R], rows: usize, cols: usize) -> Vec<R> {
-    let mut t = vec![R::ZERO; m.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            t[c * rows + r] = m[r * cols + c];
+pub(super) fn transpose<T: Copy>(m: &[T], rows: usize, cols: usize) -> Vec<T> {
+    let mut t = Vec::with_capacity(m.len());
+    for c in 0..cols {
+        for r in 0..rows {
+            t.push(m[r * cols + c]);
         }
     }
     t
@@ -96,7 +75,7 @@ mod wide {
         hd: usize,
         steps: usize,
         a: &[R],
-        u: &[R],
+        u: &[R::Weight],
         bias: &[R],
         h: &mut [R],
         cache: &mut [R],
@@ -110,7 +89,7 @@ mod wide {
         cell: Recurrence,
         hd: usize,
         steps: usize,
-        ut: &[R],
+        ut: &[R::Weight],
         h: &[R],
         cache: &[R],
         dh: &[R],
@@ -127,7 +106,7 @@ pub(super) fn forward_fast<R: Real>(
     hd: usize,
     steps: usize,
     a: &[R],
-    u: &[R],
+    u: &[R::Weight],
     bias: &[R],
     h: &mut [R],
     cache: &mut [R],
@@ -146,7 +125,7 @@ pub(super) fn backward_fast<R: Real>(
     cell: Recurrence,
     hd: usize,
     steps: usize,
-    ut: &[R],
+    ut: &[R::Weight],
     h: &[R],
     cache: &[R],
     dh: &[R],
@@ -162,7 +141,13 @@ pub(super) fn backward_fast<R: Real>(
 
 /// Runs the recurrence over every sequence: `a` `[B, T, G·H]`, `u` `[H, G·H]`, `bias` `[G·H]`
 /// (read only by [`Recurrence::GruResetAfter`]).
-pub fn forward<R: Real>(cell: Recurrence, dims: Dims, a: &[R], u: &[R], bias: &[R]) -> Forward<R> {
+pub fn forward<R: Real>(
+    cell: Recurrence,
+    dims: Dims,
+    a: &[R],
+    u: &[R::Weight],
+    bias: &[R],
+) -> Forward<R> {
     let Dims {
         batch,
         steps,
@@ -197,7 +182,7 @@ pub(super) fn forward_one<R: Real>(
     hd: usize,
     steps: usize,
     a: &[R],
-    u: &[R],
+    u: &[R::Weight],
     bias: &[R],
     h: &mut [R],
     cache: &mut [R],
@@ -215,7 +200,7 @@ pub(super) fn forward_block<R: Real>(
     hd: usize,
     steps: usize,
     a: &[R],
-    u: &[R],
+    u: &[R::Weight],
     bias: &[R],
     h: &mut [R],
     cache: &mut [R],
@@ -314,7 +299,7 @@ pub(super) fn forward_block<R: Real>(
 pub fn backward<R: Real>(
     cell: Recurrence,
     dims: Dims,
-    u: &[R],
+    u: &[R::Weight],
     fwd: &Forward<R>,
     dh: &[R],
 ) -> Gradients<R> {
@@ -356,24 +341,13 @@ pub fn backward<R: Real>(
     }
 }
 
-/// `out += Σ_j d[j] · ut[offset + j, :]`, i.e. `out += d · U[:, offset..]ᵀ`.
-#[inline(always)]
-pub(super) fn add_vec_ut<R: Real>(d: &[R], ut: &[R], hd: usize, offset: usize, out: &mut [R]) {
-    for (j, &dj) in d.iter().enumerate() {
-        let row = &ut[(offset + j) * hd..(offset + j + 1) * hd];
-        for (o, &w) in out.iter_mut().zip(row) {
-            *o += dj * w;
-        }
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn backward_one<R: Real>(
     cell: Recurrence,
     hd: usize,
     steps: usize,
-    ut: &[R],
+    ut: &[R::Weight],
     h: &[R],
     cache: &[R],
     dh_in: &[R],
@@ -388,9 +362,14 @@ pub(super) fn backward_one<R: Real>(
     let mut c_carry = vec![R::ZERO; hd]; // LSTM: dL/dc_t through step t + 1
     let mut dh = vec![R::ZERO; hd];
     let mut next = vec![R::ZERO; hd];
-    let mut rh = vec![R::ZERO; hd];
     let mut drh = vec![R::ZERO; hd];
-    let mut dm_h = vec![R::ZERO; hd];
+    // The left factors of the recurrent kernel's gradient where they are not h_{t-1}:
+    // r ∘ h_{t-1} (GRU) or dm_h (GRU reset_after), per step; the outer products are summed
+    // after the walk (add_outer_sum), in the order in which the steps produced them.
+    let mut lefts = match cell {
+        Recurrence::Gru | Recurrence::GruResetAfter => vec![R::ZERO; steps * hd],
+        _ => Vec::new(),
+    };
     let one = R::ONE;
     for t in (0..steps).rev() {
         let prev = if t == 0 {
@@ -409,9 +388,8 @@ pub(super) fn backward_one<R: Real>(
                 for j in 0..hd {
                     ds[j] = dh[j] * (one - ht[j] * ht[j]);
                 }
-                add_outer(prev, ds, width, 0, &mut du);
                 next.fill(R::ZERO);
-                add_vec_ut(ds, ut, hd, 0, &mut next);
+                add_vec_ut(ds, ut, 0, &mut next);
             }
             Recurrence::Lstm => {
                 let c_before = if t == 0 {
@@ -434,11 +412,11 @@ pub(super) fn backward_one<R: Real>(
                     ds[3 * hd + j] = dh[j] * tc * o * (one - o);
                     c_carry[j] = dc * f;
                 }
-                add_outer(prev, ds, width, 0, &mut du);
                 next.fill(R::ZERO);
-                add_vec_ut(ds, ut, hd, 0, &mut next);
+                add_vec_ut(ds, ut, 0, &mut next);
             }
             Recurrence::Gru => {
+                let rh = &mut lefts[t * hd..(t + 1) * hd];
                 for j in 0..hd {
                     let (z, r, n) = (ct[j], ct[hd + j], ct[2 * hd + j]);
                     ds[j] = dh[j] * (prev[j] - n) * z * (one - z);
@@ -447,18 +425,17 @@ pub(super) fn backward_one<R: Real>(
                     rh[j] = r * prev[j];
                 }
                 drh.fill(R::ZERO);
-                add_vec_ut(&ds[2 * hd..], ut, hd, 2 * hd, &mut drh);
-                add_outer(&rh, &ds[2 * hd..], width, 2 * hd, &mut du);
+                add_vec_ut(&ds[2 * hd..], ut, 2 * hd, &mut drh);
                 for j in 0..hd {
                     let r = ct[hd + j];
                     ds[hd + j] = drh[j] * prev[j] * r * (one - r);
                     next[j] += drh[j] * r;
                 }
-                add_outer(prev, &ds[..2 * hd], width, 0, &mut du);
-                add_vec_ut(&ds[..2 * hd], ut, hd, 0, &mut next);
+                add_vec_ut(&ds[..2 * hd], ut, 0, &mut next);
             }
             Recurrence::GruResetAfter => {
                 // dm (gradient of h U + b_rec) shares ds's z and r blocks; its h block differs.
+                let dm_h = &mut lefts[t * hd..(t + 1) * hd];
                 for j in 0..hd {
                     let (z, r, n, m) = (ct[j], ct[hd + j], ct[2 * hd + j], ct[3 * hd + j]);
                     ds[j] = dh[j] * (prev[j] - n) * z * (one - z);
@@ -468,10 +445,8 @@ pub(super) fn backward_one<R: Real>(
                     dm_h[j] = dsn * r;
                     next[j] = dh[j] * z;
                 }
-                add_outer(prev, &ds[..2 * hd], width, 0, &mut du);
-                add_outer(prev, &dm_h, width, 2 * hd, &mut du);
-                add_vec_ut(&ds[..2 * hd], ut, hd, 0, &mut next);
-                add_vec_ut(&dm_h, ut, hd, 2 * hd, &mut next);
+                add_vec_ut(&ds[..2 * hd], ut, 0, &mut next);
+                add_vec_ut(dm_h, ut, 2 * hd, &mut next);
                 for j in 0..2 * hd {
                     dbias[j] += ds[j];
                 }
@@ -481,6 +456,29 @@ pub(super) fn backward_one<R: Real>(
             }
         }
         std::mem::swap(&mut carry, &mut next);
+    }
+    let da: &[R] = da;
+    let prev = |t: usize| {
+        if t == 0 {
+            &zeros[..]
+        } else {
+            &h[(t - 1) * hd..t * hd]
+        }
+    };
+    let stored = |t: usize| &lefts[t * hd..(t + 1) * hd];
+    let ds = |from: usize, to: usize| move |t: usize| &da[t * width + from..t * width + to];
+    match cell {
+        Recurrence::Rnn | Recurrence::Lstm => {
+            add_outer_sum(steps, prev, ds(0, width), width, 0, &mut du);
+        }
+        Recurrence::Gru => {
+            add_outer_sum(steps, stored, ds(2 * hd, width), width, 2 * hd, &mut du);
+            add_outer_sum(steps, prev, ds(0, 2 * hd), width, 0, &mut du);
+        }
+        Recurrence::GruResetAfter => {
+            add_outer_sum(steps, prev, ds(0, 2 * hd), width, 0, &mut du);
+            add_outer_sum(steps, prev, stored, width, 2 * hd, &mut du);
+        }
     }
     (du, dbias)
 }

@@ -3,10 +3,11 @@
 
 use rayon::prelude::*;
 
-use super::bptt::{add_vec_mat, avx2, forward_block};
+use super::bptt::{avx2, forward_block};
 use super::lanes::{gather, scatter};
 use super::lanes::{Lane, LANES};
 use super::math::Real;
+use super::products::add_vec_mat;
 use super::Recurrence;
 
 /// Weights of a whole surrogate, row-major, for [`infer`].
@@ -61,21 +62,18 @@ pub fn infer(net: &Net, x: &[f32], steps: usize) -> Vec<f32> {
         return infer_fast(&plain, x, steps);
     }
     let lane = |v: &[f32]| v.iter().map(|&x| Lane::splat(x)).collect::<Vec<Lane>>();
-    let (w, u, b, rb, d, db) = (
-        lane(net.kernel),
-        lane(net.recurrent),
+    let (b, rb, db) = (
         lane(net.bias),
         lane(net.recurrent_bias),
-        lane(net.dense),
         lane(net.dense_bias),
     );
     let lanes = Weighted {
         net: *net,
-        w: &w,
-        u: &u,
+        w: net.kernel,
+        u: net.recurrent,
         b: &b,
         rb: &rb,
-        d: &d,
+        d: net.dense,
         db: &db,
     };
     let groups: Vec<Vec<Lane>> = (0..batch.div_ceil(LANES))
@@ -92,14 +90,15 @@ pub fn infer(net: &Net, x: &[f32], steps: usize) -> Vec<f32> {
     y
 }
 
-/// [`Net`]'s weights as values of the kernels' type (f32, or splatted to lanes).
-struct Weighted<'a, R> {
+/// [`Net`]'s weights for the kernels' type: the matrices as weights ([`Real::Weight`]), the
+/// biases as values (splatted to lanes).
+struct Weighted<'a, R: Real> {
     net: Net<'a>,
-    w: &'a [R],
-    u: &'a [R],
+    w: &'a [R::Weight],
+    u: &'a [R::Weight],
     b: &'a [R],
     rb: &'a [R],
-    d: &'a [R],
+    d: &'a [R::Weight],
     db: &'a [R],
 }
 

@@ -92,6 +92,11 @@ pub(super) fn exp_lane(x: Lane) -> Lane {
 impl Real for Lane {
     const ZERO: Self = Lane([0.0; LANES]);
     const ONE: Self = Lane([1.0; LANES]);
+    type Weight = f32;
+    #[inline(always)]
+    fn mul_weight(self, w: f32) -> Lane {
+        self.map(|x| x * w)
+    }
     #[inline(always)]
     fn sigmoid(self) -> Self {
         exp_lane(-self).map(|e| 1.0 / (1.0 + e))
@@ -169,7 +174,6 @@ pub fn forward_lanes(
     assert_eq!(a.len(), batch * steps * width, "projected inputs");
     assert_eq!(u.len(), hidden * width, "recurrent kernel");
     let cw = cell.cache_width() * hidden;
-    let ul: Vec<Lane> = u.iter().map(|&x| Lane::splat(x)).collect();
     let bl: Vec<Lane> = bias.iter().map(|&x| Lane::splat(x)).collect();
     let groups: Vec<Forward<Lane>> = (0..batch.div_ceil(LANES))
         .into_par_iter()
@@ -177,7 +181,7 @@ pub fn forward_lanes(
             let al = gather(a, batch, steps * width, g);
             let mut h = vec![Lane::ZERO; steps * hidden];
             let mut cache = vec![Lane::ZERO; steps * cw];
-            forward_fast(cell, hidden, steps, &al, &ul, &bl, &mut h, &mut cache);
+            forward_fast(cell, hidden, steps, &al, u, &bl, &mut h, &mut cache);
             Forward { h, cache }
         })
         .collect();
@@ -204,10 +208,7 @@ pub fn backward_lanes(
     } = dims;
     let width = cell.gates() * hidden;
     assert_eq!(dh.len(), batch * steps * hidden, "hidden-state gradient");
-    let utl: Vec<Lane> = transpose(u, hidden, width)
-        .into_iter()
-        .map(Lane::splat)
-        .collect();
+    let ut = transpose(u, hidden, width);
     let parts: Vec<(Vec<Lane>, Vec<Lane>, Vec<Lane>)> = fwd
         .groups
         .par_iter()
@@ -215,7 +216,7 @@ pub fn backward_lanes(
         .map(|(g, f)| {
             let dhl = gather(dh, batch, steps * hidden, g);
             let mut da = vec![Lane::ZERO; steps * width];
-            let (du, db) = backward_fast(cell, hidden, steps, &utl, &f.h, &f.cache, &dhl, &mut da);
+            let (du, db) = backward_fast(cell, hidden, steps, &ut, &f.h, &f.cache, &dhl, &mut da);
             (da, du, db)
         })
         .collect();

@@ -23,6 +23,11 @@ pub trait Real:
     const ZERO: Self;
     /// 1.
     const ONE: Self;
+    /// A weight the values are multiplied by: the value type itself, or for vector lanes
+    /// one `f32` shared by every lane (kept scalar so that a weight matrix stays its size).
+    type Weight: Copy + Send + Sync;
+    /// `self · w`.
+    fn mul_weight(self, w: Self::Weight) -> Self;
     /// Logistic function.
     fn sigmoid(self) -> Self;
     /// Hyperbolic tangent.
@@ -32,6 +37,11 @@ pub trait Real:
 impl Real for f64 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
+    type Weight = f64;
+    #[inline(always)]
+    fn mul_weight(self, w: f64) -> f64 {
+        self * w
+    }
     #[inline(always)]
     fn sigmoid(self) -> Self {
         1.0 / (1.0 + (-self).exp())
@@ -109,6 +119,11 @@ pub(super) fn tanh_large(x: f32, e: f32) -> f32 {
 impl Real for f32 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
+    type Weight = f32;
+    #[inline(always)]
+    fn mul_weight(self, w: f32) -> f32 {
+        self * w
+    }
     #[inline(always)]
     fn sigmoid(self) -> Self {
         1.0 / (1.0 + exp_f32(-self))
