@@ -253,3 +253,38 @@ fn simulate_a_scenario_with_a_stimulus_file_into_hdf5() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!out.join("x.h5").exists());
 }
+
+#[test]
+fn bench_times_one_sequence_and_a_batch_on_both_sides() {
+    let out = celegans(&["bench", "--batch", "2", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["surrogate"], "GRU-4");
+    assert!(v["cores"].as_u64().unwrap() >= 1);
+    for (dt, steps) in [("dt_0.5", 1000), ("dt_0.1", 5000)] {
+        assert_eq!(v[dt]["steps"], steps, "{v}");
+        assert_eq!(v[dt]["batch"]["sequences"], 2, "{v}");
+        for side in ["one", "batch"] {
+            let r = &v[dt][side];
+            let (sim, sur) = (
+                r["simulator_seconds"].as_f64().unwrap(),
+                r["surrogate_seconds"].as_f64().unwrap(),
+            );
+            assert!(sim > 0.0 && sur > 0.0, "{dt} {side}: {r}");
+            // A ratio, not a speed claim: timings are noisy, only the arithmetic is checked.
+            let ratio = r["ratio"].as_f64().unwrap();
+            assert!(
+                (ratio - sim / sur).abs() <= 1e-9 * ratio,
+                "{dt} {side}: {r}"
+            );
+        }
+    }
+    let bad = celegans(&["bench", "--batch", "0"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&bad.stderr);
+    assert!(text.contains("--batch"), "{text}");
+}

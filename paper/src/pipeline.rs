@@ -47,10 +47,18 @@ pub fn run(out: &Path, epochs: usize) -> anyhow::Result<Summary> {
     let t0 = Instant::now();
     let t = plan.train(&data, &[], &splits, Recurrence::Gru, 4, "GRU-4")?;
     let train_seconds = t0.elapsed().as_secs_f64();
-    eprintln!("3/4 speed: the simulator and the surrogate on one FCM sequence");
+    eprintln!("3/4 speed: the simulator and the surrogate on the same FCM sequences");
     let model = crate::bundled::load_model(None)?;
     let run = &t.runs[0];
-    let speed = crate::speed::measure(&model, &t.arch, &run.weights, &t.scaling, 0.5)?;
+    let speed = crate::speed::measure(
+        &model,
+        &t.arch,
+        &run.weights,
+        &t.scaling,
+        0.5,
+        data.d.sequences,
+        &|what| eprintln!("    {what}..."),
+    )?;
     eprintln!("4/4 report: figures and REPORT.md");
     let curves = plan.out.join("curves.png");
     crate::figures::learning_curves(&curves, "GRU-4 on fcm_0.5ms", &t.runs)?;
@@ -74,8 +82,8 @@ pub fn run(out: &Path, epochs: usize) -> anyhow::Result<Summary> {
          paper's 0.05 diverges there), 1 run x {} \
          epochs; best epoch {} ({:.1} s).\n\
          3. **Speed**: one 500 ms sequence at dt 0.5 ms takes {:.3} s in the simulator (one \
-         thread) and {:.3} ms in the surrogate ({:.0}x; {:.3} ms per sequence within a batch \
-         of 40, {:.0}x).\n\n## Test RMSE per output\n\n{table}\n\
+         thread) and {:.3} ms in the surrogate ({:.0}x); {} sequences on all cores take \
+         {:.2} s to generate and {:.3} ms to predict ({:.0}x).\n\n## Test RMSE per output\n\n{table}\n\
          ## Learning curves\n\n![learning curves](curves.png)\n\n## Predicted vs simulated\n\n",
         env!("CARGO_PKG_VERSION"),
         today(),
@@ -95,8 +103,10 @@ pub fn run(out: &Path, epochs: usize) -> anyhow::Result<Summary> {
         speed.simulator,
         speed.one * 1e3,
         speed.simulator / speed.one,
-        speed.batch * 1e3,
-        speed.simulator / speed.batch,
+        speed.batch.sequences,
+        speed.batch.simulator,
+        speed.batch.surrogate * 1e3,
+        speed.batch.simulator / speed.batch.surrogate,
     );
     for (file, title) in &figures {
         let _ = writeln!(report, "![{title}]({file})\n");

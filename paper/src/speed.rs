@@ -1,7 +1,8 @@
-//! Wall time of the simulator against a surrogate for the same stimulus: the simulator runs
+//! Wall time of the simulator against a surrogate for the same stimuli: the simulator runs
 //! a model (settled, as for datasets) through one FCM stimulus sequence of 500 ms on one
-//! thread; the surrogate predicts the same sequence, alone and in a batch of 40 different
-//! sequences.
+//! thread while the surrogate predicts the same sequence alone; then a batch of different
+//! sequences is generated as a dataset on all cores while the surrogate predicts the same
+//! batch on all cores.
 
 use std::time::Instant;
 
@@ -31,58 +32,79 @@ fn time(budget: f64, mut f: impl FnMut()) -> f64 {
     )
 }
 
-/// Wall times of one FCM sequence of 500 ms at one time step.
+/// Wall times of one FCM sequence of 500 ms at one time step, and of a batch of them.
 pub struct Timing {
     /// Time step \[ms\].
     pub dt: f64,
     /// Steps of the sequence.
     pub steps: usize,
-    /// The simulator, one thread \[s\].
+    /// The simulator, one sequence on one thread \[s\].
     pub simulator: f64,
     /// The surrogate on the sequence alone \[s\].
     pub one: f64,
-    /// The surrogate per sequence within a batch of 40 \[s\].
-    pub batch: f64,
+    /// The batch, both sides on all cores.
+    pub batch: Batch,
+}
+
+/// Wall times of `sequences` different FCM sequences, each side using every core.
+pub struct Batch {
+    /// Sequences in the batch.
+    pub sequences: usize,
+    /// The simulator: the whole dataset generation of the batch (settling the network once,
+    /// then the sequences in parallel, as `celegans dataset generate`) \[s\].
+    pub simulator: f64,
+    /// The surrogate predicting the batch's recorded inputs in one call \[s\].
+    pub surrogate: f64,
 }
 
 /// Times the simulator (`model`, settled, one FCM sequence, one thread) and a surrogate on
-/// the same stimulus, alone and within a batch of 40 different FCM sequences.
+/// the same stimulus alone; then `sequences` different FCM sequences generated as a
+/// dataset on all cores against the surrogate predicting the same inputs on all cores.
+/// `progress` hears what is being timed.
 pub fn measure(
     model: &neuroml::Model,
     arch: &Architecture,
     weights: &Weights,
     scaling: &Scaling,
     dt: f64,
+    sequences: usize,
+    progress: &dyn Fn(&str),
 ) -> anyhow::Result<Timing> {
-    let g = Generation::new(Scenario::builtin("fcm").context("fcm scenario")?, dt);
+    let mut g = Generation::new(Scenario::builtin("fcm").context("fcm scenario")?, dt);
     let steps = g.steps()?;
+    progress("building and settling the network");
     let prepared = Prepared::new(model, &g)?;
+    progress("one sequence on one thread");
     let start = Instant::now();
     let (inputs, _, _) = prepared.simulate(0)?;
     let simulator = start.elapsed().as_secs_f64();
     let x: Vec<f32> = inputs.iter().flatten().map(|&v| v as f32).collect();
-    let batch_x: Vec<f32> = (0..40)
-        .flat_map(|k| {
-            g.spec(k)
-                .sample(dt, steps)
-                .into_iter()
-                .flatten()
-                .map(|v| v as f32)
-        })
-        .collect();
     let one = time(0.5, || {
         std::hint::black_box(surrogate::train::predict(arch, weights, scaling, &x, steps));
     });
-    let batch = time(0.5, || {
+    g.count = sequences;
+    progress(&format!("{sequences} sequences on all cores"));
+    let start = Instant::now();
+    let dataset = datasets::generate(model, &g, &|_| {})?;
+    let batch_simulator = start.elapsed().as_secs_f64();
+    let batch_surrogate = time(0.5, || {
         std::hint::black_box(surrogate::train::predict(
-            arch, weights, scaling, &batch_x, steps,
+            arch,
+            weights,
+            scaling,
+            &dataset.inputs,
+            steps,
         ));
-    }) / 40.0;
+    });
     Ok(Timing {
         dt,
         steps,
         simulator,
         one,
-        batch,
+        batch: Batch {
+            sequences,
+            simulator: batch_simulator,
+            surrogate: batch_surrogate,
+        },
     })
 }
