@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::math::Real;
-use super::products::{add_outer_sum, add_vec_mat, add_vec_ut};
+use super::products::{add_outer, add_vec_mat, add_vec_ut};
 use super::Recurrence;
 
 /// Shapes of one recurrence call.
@@ -363,13 +363,8 @@ pub(super) fn backward_one<R: Real>(
     let mut dh = vec![R::ZERO; hd];
     let mut next = vec![R::ZERO; hd];
     let mut drh = vec![R::ZERO; hd];
-    // The left factors of the recurrent kernel's gradient where they are not h_{t-1}:
-    // r ∘ h_{t-1} (GRU) or dm_h (GRU reset_after), per step; the outer products are summed
-    // after the walk (add_outer_sum), in the order in which the steps produced them.
-    let mut lefts = match cell {
-        Recurrence::Gru | Recurrence::GruResetAfter => vec![R::ZERO; steps * hd],
-        _ => Vec::new(),
-    };
+    let mut rh = vec![R::ZERO; hd];
+    let mut dm_h = vec![R::ZERO; hd];
     let one = R::ONE;
     for t in (0..steps).rev() {
         let prev = if t == 0 {
@@ -388,6 +383,7 @@ pub(super) fn backward_one<R: Real>(
                 for j in 0..hd {
                     ds[j] = dh[j] * (one - ht[j] * ht[j]);
                 }
+                add_outer(prev, ds, width, 0, &mut du);
                 next.fill(R::ZERO);
                 add_vec_ut(ds, ut, 0, &mut next);
             }
@@ -412,11 +408,11 @@ pub(super) fn backward_one<R: Real>(
                     ds[3 * hd + j] = dh[j] * tc * o * (one - o);
                     c_carry[j] = dc * f;
                 }
+                add_outer(prev, ds, width, 0, &mut du);
                 next.fill(R::ZERO);
                 add_vec_ut(ds, ut, 0, &mut next);
             }
             Recurrence::Gru => {
-                let rh = &mut lefts[t * hd..(t + 1) * hd];
                 for j in 0..hd {
                     let (z, r, n) = (ct[j], ct[hd + j], ct[2 * hd + j]);
                     ds[j] = dh[j] * (prev[j] - n) * z * (one - z);
@@ -426,16 +422,17 @@ pub(super) fn backward_one<R: Real>(
                 }
                 drh.fill(R::ZERO);
                 add_vec_ut(&ds[2 * hd..], ut, 2 * hd, &mut drh);
+                add_outer(&rh, &ds[2 * hd..], width, 2 * hd, &mut du);
                 for j in 0..hd {
                     let r = ct[hd + j];
                     ds[hd + j] = drh[j] * prev[j] * r * (one - r);
                     next[j] += drh[j] * r;
                 }
+                add_outer(prev, &ds[..2 * hd], width, 0, &mut du);
                 add_vec_ut(&ds[..2 * hd], ut, 0, &mut next);
             }
             Recurrence::GruResetAfter => {
                 // dm (gradient of h U + b_rec) shares ds's z and r blocks; its h block differs.
-                let dm_h = &mut lefts[t * hd..(t + 1) * hd];
                 for j in 0..hd {
                     let (z, r, n, m) = (ct[j], ct[hd + j], ct[2 * hd + j], ct[3 * hd + j]);
                     ds[j] = dh[j] * (prev[j] - n) * z * (one - z);
@@ -445,8 +442,10 @@ pub(super) fn backward_one<R: Real>(
                     dm_h[j] = dsn * r;
                     next[j] = dh[j] * z;
                 }
+                add_outer(prev, &ds[..2 * hd], width, 0, &mut du);
+                add_outer(prev, &dm_h, width, 2 * hd, &mut du);
                 add_vec_ut(&ds[..2 * hd], ut, 0, &mut next);
-                add_vec_ut(dm_h, ut, 2 * hd, &mut next);
+                add_vec_ut(&dm_h, ut, 2 * hd, &mut next);
                 for j in 0..2 * hd {
                     dbias[j] += ds[j];
                 }
@@ -456,29 +455,6 @@ pub(super) fn backward_one<R: Real>(
             }
         }
         std::mem::swap(&mut carry, &mut next);
-    }
-    let da: &[R] = da;
-    let prev = |t: usize| {
-        if t == 0 {
-            &zeros[..]
-        } else {
-            &h[(t - 1) * hd..t * hd]
-        }
-    };
-    let stored = |t: usize| &lefts[t * hd..(t + 1) * hd];
-    let ds = |from: usize, to: usize| move |t: usize| &da[t * width + from..t * width + to];
-    match cell {
-        Recurrence::Rnn | Recurrence::Lstm => {
-            add_outer_sum(steps, prev, ds(0, width), width, 0, &mut du);
-        }
-        Recurrence::Gru => {
-            add_outer_sum(steps, stored, ds(2 * hd, width), width, 2 * hd, &mut du);
-            add_outer_sum(steps, prev, ds(0, 2 * hd), width, 0, &mut du);
-        }
-        Recurrence::GruResetAfter => {
-            add_outer_sum(steps, prev, ds(0, 2 * hd), width, 0, &mut du);
-            add_outer_sum(steps, prev, stored, width, 2 * hd, &mut du);
-        }
     }
     (du, dbias)
 }

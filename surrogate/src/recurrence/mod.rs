@@ -21,10 +21,9 @@
 //! sequence order, so results do not depend on threads. Activations are evaluated over whole
 //! gate blocks with branch-free `exp`/`tanh` ([`Real`]) so that the loops vectorize; on x86-64
 //! with AVX2 the same code is compiled a second time for AVX2 and chosen at run time (no
-//! fused multiply-add is introduced, so both give the same numbers). The matrix products are
-//! register-blocked (`products.rs`), and the recurrent kernel's gradient, a sum of one outer
-//! product per step, is formed after the backward walk from the stored factors; both keep each
-//! sum's terms and their order, so the numbers are those of the plain loops, bit for bit.
+//! fused multiply-add is introduced, so both give the same numbers). The matrix-vector
+//! products are register-blocked (`products.rs`) and keep each sum's terms and their order,
+//! so the numbers are those of the plain loops, bit for bit.
 
 mod bptt;
 mod infer;
