@@ -42,7 +42,15 @@ const OPEN: &[(&str, &str)] = &[
         "c302_B_Oscillator",
         "voltage and activity RMS, spike count (2 cells)",
     ),
-    // The C0 muscle oscillator: a calcium gate with τ = 0.1 ms, half of dt.
+    // The C0 muscle oscillator (Leak, k_slow, ca_simple: a calcium gate with τ = 0.1 ms, half
+    // of dt), driven by graded synapses. Its period at dt 0.05: ours +0.16 % with
+    // Crank–Nicolson, +1.35 % with backward Euler, NEURON +0.09 %. Crank–Nicolson converges
+    // at second order (the muscle's 8th spike at 2712.50 / 2711.525 / 2711.24 / 2711.195 ms
+    // for dt 0.05 / 0.025 / 0.01 / 0.005, the reference 2711.255), so the error is a large
+    // constant, not a wrong limit. jNeuroML's export computes gradedSynapse2's current in
+    // the state update (`rates()` in DERIVATIVE), so NEURON's synapse current lags a step
+    // and enters its solve without conductance; why its backward Euler lands 15× closer to
+    // the converged period than ours is not established (2026-12-07).
     (
         "c302_C0_Syns",
         "voltage and activity RMS, spike timing (1 cell)",
