@@ -49,8 +49,11 @@ const OPEN: &[(&str, &str)] = &[
     // for dt 0.05 / 0.025 / 0.01 / 0.005, the reference 2711.255), so the error is a large
     // constant, not a wrong limit. jNeuroML's export computes gradedSynapse2's current in
     // the state update (`rates()` in DERIVATIVE), so NEURON's synapse current lags a step
-    // and enters its solve without conductance; why its backward Euler lands 15× closer to
-    // the converged period than ours is not established (2026-12-07).
+    // and enters its solve without conductance. Left out of our solve the same way (a
+    // measurement, not a mode), our backward Euler's 8th spike moves from 2721.65 to
+    // 2710.45 ms, Crank–Nicolson's from 2712.50 to 2707.40: the synapses' conductance in the
+    // implicit solve is what separates our backward Euler from NEURON's here, and leaving it
+    // out makes Crank–Nicolson worse (2026-12-07).
     (
         "c302_C0_Syns",
         "voltage and activity RMS, spike timing (1 cell)",
