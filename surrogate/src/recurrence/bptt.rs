@@ -84,6 +84,19 @@ mod wide {
     }
 
     #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn forward_states_one<R: Real>(
+        cell: Recurrence,
+        hd: usize,
+        steps: usize,
+        a: &[R],
+        u: &[R::Weight],
+        bias: &[R],
+        h: &mut [R],
+    ) {
+        super::forward_states_one(cell, hd, steps, a, u, bias, h)
+    }
+
+    #[target_feature(enable = "avx2")]
     #[allow(clippy::too_many_arguments)]
     pub(super) unsafe fn backward_one<R: Real>(
         cell: Recurrence,
@@ -137,6 +150,76 @@ pub(super) fn backward_fast<R: Real>(
         return unsafe { wide::backward_one(cell, hd, steps, ut, h, cache, dh, da) };
     }
     backward_one(cell, hd, steps, ut, h, cache, dh, da)
+}
+
+/// Time steps per block of [`forward_states`]: one block's gate values are all it keeps.
+pub(super) const STEPS_PER_BLOCK: usize = 64;
+
+/// The hidden states `[B, T, H]` of [`forward`] (the same numbers) without the per-step gate
+/// values a backward pass would need: for evaluation (the validation loss each epoch).
+pub fn forward_states<R: Real>(
+    cell: Recurrence,
+    dims: Dims,
+    a: &[R],
+    u: &[R::Weight],
+    bias: &[R],
+) -> Vec<R> {
+    let Dims {
+        batch,
+        steps,
+        hidden,
+    } = dims;
+    let width = cell.gates() * hidden;
+    assert_eq!(a.len(), batch * steps * width, "projected inputs");
+    assert_eq!(u.len(), hidden * width, "recurrent kernel");
+    let mut h = vec![R::ZERO; batch * steps * hidden];
+    h.par_chunks_mut((steps * hidden).max(1))
+        .enumerate()
+        .for_each(|(b, h)| {
+            let a = &a[b * steps * width..(b + 1) * steps * width];
+            #[cfg(target_arch = "x86_64")]
+            if avx2() {
+                // SAFETY: the processor supports AVX2.
+                return unsafe { wide::forward_states_one(cell, hidden, steps, a, u, bias, h) };
+            }
+            forward_states_one(cell, hidden, steps, a, u, bias, h)
+        });
+    h
+}
+
+/// One sequence of [`forward_states`]: [`forward_block`] over blocks of [`STEPS_PER_BLOCK`]
+/// steps, the state carried from block to block (so each step computes what
+/// [`forward_one`] computes).
+#[inline(always)]
+pub(super) fn forward_states_one<R: Real>(
+    cell: Recurrence,
+    hd: usize,
+    steps: usize,
+    a: &[R],
+    u: &[R::Weight],
+    bias: &[R],
+    h: &mut [R],
+) {
+    let width = cell.gates() * hd;
+    let cw = cell.cache_width() * hd;
+    let mut cache = vec![R::ZERO; STEPS_PER_BLOCK * cw];
+    let mut state = (vec![R::ZERO; hd], vec![R::ZERO; hd]);
+    let mut start = 0;
+    while start < steps {
+        let k = STEPS_PER_BLOCK.min(steps - start);
+        forward_block(
+            cell,
+            hd,
+            k,
+            &a[start * width..(start + k) * width],
+            u,
+            bias,
+            &mut h[start * hd..(start + k) * hd],
+            &mut cache[..k * cw],
+            &mut state,
+        );
+        start += k;
+    }
 }
 
 /// Runs the recurrence over every sequence: `a` `[B, T, G·H]`, `u` `[H, G·H]`, `bias` `[G·H]`

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::bptt::{avx2, forward_block};
+use super::bptt::{avx2, forward_block, STEPS_PER_BLOCK};
 use super::lanes::{gather, scatter};
 use super::lanes::{Lane, LANES};
 use super::math::Real;
@@ -34,9 +34,6 @@ pub struct Net<'w> {
     /// `[O]`.
     pub dense_bias: &'w [f32],
 }
-
-/// Time steps per block of [`infer`]: the block's gates and states stay in the L1/L2 cache.
-const STEPS_PER_BLOCK: usize = 64;
 
 /// Outputs `[B, T, O]` of a surrogate for inputs `[B, T, I]` (network units), fused on the
 /// host: input projection, recurrence and read-out block by block, nothing kept for a

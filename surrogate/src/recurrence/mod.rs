@@ -34,7 +34,7 @@ mod products;
 #[cfg(test)]
 mod tests;
 
-pub use bptt::{backward, forward, Dims, Forward, Gradients};
+pub use bptt::{backward, forward, forward_states, Dims, Forward, Gradients};
 pub use infer::{infer, Net};
 pub use kind::Recurrence;
 pub use lanes::{backward_lanes, forward_lanes, Lane, LaneForward, LANES};

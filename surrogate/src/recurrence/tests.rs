@@ -241,3 +241,26 @@ fn blocked_products_equal_the_plain_loops() {
         |a, b| a * Lane::splat(b),
     );
 }
+
+/// The states-only forward pass (evaluation) gives the training forward's states bit for
+/// bit, across block boundaries, for every cell.
+#[test]
+fn states_only_forward_equals_the_training_forward() {
+    for cell in [
+        Recurrence::Rnn,
+        Recurrence::Lstm,
+        Recurrence::Gru,
+        Recurrence::GruResetAfter,
+    ] {
+        let dims = Dims {
+            batch: 3,
+            steps: 150,
+            hidden: 5,
+        };
+        let f32s = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect::<Vec<f32>>();
+        let (a, u, b, _) = case(cell, dims, 6, 1.5);
+        let (a, u, b) = (f32s(a), f32s(u), f32s(b));
+        let full = forward::<f32>(cell, dims, &a, &u, &b);
+        assert_eq!(forward_states(cell, dims, &a, &u, &b), full.h, "{cell:?}");
+    }
+}
