@@ -7,14 +7,14 @@
 use super::math::Real;
 
 /// Columns per block by the size of the number type: 256 bytes of accumulators (eight
-/// 256-bit registers, enough independent sums to hide the latency of an addition), then a
-/// quarter of that for what is left.
+/// 256-bit registers, enough independent sums to hide the latency of an addition), then half
+/// and a quarter of that for what is left.
 macro_rules! blocked {
     ($r:ty, $f:ident, $wide:literal, $narrow:literal, ($($arg:expr),*)) => {
         match std::mem::size_of::<$r>() {
-            4 => $f::<$r, { $wide }, { $wide / 4 }>($($arg),*),
-            8 => $f::<$r, { $wide / 2 }, { $wide / 8 }>($($arg),*),
-            _ => $f::<$r, { $narrow }, { $narrow / 4 }>($($arg),*),
+            4 => $f::<$r, { $wide }, { $wide / 2 }, { $wide / 4 }>($($arg),*),
+            8 => $f::<$r, { $wide / 2 }, { $wide / 4 }, { $wide / 8 }>($($arg),*),
+            _ => $f::<$r, { $narrow }, { $narrow / 2 }, { $narrow / 4 }>($($arg),*),
         }
     };
 }
@@ -33,7 +33,7 @@ pub(super) fn add_vec_mat<R: Real>(
 }
 
 #[inline(always)]
-fn vec_mat<R: Real, const C: usize, const S: usize>(
+fn vec_mat<R: Real, const C: usize, const M: usize, const S: usize>(
     v: &[R],
     m: &[R::Weight],
     width: usize,
@@ -42,6 +42,7 @@ fn vec_mat<R: Real, const C: usize, const S: usize>(
 ) {
     let mut j0 = 0;
     j0 = vec_mat_block::<R, C>(v, m, width, offset, out, j0);
+    j0 = vec_mat_block::<R, M>(v, m, width, offset, out, j0);
     j0 = vec_mat_block::<R, S>(v, m, width, offset, out, j0);
     for (k, &vk) in v.iter().enumerate() {
         let row = &m[k * width + offset + j0..k * width + offset + out.len()];
