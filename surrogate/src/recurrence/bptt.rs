@@ -18,6 +18,26 @@ pub struct Dims {
     pub hidden: usize,
 }
 
+impl Dims {
+    /// The width G·H of `cell`'s projected inputs, after checking a forward call's shapes:
+    /// `a_len` values of projected inputs `[B, T, G·H]`, `u_len` of the recurrent kernel.
+    pub(super) fn forward_width(self, cell: Recurrence, a_len: usize, u_len: usize) -> usize {
+        let width = cell.gates() * self.hidden;
+        assert_eq!(a_len, self.batch * self.steps * width, "projected inputs");
+        assert_eq!(u_len, self.hidden * width, "recurrent kernel");
+        width
+    }
+
+    /// Checks a backward call's hidden-state gradient (`dh_len` values, `[B, T, H]`).
+    pub(super) fn check_gradient(self, dh_len: usize) {
+        assert_eq!(
+            dh_len,
+            self.batch * self.steps * self.hidden,
+            "hidden-state gradient"
+        );
+    }
+}
+
 /// What the forward pass returns: the hidden states and what backward needs.
 #[derive(Clone, Debug)]
 pub struct Forward<R> {
@@ -169,22 +189,33 @@ pub fn forward_states<R: Real>(
         steps,
         hidden,
     } = dims;
-    let width = cell.gates() * hidden;
-    assert_eq!(a.len(), batch * steps * width, "projected inputs");
-    assert_eq!(u.len(), hidden * width, "recurrent kernel");
+    let width = dims.forward_width(cell, a.len(), u.len());
     let mut h = vec![R::ZERO; batch * steps * hidden];
     h.par_chunks_mut((steps * hidden).max(1))
         .enumerate()
         .for_each(|(b, h)| {
             let a = &a[b * steps * width..(b + 1) * steps * width];
-            #[cfg(target_arch = "x86_64")]
-            if avx2() {
-                // SAFETY: the processor supports AVX2.
-                return unsafe { wide::forward_states_one(cell, hidden, steps, a, u, bias, h) };
-            }
-            forward_states_one(cell, hidden, steps, a, u, bias, h)
+            forward_states_fast(cell, hidden, steps, a, u, bias, h);
         });
     h
+}
+
+/// [`forward_states_one`], with AVX2 where the processor has it.
+fn forward_states_fast<R: Real>(
+    cell: Recurrence,
+    hd: usize,
+    steps: usize,
+    a: &[R],
+    u: &[R::Weight],
+    bias: &[R],
+    h: &mut [R],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2() {
+        // SAFETY: the processor supports AVX2.
+        return unsafe { wide::forward_states_one(cell, hd, steps, a, u, bias, h) };
+    }
+    forward_states_one(cell, hd, steps, a, u, bias, h)
 }
 
 /// One sequence of [`forward_states`]: [`forward_block`] over blocks of [`STEPS_PER_BLOCK`]
@@ -236,9 +267,7 @@ pub fn forward<R: Real>(
         steps,
         hidden,
     } = dims;
-    let width = cell.gates() * hidden;
-    assert_eq!(a.len(), batch * steps * width, "projected inputs");
-    assert_eq!(u.len(), hidden * width, "recurrent kernel");
+    let width = dims.forward_width(cell, a.len(), u.len());
     let cw = cell.cache_width() * hidden;
     let mut h = vec![R::ZERO; batch * steps * hidden];
     let mut cache = vec![R::ZERO; batch * steps * cw];
@@ -393,7 +422,7 @@ pub fn backward<R: Real>(
     } = dims;
     let width = cell.gates() * hidden;
     let cw = cell.cache_width() * hidden;
-    assert_eq!(dh.len(), batch * steps * hidden, "hidden-state gradient");
+    dims.check_gradient(dh.len());
     // Products with Uᵀ as row updates (no reductions): ut is U transposed, [G·H, H].
     let ut = transpose(u, hidden, width);
     let mut da = vec![R::ZERO; batch * steps * width];

@@ -170,9 +170,7 @@ pub fn forward_lanes(
         steps,
         hidden,
     } = dims;
-    let width = cell.gates() * hidden;
-    assert_eq!(a.len(), batch * steps * width, "projected inputs");
-    assert_eq!(u.len(), hidden * width, "recurrent kernel");
+    let width = dims.forward_width(cell, a.len(), u.len());
     let cw = cell.cache_width() * hidden;
     let bl: Vec<Lane> = bias.iter().map(|&x| Lane::splat(x)).collect();
     let groups: Vec<Forward<Lane>> = (0..batch.div_ceil(LANES))
@@ -207,7 +205,7 @@ pub fn backward_lanes(
         hidden,
     } = dims;
     let width = cell.gates() * hidden;
-    assert_eq!(dh.len(), batch * steps * hidden, "hidden-state gradient");
+    dims.check_gradient(dh.len());
     let ut = transpose(u, hidden, width);
     let parts: Vec<(Vec<Lane>, Vec<Lane>, Vec<Lane>)> = fwd
         .groups

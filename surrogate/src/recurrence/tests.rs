@@ -22,6 +22,21 @@ fn case(
     (a, u, b, w)
 }
 
+/// [`case`] in f32.
+fn case_f32(cell: Recurrence, dims: Dims, seed: u64) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
+    let f32s = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect::<Vec<f32>>();
+    let (a, u, b, w) = case(cell, dims, seed, 1.5);
+    (f32s(a), f32s(u), f32s(b), f32s(w))
+}
+
+/// Every cell.
+const CELLS: [Recurrence; 4] = [
+    Recurrence::Rnn,
+    Recurrence::Lstm,
+    Recurrence::Gru,
+    Recurrence::GruResetAfter,
+];
+
 /// Loss Σ w ∘ h for fixed random weights w: its gradient with respect to h is w.
 fn loss(cell: Recurrence, dims: Dims, a: &[f64], u: &[f64], b: &[f64], w: &[f64]) -> f64 {
     let f = forward::<f64>(cell, dims, a, u, b);
@@ -31,12 +46,7 @@ fn loss(cell: Recurrence, dims: Dims, a: &[f64], u: &[f64], b: &[f64], w: &[f64]
 /// Every gradient of every cell agrees with central finite differences.
 #[test]
 fn gradients_match_finite_differences() {
-    for cell in [
-        Recurrence::Rnn,
-        Recurrence::Lstm,
-        Recurrence::Gru,
-        Recurrence::GruResetAfter,
-    ] {
+    for cell in CELLS {
         let dims = Dims {
             batch: 2,
             steps: 6,
@@ -124,12 +134,7 @@ fn fast_f32_activations_are_accurate() {
 /// f32 and f64 kernels agree (the f32 path is what training runs).
 #[test]
 fn f32_kernels_follow_f64() {
-    for cell in [
-        Recurrence::Rnn,
-        Recurrence::Lstm,
-        Recurrence::Gru,
-        Recurrence::GruResetAfter,
-    ] {
+    for cell in CELLS {
         let dims = Dims {
             batch: 3,
             steps: 50,
@@ -160,20 +165,13 @@ fn f32_kernels_follow_f64() {
 /// The lane kernels give the per-sequence f32 results (up to the order of gradient sums).
 #[test]
 fn lanes_follow_single_sequences() {
-    for cell in [
-        Recurrence::Rnn,
-        Recurrence::Lstm,
-        Recurrence::Gru,
-        Recurrence::GruResetAfter,
-    ] {
+    for cell in CELLS {
         let dims = Dims {
             batch: 11,
             steps: 30,
             hidden: 3,
         };
-        let f32s = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect::<Vec<f32>>();
-        let (a, u, b, dh) = case(cell, dims, 4, 1.5);
-        let (a, u, b, dh) = (f32s(a), f32s(u), f32s(b), f32s(dh));
+        let (a, u, b, dh) = case_f32(cell, dims, 4);
         let single = forward::<f32>(cell, dims, &a, &u, &b);
         let lanes = forward_lanes(cell, dims, &a, &u, &b);
         assert_eq!(single.h, lanes.h, "{cell:?}");
@@ -246,20 +244,13 @@ fn blocked_products_equal_the_plain_loops() {
 /// bit, across block boundaries, for every cell.
 #[test]
 fn states_only_forward_equals_the_training_forward() {
-    for cell in [
-        Recurrence::Rnn,
-        Recurrence::Lstm,
-        Recurrence::Gru,
-        Recurrence::GruResetAfter,
-    ] {
+    for cell in CELLS {
         let dims = Dims {
             batch: 3,
             steps: 150,
             hidden: 5,
         };
-        let f32s = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect::<Vec<f32>>();
-        let (a, u, b, _) = case(cell, dims, 6, 1.5);
-        let (a, u, b) = (f32s(a), f32s(u), f32s(b));
+        let (a, u, b, _) = case_f32(cell, dims, 6);
         let full = forward::<f32>(cell, dims, &a, &u, &b);
         assert_eq!(forward_states(cell, dims, &a, &u, &b), full.h, "{cell:?}");
     }
