@@ -33,9 +33,7 @@ pub trait RecurrentOps: Backend {
     ) -> FloatTensor<Self> {
         let device = a.device();
         let dtype = a.dtype();
-        let (dims, a) = host_sequence::<Self>(cell, a, &u);
-        let u = host::<Self>(u);
-        let bias = host::<Self>(bias);
+        let (dims, a, u, bias) = host_inputs::<Self>(cell, a, u, bias);
         // Nothing differentiates this pass: the states alone (the same numbers either way).
         let h = if use_lanes(cell, dims) {
             recurrence::forward_lanes(cell, dims, &a, &u, &bias).h
@@ -95,9 +93,7 @@ fn run_forward<B: Backend>(
     u: FloatTensor<B>,
     bias: FloatTensor<B>,
 ) -> (Dims, Vec<f32>, Pass, Vec<f32>) {
-    let (dims, a) = host_sequence::<B>(cell, a, &u);
-    let u = host::<B>(u);
-    let bias = host::<B>(bias);
+    let (dims, a, u, bias) = host_inputs::<B>(cell, a, u, bias);
     let (h, pass) = if use_lanes(cell, dims) {
         let f = recurrence::forward_lanes(cell, dims, &a, &u, &bias);
         (f.h.clone(), Pass::Lanes(f))
@@ -108,11 +104,14 @@ fn run_forward<B: Backend>(
     (dims, h, pass, u)
 }
 
-fn host_sequence<B: Backend>(
+/// The shapes of a recurrence call and its projected inputs `a`, recurrent kernel `u` and
+/// recurrent bias on the host.
+fn host_inputs<B: Backend>(
     cell: Recurrence,
     a: FloatTensor<B>,
-    u: &FloatTensor<B>,
-) -> (Dims, Vec<f32>) {
+    u: FloatTensor<B>,
+    bias: FloatTensor<B>,
+) -> (Dims, Vec<f32>, Vec<f32>, Vec<f32>) {
     let shape = a.shape();
     let hidden = u.shape()[0];
     assert_eq!(shape.num_dims(), 3, "recurrence input must be [B, T, G·H]");
@@ -126,7 +125,7 @@ fn host_sequence<B: Backend>(
         steps: shape[1],
         hidden,
     };
-    (dims, host::<B>(a))
+    (dims, host::<B>(a), host::<B>(u), host::<B>(bias))
 }
 
 fn device_tensor<B: Backend, const D: usize>(
