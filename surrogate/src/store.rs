@@ -9,10 +9,12 @@
 //! DIR/curves.png      learning curves (written by the program)
 //! ```
 //! The kept run is the one with the lowest validation RMSE (the first run without validation
-//! data). The directory is built beside its destination (`.NAME.partial`) and renamed into
-//! place when complete, so a failed training leaves no partial model. Each finished run is
-//! saved there at once: a training that is interrupted (killed, Ctrl-C) resumes from its
-//! finished runs when the same command is run again.
+//! data). Each finished run is saved at once beside the destination (`.NAME.partial`): a
+//! training that is interrupted (killed, Ctrl-C) resumes from its finished runs when the
+//! same command is run again. The finished directory is assembled in a folder of its own
+//! (`.NAME.partial.model`) and renamed into place when complete, and only then is the
+//! checkpoint removed, so a failed training leaves no partial model and an interruption at
+//! any moment, during the final write too, loses no finished run.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -178,6 +180,14 @@ pub fn record_run(folder: &Path, k: usize, run: &Run) -> Result<(), Error> {
     )?)
 }
 
+/// The hidden folder the finished model directory is assembled in: `.NAME.partial.model`
+/// (not the checkpoint itself, which must stay whole until the model is in place).
+fn assembly_dir(dir: &Path) -> PathBuf {
+    let mut name = partial_dir(dir).into_os_string();
+    name.push(".model");
+    PathBuf::from(name)
+}
+
 /// Removes the partial directory of `dir` (after a failure that resuming would not fix).
 pub fn abandon(dir: &Path) {
     let _ = std::fs::remove_dir_all(partial_dir(dir));
@@ -213,21 +223,26 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
 
 /// Writes a model directory atomically: `model` describes the kept run ([`kept_run`]);
 /// `extra` writes more files (figures) into the directory before it is renamed into place.
+/// The checkpoint of finished runs ([`partial_dir`]) is removed once the model is in place.
 pub fn save_with(
     dir: &Path,
     model: &ModelFile,
     runs: &[Run],
     extra: impl FnOnce(&Path) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    persist::write_via(&partial_dir(dir), dir, |tmp| {
+    let tmp = assembly_dir(dir);
+    // What an interrupted save left behind.
+    let _ = std::fs::remove_dir_all(&tmp);
+    persist::write_via(&tmp, dir, |tmp| {
         write_all(tmp, model, runs)?;
         extra(tmp)
-    })
+    })?;
+    abandon(dir);
+    Ok(())
 }
 
 fn write_all(tmp: &Path, model: &ModelFile, runs: &[Run]) -> Result<(), Error> {
     std::fs::create_dir_all(tmp.join("runs")).map_err(io(tmp))?;
-    let _ = std::fs::remove_file(tmp.join("request.json"));
     let kept = kept_run(runs);
     write_json(&tmp.join("model.json"), model)?;
     write_json(&tmp.join("weights.json"), &runs[kept].weights)?;

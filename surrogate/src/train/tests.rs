@@ -446,3 +446,90 @@ fn an_exploding_run_recovers_at_half_the_rate() {
         "{e}"
     );
 }
+
+/// Saving the model directory never costs the checkpoint of finished runs: a save that fails
+/// part-way (as a kill during the final write leaves it) keeps every run for the next
+/// attempt; a stale assembly folder does not leak into the model; a successful save leaves
+/// the model and removes both hidden folders.
+#[test]
+fn a_failed_final_write_keeps_the_finished_runs() {
+    use crate::store::{self, ModelFile};
+    let mut settings = Settings::paper(Recurrence::Gru, 2);
+    (settings.epochs, settings.runs) = (3, 2);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("model");
+    let folder = store::partial_dir(&out);
+    let extra = serde_json::json!({});
+    let data = splits(1);
+    let train = || {
+        let c = crate::runs::Checkpoint {
+            folder: &folder,
+            extra: &extra,
+        };
+        crate::runs::train_runs(&settings, &data, Some(c), &|_, _| {}).unwrap()
+    };
+    let trained = train();
+    let arch = architecture(&settings, &data);
+    let model = ModelFile {
+        format: store::FORMAT.into(),
+        architecture: arch,
+        params: arch.parameters(),
+        input_names: data.input_names.clone(),
+        output_names: data.output_names.clone(),
+        input_unit: "pA".into(),
+        output_unit: "mV".into(),
+        dt_ms: 0.5,
+        scaling: trained.scaling.clone(),
+        settings: settings.clone(),
+        dropped_inputs: Vec::new(),
+        data: "synthetic".into(),
+        seed: 0,
+        best_epoch: trained.runs[0].best_epoch,
+        errors: trained.runs[0].errors.clone(),
+        generator: "test".into(),
+    };
+    // Leftovers of an earlier interrupted save.
+    let assembly = tmp.path().join(".model.partial.model");
+    std::fs::create_dir_all(assembly.join("runs")).unwrap();
+    std::fs::write(assembly.join("runs/09.json"), "stale").unwrap();
+
+    let failed = store::save_with(&out, &model, &trained.runs, |_| {
+        Err(crate::Error::Invalid("interrupted".into()))
+    });
+    assert!(failed.is_err());
+    assert!(!out.exists(), "a failed save left a model");
+    assert_eq!(train().resumed, 2, "a failed save cost the finished runs");
+
+    store::save_with(&out, &model, &trained.runs, |_| Ok(())).unwrap();
+    let mut files: Vec<String> = walk(&out);
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "curves.csv",
+            "model.json",
+            "runs/01.json",
+            "runs/02.json",
+            "weights.json"
+        ]
+    );
+    assert!(
+        !folder.exists() && !assembly.exists(),
+        "hidden folders left"
+    );
+}
+
+/// The files below `dir`, as paths relative to it.
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_dir() {
+            out.extend(walk(&path).into_iter().map(|f| format!("{name}/{f}")));
+        } else {
+            out.push(name);
+        }
+    }
+    out
+}
