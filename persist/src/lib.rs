@@ -91,13 +91,15 @@ pub fn write_with<T, E: From<Error>>(
     write_via(&tmp, path, write)
 }
 
-/// As [`write_with`], with the temporary path chosen by the caller (e.g. a folder that
-/// also holds a job's checkpoint).
+/// As [`write_with`], with the temporary path chosen by the caller. Whatever an earlier,
+/// interrupted write left at `tmp` is removed first, so a folder written there holds only
+/// what this write puts in it.
 pub fn write_via<T, E: From<Error>>(
     tmp: &Path,
     path: &Path,
     write: impl FnOnce(&Path) -> std::result::Result<T, E>,
 ) -> std::result::Result<T, E> {
+    remove(tmp);
     let result = write(tmp).and_then(|value| {
         replace(tmp, path)?;
         Ok(value)

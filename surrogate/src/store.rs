@@ -230,10 +230,7 @@ pub fn save_with(
     runs: &[Run],
     extra: impl FnOnce(&Path) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let tmp = assembly_dir(dir);
-    // What an interrupted save left behind.
-    let _ = std::fs::remove_dir_all(&tmp);
-    persist::write_via(&tmp, dir, |tmp| {
+    persist::write_via(&assembly_dir(dir), dir, |tmp| {
         write_all(tmp, model, runs)?;
         extra(tmp)
     })?;

@@ -172,7 +172,8 @@ pub(super) fn backward_fast<R: Real>(
     backward_one(cell, hd, steps, ut, h, cache, dh, da)
 }
 
-/// Time steps per block of [`forward_states`]: one block's gate values are all it keeps.
+/// Time steps per block of [`forward_states`] and of the fused inference: one block's gate
+/// values are all they keep (they stay in the L1/L2 cache).
 pub(super) const STEPS_PER_BLOCK: usize = 64;
 
 /// The hidden states `[B, T, H]` of [`forward`] (the same numbers) without the per-step gate
@@ -474,8 +475,8 @@ pub(super) fn backward_one<R: Real>(
     let mut c_carry = vec![R::ZERO; hd]; // LSTM: dL/dc_t through step t + 1
     let mut dh = vec![R::ZERO; hd];
     let mut next = vec![R::ZERO; hd];
-    let mut drh = vec![R::ZERO; hd];
     let mut rh = vec![R::ZERO; hd];
+    let mut drh = vec![R::ZERO; hd];
     let mut dm_h = vec![R::ZERO; hd];
     let one = R::ONE;
     for t in (0..steps).rev() {

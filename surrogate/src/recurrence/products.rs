@@ -6,21 +6,10 @@
 
 use super::math::Real;
 
-/// Columns per block by the size of the number type: 256 bytes of accumulators (eight
-/// 256-bit registers, enough independent sums to hide the latency of an addition), then half
-/// and a quarter of that for what is left.
-macro_rules! blocked {
-    ($r:ty, $f:ident, $wide:literal, $narrow:literal, ($($arg:expr),*)) => {
-        match std::mem::size_of::<$r>() {
-            4 => $f::<$r, { $wide }, { $wide / 2 }, { $wide / 4 }>($($arg),*),
-            8 => $f::<$r, { $wide / 2 }, { $wide / 4 }, { $wide / 8 }>($($arg),*),
-            _ => $f::<$r, { $narrow }, { $narrow / 2 }, { $narrow / 4 }>($($arg),*),
-        }
-    };
-}
-
 /// `out[j] += Σ_k v[k] · m[k, offset + j]` (k ascending) for a row vector `v` and the
-/// column block `offset..offset + out.len()` of `m` (`width` columns).
+/// column block `offset..offset + out.len()` of `m` (`width` columns). Columns go in blocks
+/// of 256 bytes of accumulators (eight 256-bit registers, enough independent sums to hide
+/// the latency of an addition: 64 f32, 32 f64, 8 lanes), then half and a quarter of that.
 #[inline(always)]
 pub(super) fn add_vec_mat<R: Real>(
     v: &[R],
@@ -29,7 +18,11 @@ pub(super) fn add_vec_mat<R: Real>(
     offset: usize,
     out: &mut [R],
 ) {
-    blocked!(R, vec_mat, 64, 8, (v, m, width, offset, out))
+    match std::mem::size_of::<R>() {
+        4 => vec_mat::<R, 64, 32, 16>(v, m, width, offset, out),
+        8 => vec_mat::<R, 32, 16, 8>(v, m, width, offset, out),
+        _ => vec_mat::<R, 8, 4, 2>(v, m, width, offset, out),
+    }
 }
 
 #[inline(always)]

@@ -488,11 +488,6 @@ fn a_failed_final_write_keeps_the_finished_runs() {
         errors: trained.runs[0].errors.clone(),
         generator: "test".into(),
     };
-    // Leftovers of an earlier interrupted save.
-    let assembly = tmp.path().join(".model.partial.model");
-    std::fs::create_dir_all(assembly.join("runs")).unwrap();
-    std::fs::write(assembly.join("runs/09.json"), "stale").unwrap();
-
     let failed = store::save_with(&out, &model, &trained.runs, |_| {
         Err(crate::Error::Invalid("interrupted".into()))
     });
@@ -500,6 +495,11 @@ fn a_failed_final_write_keeps_the_finished_runs() {
     assert!(!out.exists(), "a failed save left a model");
     assert_eq!(train().resumed, 2, "a failed save cost the finished runs");
 
+    // What a save killed part-way leaves behind (a failure cleans up after itself; a kill
+    // cannot).
+    let assembly = tmp.path().join(".model.partial.model");
+    std::fs::create_dir_all(assembly.join("runs")).unwrap();
+    std::fs::write(assembly.join("runs/09.json"), "stale").unwrap();
     store::save_with(&out, &model, &trained.runs, |_| Ok(())).unwrap();
     let mut files: Vec<String> = walk(&out);
     files.sort();
