@@ -24,7 +24,7 @@
 //! Spiking networks (threshold events, point cells with conditions) are refused: their
 //! discontinuities are not known in advance.
 
-use super::{Probe, Simulation, Traces, MAX_STEPS};
+use super::{Probe, Recording, Simulation, Traces, MAX_STEPS};
 use crate::error::{Error, Result};
 
 /// How variable steps are chosen.
@@ -210,9 +210,15 @@ impl Simulation {
         }
         self.check_variable_steps()?;
         let samples = (duration / sample).round();
-        let traces = Traces::with_room(probes.len(), samples + 1.0)?;
-        let result =
-            self.variable_steps(traces, duration, probes, sample, samples as usize, control);
+        let recording = Recording::with_room(probes.len(), samples + 1.0)?;
+        let result = self.variable_steps(
+            recording,
+            duration,
+            probes,
+            sample,
+            samples as usize,
+            control,
+        );
         // A fixed step after this one counts its steps from here (t is kept).
         self.set_dt(self.dt);
         result
@@ -229,10 +235,10 @@ impl Simulation {
         Ok(())
     }
 
-    /// The run of [`Simulation::run_adaptive`], recording into `traces` (empty, with room).
+    /// The run of [`Simulation::run_adaptive`], recording into `recording` (empty, with room).
     fn variable_steps(
         &mut self,
-        mut traces: Traces,
+        mut recording: Recording,
         duration: f64,
         probes: &[Probe],
         sample: f64,
@@ -240,10 +246,7 @@ impl Simulation {
         control: &StepControl,
     ) -> Result<(Traces, StepStats)> {
         let read = |sim: &Simulation| probes.iter().map(|p| sim.read(p)).collect::<Vec<_>>();
-        traces.time.push(self.t);
-        for (series, value) in traces.values.iter_mut().zip(read(self)) {
-            series.push(value);
-        }
+        recording.push(self.t, read(self));
         let start = self.t;
         let end = start + duration;
         let mut history = History {
@@ -323,10 +326,7 @@ impl Simulation {
                 if s > t + 1e-9 * sample {
                     break;
                 }
-                traces.time.push(s);
-                for (p, series) in traces.values.iter_mut().enumerate() {
-                    series.push(recent.at(p, s));
-                }
+                recording.push(s, (0..probes.len()).map(|p| recent.at(p, s)));
                 next_sample += 1;
             }
             if edge {
@@ -336,7 +336,7 @@ impl Simulation {
             h = next;
             self.check()?;
         }
-        Ok((traces, stats))
+        Ok((recording.finish(), stats))
     }
 }
 

@@ -544,24 +544,21 @@ impl Simulation {
         }
         let steps = steps as usize;
         let every = every.max(1);
-        let mut traces = Traces::with_room(probes.len(), (steps / every + 1) as f64)?;
-        let record = |sim: &Simulation, traces: &mut Traces| {
-            traces.time.push(sim.t);
-            for (series, p) in traces.values.iter_mut().zip(probes) {
-                series.push(sim.read(p));
-            }
+        let mut recording = Recording::with_room(probes.len(), (steps / every + 1) as f64)?;
+        let record = |sim: &Simulation, recording: &mut Recording| {
+            recording.push(sim.t, probes.iter().map(|p| sim.read(p)));
         };
-        record(self, &mut traces);
+        record(self, &mut recording);
         for k in 1..=steps {
             if k % 256 == 0 && limits::interrupt::requested() {
                 return Err(Error::Interrupted { time: self.t });
             }
             self.step()?;
             if k % every == 0 {
-                record(self, &mut traces);
+                record(self, &mut recording);
             }
         }
-        Ok(traces)
+        Ok(recording.finish())
     }
 }
 
@@ -581,32 +578,6 @@ const INJECTED_LIMIT: f64 = 1e3;
 /// network; a longer run is almost certainly a mistaken dt or duration).
 pub const MAX_STEPS: f64 = 1e9;
 
-/// Recorded series.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Traces {
-    /// Sample times \[ms\].
-    pub time: Vec<f64>,
-    /// One series per probe, in the probe's unit (mV, mM).
-    pub values: Vec<Vec<f64>>,
-}
-
-impl Traces {
-    /// Empty series for `probes` probes with room for `samples` samples each, refused when
-    /// they would not fit in memory: no series grows by copying during a run.
-    fn with_room(probes: usize, samples: f64) -> Result<Traces> {
-        limits::check(
-            || format!("recording {} series of {samples:.3e} samples", probes + 1),
-            samples * (probes + 1) as f64 * 8.0,
-        )
-        .map_err(|e| Error::Invalid(e.to_string()))?;
-        let capacity = samples as usize;
-        Ok(Traces {
-            time: Vec::with_capacity(capacity),
-            values: (0..probes).map(|_| Vec::with_capacity(capacity)).collect(),
-        })
-    }
-}
-
 /// A run's duration must be a non-negative number of ms.
 fn check_duration(duration: f64) -> Result<()> {
     if !(duration.is_finite() && duration >= 0.0) {
@@ -619,6 +590,9 @@ fn check_duration(duration: f64) -> Result<()> {
 
 mod adaptive;
 pub use adaptive::{StepControl, StepStats};
+mod recording;
+use recording::Recording;
+pub use recording::Traces;
 
 #[cfg(test)]
 mod tests;
