@@ -9,6 +9,7 @@
 
 pub mod api;
 mod bench;
+mod c_exp;
 pub mod cli;
 mod dataset;
 mod experiment;

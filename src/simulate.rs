@@ -14,6 +14,7 @@ use paper::bundled;
 
 pub use crate::api::Numerics;
 use crate::api::{self, check_positive};
+use crate::c_exp::push_c_exp;
 
 /// Parses `be`/`cn`.
 pub fn parse_method(s: &str) -> Result<Method, String> {
@@ -39,36 +40,6 @@ pub fn parse_discretization(s: &str) -> Result<Discretization, String> {
         }
         _ => return Err(bad()),
     })
-}
-
-/// Appends `x` as C's `%e` formats it (six decimals, two-digit signed exponent), as
-/// jNeuroML's NEURON export writes its output files. `scratch` is reused between calls, so a
-/// file of millions of values costs no allocation per value.
-fn push_c_exp(line: &mut String, scratch: &mut String, x: f64) {
-    use std::fmt::Write as _;
-    scratch.clear();
-    write!(scratch, "{x:.6e}").expect("formatting into a String");
-    match scratch.split_once('e') {
-        Some((mantissa, exp)) => {
-            line.push_str(mantissa);
-            line.push('e');
-            let digits = match exp.strip_prefix('-') {
-                Some(d) => {
-                    line.push('-');
-                    d
-                }
-                None => {
-                    line.push('+');
-                    exp
-                }
-            };
-            if digits.len() < 2 {
-                line.push('0');
-            }
-            line.push_str(digits);
-        }
-        None => line.push_str(scratch),
-    }
 }
 
 /// `celegans run`.
@@ -133,17 +104,17 @@ pub fn run_lems(
         }
         let columns = &result.columns[k];
         persist::stream_into(tmp, |w| {
-            let (mut line, mut scratch) = (String::new(), String::new());
+            let (mut line, mut scratch) = (Vec::new(), String::new());
             for (i, t) in result.time_ms.iter().enumerate() {
                 line.clear();
                 push_c_exp(&mut line, &mut scratch, t * 1e-3);
-                line.push('\t');
+                line.push(b'\t');
                 for column in columns {
                     push_c_exp(&mut line, &mut scratch, column[i]);
-                    line.push('\t');
+                    line.push(b'\t');
                 }
-                line.push('\n');
-                w.write_all(line.as_bytes())?;
+                line.push(b'\n');
+                w.write_all(&line)?;
             }
             Ok(())
         })
@@ -408,21 +379,4 @@ pub fn simulate(args: SimulateArgs, numerics: Numerics) -> anyhow::Result<()> {
     }
     eprintln!("wrote {}", args.out.display());
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn c_style_exponent() {
-        let c_exp = |x: f64| {
-            let (mut line, mut scratch) = (String::from("|"), String::new());
-            super::push_c_exp(&mut line, &mut scratch, x);
-            line
-        };
-        assert_eq!(c_exp(0.0001), "|1.000000e-04");
-        assert_eq!(c_exp(-0.045), "|-4.500000e-02");
-        assert_eq!(c_exp(0.0), "|0.000000e+00");
-        assert_eq!(c_exp(123.0), "|1.230000e+02");
-        assert_eq!(c_exp(-1.5e-123), "|-1.500000e-123");
-    }
 }
