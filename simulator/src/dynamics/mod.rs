@@ -110,8 +110,41 @@ pub struct Columns {
 struct FixedSlopes {
     h: f64,
     instances: usize,
+    /// The slope b per instance.
     slope: Vec<Vec<f64>>,
+    /// b, or 1 where b·h is negligible (with `exp_m1` = h: the step f·e/b is then f·h).
+    divisor: Vec<Vec<f64>>,
     exp_m1: Vec<Vec<f64>>,
+    /// The last exponential an event's step computed per derivative: (b·h, e^{b·h} − 1).
+    /// Every event of one spike reaches its synapses with the same delay and so takes the
+    /// same step.
+    last_event_step: Vec<(f64, f64)>,
+}
+
+impl FixedSlopes {
+    /// Instance `i`'s fixed slope of derivative `k`, if the cache is for these instances.
+    fn slope(&self, k: usize, i: usize, instances: usize) -> Option<f64> {
+        (self.instances == instances)
+            .then(|| self.slope.get(k)?.get(i).copied())
+            .flatten()
+    }
+
+    /// [`exponential_step`]`(f, b, h)` for derivative `k`, the exponential reused when the
+    /// step's b·h is that of the last call.
+    fn event_step(&mut self, k: usize, f: f64, b: f64, h: f64) -> f64 {
+        let x = b * h;
+        if x.abs() < 1e-12 {
+            return f * h;
+        }
+        if self.last_event_step.len() <= k {
+            self.last_event_step.resize(k + 1, (f64::NAN, f64::NAN));
+        }
+        let last = &mut self.last_event_step[k];
+        if last.0 != x {
+            *last = (x, crate::fastmath::exp_m1(x));
+        }
+        f * last.1 / b
+    }
 }
 
 impl Columns {
@@ -620,11 +653,15 @@ impl CompiledDynamics {
             heap.resize(self.derivatives.len(), 0.0);
             &mut heap
         };
+        let instances = cols.len();
         for (k, ((s, prog), jacobian)) in self.derivatives.iter().zip(&self.jacobians).enumerate() {
             let f = prog.run_one(&cols.data, i, &mut cols.scalar);
-            let b = match jacobian {
-                Some(j) => j.run_one(&cols.data, i, &mut cols.scalar),
-                None => {
+            let fixed = cols.fixed_slopes.slope(k, i, instances);
+            let b = match (fixed, jacobian) {
+                // The value the jacobian's program gives (it reads only fixed slots).
+                (Some(b), _) => b,
+                (None, Some(j)) => j.run_one(&cols.data, i, &mut cols.scalar),
+                (None, None) => {
                     // Perturb the state to find the slope, as the block path does.
                     let y = cols.data[*s][i];
                     let dependents = self.depending(order, *s);
@@ -637,7 +674,7 @@ impl CompiledDynamics {
                     b
                 }
             };
-            updates[k] = exponential_step(f, b, h);
+            updates[k] = cols.fixed_slopes.event_step(k, f, b, h);
         }
         for ((s, _), dy) in self.derivatives.iter().zip(updates.iter()) {
             cols.data[*s][i] += dy;
@@ -1041,7 +1078,7 @@ impl CompiledDynamics {
                 if !fixed.slope[k].is_empty() {
                     // The same arithmetic as below, with b and e^{b·dt} − 1 from the cache.
                     let (b, e) = (
-                        &fixed.slope[k][range.clone()],
+                        &fixed.divisor[k][range.clone()],
                         &fixed.exp_m1[k][range.clone()],
                     );
                     for ((f, e), b) in f[..len].iter_mut().zip(e).zip(b) {
@@ -1089,6 +1126,7 @@ impl CompiledDynamics {
             return;
         }
         let mut slope = Vec::with_capacity(self.derivatives.len());
+        let mut divisor = Vec::with_capacity(self.derivatives.len());
         let mut exp_m1 = Vec::with_capacity(self.derivatives.len());
         for jacobian in &self.jacobians {
             match jacobian {
@@ -1099,25 +1137,31 @@ impl CompiledDynamics {
                     // e = h, b = 1 so that the step is f·e/b for every instance, branch-free.
                     let mut e: Vec<f64> =
                         b.iter().map(|&b| crate::fastmath::exp_m1(b * h)).collect();
-                    for (b, e) in b.iter_mut().zip(&mut e) {
-                        if (*b * h).abs() < 1e-12 {
-                            (*b, *e) = (1.0, h);
+                    let mut d = b.clone();
+                    for (d, e) in d.iter_mut().zip(&mut e) {
+                        if (*d * h).abs() < 1e-12 {
+                            (*d, *e) = (1.0, h);
                         }
                     }
                     exp_m1.push(e);
+                    divisor.push(d);
                     slope.push(b);
                 }
                 _ => {
                     slope.push(Vec::new());
+                    divisor.push(Vec::new());
                     exp_m1.push(Vec::new());
                 }
             }
         }
+        let last_event_step = std::mem::take(&mut cols.fixed_slopes.last_event_step);
         cols.fixed_slopes = FixedSlopes {
             h,
             instances: n,
             slope,
+            divisor,
             exp_m1,
+            last_event_step,
         };
     }
 }
