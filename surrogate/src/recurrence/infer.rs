@@ -4,7 +4,6 @@
 use rayon::prelude::*;
 
 use super::bptt::{avx2, forward_block, STEPS_PER_BLOCK};
-use super::lanes::{gather, scatter};
 use super::lanes::{Lane, LANES};
 use super::math::Real;
 use super::products::add_vec_mat;
@@ -35,17 +34,46 @@ pub struct Net<'w> {
     pub dense_bias: &'w [f32],
 }
 
-/// Outputs `[B, T, O]` of a surrogate for inputs `[B, T, I]` (network units), fused on the
-/// host: input projection, recurrence and read-out block by block, nothing kept for a
-/// backward pass. Batches run [`LANES`] sequences at a time in vector lanes (groups in
-/// parallel); a single sequence runs alone.
-pub fn infer(net: &Net, x: &[f32], steps: usize) -> Vec<f32> {
+/// Data units around the network, as [`crate::Scaling`] maps them: each input enters as
+/// `(x − offset) / scale`, each output leaves as `y · scale + offset` (per column).
+#[derive(Clone, Copy, Debug)]
+pub struct Units<'a> {
+    /// Per input.
+    pub input_offset: &'a [f32],
+    /// Per input.
+    pub input_scale: &'a [f32],
+    /// Per output.
+    pub output_offset: &'a [f32],
+    /// Per output.
+    pub output_scale: &'a [f32],
+}
+
+impl Units<'_> {
+    #[inline(always)]
+    fn input(&self, j: usize, v: f32) -> f32 {
+        (v - self.input_offset[j]) / self.input_scale[j]
+    }
+
+    #[inline(always)]
+    fn output(&self, o: usize, v: f32) -> f32 {
+        v * self.output_scale[o] + self.output_offset[o]
+    }
+}
+
+/// Outputs `[B, T, O]` of a surrogate for inputs `[B, T, I]`, fused on the host: input
+/// projection, recurrence and read-out block by block, nothing kept for a backward pass;
+/// with `units`, inputs and outputs are in data units, mapped as they are read and written
+/// (else network units). Batches run [`LANES`] sequences at a time in vector lanes (groups in
+/// parallel, each reading its sequences' inputs and writing their outputs step by step); a
+/// single sequence runs alone.
+pub fn infer(net: &Net, x: &[f32], steps: usize, units: Option<&Units>) -> Vec<f32> {
     let (ni, no) = (net.inputs, net.outputs);
     let batch = x.len() / (steps * ni).max(1);
     if batch == 0 || steps == 0 {
         // No sequence (an empty split): no outputs.
         return Vec::new();
     }
+    let mut y = vec![0.0; batch * steps * no];
     if batch == 1 {
         let plain = Weighted {
             net: *net,
@@ -56,7 +84,25 @@ pub fn infer(net: &Net, x: &[f32], steps: usize) -> Vec<f32> {
             d: net.dense,
             db: net.dense_bias,
         };
-        return infer_fast(&plain, x, steps);
+        let load = |t: usize, xt: &mut [f32]| {
+            xt.copy_from_slice(&x[t * ni..(t + 1) * ni]);
+            if let Some(u) = units {
+                xt.iter_mut()
+                    .enumerate()
+                    .for_each(|(j, v)| *v = u.input(j, *v));
+            }
+        };
+        let store = |t: usize, yt: &[f32]| {
+            let out = &mut y[t * no..(t + 1) * no];
+            out.copy_from_slice(yt);
+            if let Some(u) = units {
+                out.iter_mut()
+                    .enumerate()
+                    .for_each(|(o, v)| *v = u.output(o, *v));
+            }
+        };
+        infer_fast(&plain, steps, load, store);
+        return y;
     }
     let lane = |v: &[f32]| v.iter().map(|&x| Lane::splat(x)).collect::<Vec<Lane>>();
     let (b, rb, db) = (
@@ -73,17 +119,31 @@ pub fn infer(net: &Net, x: &[f32], steps: usize) -> Vec<f32> {
         d: net.dense,
         db: &db,
     };
-    let groups: Vec<Vec<Lane>> = (0..batch.div_ceil(LANES))
-        .into_par_iter()
-        .map(|g| {
-            let xl = gather(x, batch, steps * ni, g);
-            infer_fast(&lanes, &xl, steps)
-        })
-        .collect();
-    let mut y = vec![0.0; batch * steps * no];
-    for (g, yl) in groups.iter().enumerate() {
-        scatter(yl, &mut y, batch, steps * no, g);
-    }
+    // Group g holds sequences g·LANES.. (fewer in the last group; its other lanes run on
+    // zero inputs and are not written), whose outputs are one contiguous part of y.
+    y.par_chunks_mut(LANES * steps * no)
+        .enumerate()
+        .for_each(|(g, y)| {
+            let sequences = batch.min((g + 1) * LANES) - g * LANES;
+            let x = &x[g * LANES * steps * ni..(g * LANES + sequences) * steps * ni];
+            let load = |t: usize, xt: &mut [Lane]| {
+                for l in 0..sequences {
+                    let row = &x[(l * steps + t) * ni..(l * steps + t + 1) * ni];
+                    for (j, (lanes, &v)) in xt.iter_mut().zip(row).enumerate() {
+                        lanes.0[l] = units.map_or(v, |u| u.input(j, v));
+                    }
+                }
+            };
+            let store = |t: usize, yt: &[Lane]| {
+                for l in 0..sequences {
+                    let row = &mut y[(l * steps + t) * no..(l * steps + t + 1) * no];
+                    for (o, (v, lanes)) in row.iter_mut().zip(yt).enumerate() {
+                        *v = units.map_or(lanes.0[l], |u| u.output(o, lanes.0[l]));
+                    }
+                }
+            };
+            infer_fast(&lanes, steps, load, store);
+        });
     y
 }
 
@@ -99,8 +159,15 @@ struct Weighted<'a, R: Real> {
     db: &'a [R],
 }
 
+/// The inference of one sequence or group: `load(t, x_t)` gives the inputs of step t (network
+/// units), `store(t, y_t)` takes its outputs.
 #[inline(always)]
-fn infer_group<R: Real>(n: &Weighted<R>, x: &[R], steps: usize) -> Vec<R> {
+fn infer_group<R: Real>(
+    n: &Weighted<R>,
+    steps: usize,
+    mut load: impl FnMut(usize, &mut [R]),
+    mut store: impl FnMut(usize, &[R]),
+) {
     let Net {
         cell,
         hidden: hd,
@@ -110,7 +177,8 @@ fn infer_group<R: Real>(n: &Weighted<R>, x: &[R], steps: usize) -> Vec<R> {
     } = n.net;
     let width = cell.gates() * hd;
     let cw = cell.cache_width() * hd;
-    let mut y = vec![R::ZERO; steps * no];
+    let mut xt = vec![R::ZERO; ni];
+    let mut yt = vec![R::ZERO; no];
     let mut a = vec![R::ZERO; STEPS_PER_BLOCK * width];
     let mut h = vec![R::ZERO; STEPS_PER_BLOCK * hd];
     let mut cache = vec![R::ZERO; STEPS_PER_BLOCK * cw];
@@ -119,15 +187,10 @@ fn infer_group<R: Real>(n: &Weighted<R>, x: &[R], steps: usize) -> Vec<R> {
     while start < steps {
         let k = STEPS_PER_BLOCK.min(steps - start);
         for t in 0..k {
+            load(start + t, &mut xt);
             let at = &mut a[t * width..(t + 1) * width];
             at.copy_from_slice(n.b);
-            add_vec_mat(
-                &x[(start + t) * ni..(start + t + 1) * ni],
-                n.w,
-                width,
-                0,
-                at,
-            );
+            add_vec_mat(&xt, n.w, width, 0, at);
         }
         forward_block(
             cell,
@@ -141,24 +204,33 @@ fn infer_group<R: Real>(n: &Weighted<R>, x: &[R], steps: usize) -> Vec<R> {
             &mut state,
         );
         for t in 0..k {
-            let yt = &mut y[(start + t) * no..(start + t + 1) * no];
             yt.copy_from_slice(n.db);
-            add_vec_mat(&h[t * hd..(t + 1) * hd], n.d, no, 0, yt);
+            add_vec_mat(&h[t * hd..(t + 1) * hd], n.d, no, 0, &mut yt);
+            store(start + t, &yt);
         }
         start += k;
     }
-    y
 }
 
-fn infer_fast<R: Real>(n: &Weighted<R>, x: &[R], steps: usize) -> Vec<R> {
+fn infer_fast<R: Real>(
+    n: &Weighted<R>,
+    steps: usize,
+    load: impl FnMut(usize, &mut [R]),
+    store: impl FnMut(usize, &[R]),
+) {
     #[cfg(target_arch = "x86_64")]
     if avx2() {
         #[target_feature(enable = "avx2")]
-        unsafe fn wide<R: Real>(n: &Weighted<R>, x: &[R], steps: usize) -> Vec<R> {
-            infer_group(n, x, steps)
+        unsafe fn wide<R: Real>(
+            n: &Weighted<R>,
+            steps: usize,
+            load: impl FnMut(usize, &mut [R]),
+            store: impl FnMut(usize, &[R]),
+        ) {
+            infer_group(n, steps, load, store)
         }
         // SAFETY: the processor supports AVX2.
-        return unsafe { wide(n, x, steps) };
+        return unsafe { wide(n, steps, load, store) };
     }
-    infer_group(n, x, steps)
+    infer_group(n, steps, load, store)
 }

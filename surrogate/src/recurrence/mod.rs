@@ -35,7 +35,7 @@ mod products;
 mod tests;
 
 pub use bptt::{backward, forward, forward_states, Dims, Forward, Gradients};
-pub use infer::{infer, Net};
+pub use infer::{infer, Net, Units};
 pub use kind::Recurrence;
 pub use lanes::{backward_lanes, forward_lanes, Lane, LaneForward, LANES};
 pub use math::Real;

@@ -618,16 +618,13 @@ pub fn predict(
         dense: &weights.dense,
         dense_bias: &weights.dense_bias,
     };
-    let y = if scaling.is_identity() {
-        crate::recurrence::infer(&net, x, steps)
-    } else {
-        crate::recurrence::infer(&net, &scaling.inputs(x), steps)
+    let units = crate::recurrence::Units {
+        input_offset: &scaling.input_offset,
+        input_scale: &scaling.input_scale,
+        output_offset: &scaling.output_offset,
+        output_scale: &scaling.output_scale,
     };
-    if scaling.is_identity() {
-        y
-    } else {
-        scaling.unscale_outputs(&y)
-    }
+    crate::recurrence::infer(&net, x, steps, (!scaling.is_identity()).then_some(&units))
 }
 
 /// Outputs `[n, T, O]` for inputs `[n, T, I]` (data units) through burn's operations (the

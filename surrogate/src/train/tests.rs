@@ -225,6 +225,59 @@ fn saliency_matches_finite_differences() {
     }
 }
 
+/// A batch predicted in vector lanes (full and partial groups, data units mapped as the
+/// lanes are loaded and stored) gives each sequence's prediction alone, bit for bit, and
+/// the data-unit mapping is the scaling's own arithmetic.
+#[test]
+fn batched_prediction_equals_each_sequence_alone() {
+    for (cell, hidden) in [
+        (Recurrence::Gru, 4),
+        (Recurrence::Lstm, 9),
+        (Recurrence::Rnn, 16),
+    ] {
+        let arch = Architecture {
+            cell,
+            hidden,
+            inputs: 3,
+            outputs: 2,
+        };
+        let weights = Weights::initial(&arch, 5);
+        let scaling = Scaling {
+            input_offset: vec![1.0, 0.0, -1.0],
+            input_scale: vec![2.0, 0.3, 0.5],
+            output_offset: vec![-60.0, 0.1],
+            output_scale: vec![5.0, 0.7],
+        };
+        let (n, steps) = (11, 70);
+        let x: Vec<f32> = (0..n * steps * 3)
+            .map(|k| (k * 29 % 23) as f32 / 7.0 - 1.5)
+            .collect();
+        let batch = predict(&arch, &weights, &scaling, &x, steps);
+        let network = predict(
+            &arch,
+            &weights,
+            &Scaling::identity(3, 2),
+            &scaling.inputs(&x),
+            steps,
+        );
+        assert_eq!(batch, scaling.unscale_outputs(&network), "{cell:?}");
+        for b in 0..n {
+            let alone = predict(
+                &arch,
+                &weights,
+                &scaling,
+                &x[b * steps * 3..(b + 1) * steps * 3],
+                steps,
+            );
+            assert_eq!(
+                alone,
+                batch[b * steps * 2..(b + 1) * steps * 2],
+                "{cell:?} {b}"
+            );
+        }
+    }
+}
+
 /// The fused inference path gives what burn's operations give, for every cell.
 #[test]
 fn fused_prediction_equals_burns() {
