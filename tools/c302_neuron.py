@@ -15,7 +15,7 @@ Two modes, sharing one way of running NEURON and of comparing:
     # `table` appends rows (several can run side by side on disjoint CONFIG lists),
     # `render` writes the page from the rows files.
     python3 tools/c302_neuron.py table EXAMPLES_DIR ROWS [--celegans target/release/celegans]
-        [--full-duration MS] [--cache DIR] [CONFIG ...]
+        [--full-duration MS] [--cache DIR] [--timings FILE] [--repeat 3] [CONFIG ...]
     python3 tools/c302_neuron.py render docs/c302-networks.md ROWS [ROWS ...]
 
 CONFIG is a name such as `c302_C_Syns` (the LEMS file is `LEMS_<CONFIG>.xml`).
@@ -291,6 +291,13 @@ def table(a):
         length, dt = simulation(lems_text)
         duration = min(length, a.full_duration) if config.endswith(LARGE) else length
         runs = {m: run_ours(a.celegans, a.examples, config, dt, duration, m) for m in ("be", "cn")}
+        # Our timings: the fastest of --repeat runs (the outputs are the same every time;
+        # a single run of a few tens of ms varies by tens of per cent on a shared machine).
+        for _ in range(a.repeat - 1):
+            if runs["cn"][0] is None:
+                break
+            _, sim, wall = run_ours(a.celegans, a.examples, config, dt, duration, "cn")
+            runs["cn"] = (runs["cn"][0], min(runs["cn"][1], sim), min(runs["cn"][2], wall))
         if runs["be"][0] is None:
             message = runs["be"][1].replace(a.examples.rstrip("/") + "/", "").replace("|", "/")
             row = "| %s | %g / %g | not supported: %s | | | | | |" % (config, duration, dt, message)
@@ -377,6 +384,7 @@ def main():
     t.add_argument("--full-duration", type=float, default=200.0)
     t.add_argument("--cache", help="folder keeping NEURON's results between runs")
     t.add_argument("--timings", help="NEURON's timings from `time` (else the cache's)")
+    t.add_argument("--repeat", type=int, default=3, help="our Crank-Nicolson runs timed (the fastest kept)")
     m = sub.add_parser("time")
     m.add_argument("examples")
     m.add_argument("timings", help="JSON lines file (appended; configurations in it are skipped)")

@@ -54,7 +54,7 @@ pub fn run(out: &Path, epochs: usize) -> anyhow::Result<Summary> {
         &model,
         &t.arch,
         &run.weights,
-        &t.scaling,
+        Some(&t.scaling),
         0.5,
         data.d.sequences,
         &|what| eprintln!("    {what}..."),

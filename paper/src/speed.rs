@@ -8,7 +8,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use datasets::{Generation, Prepared, Scenario};
-use surrogate::{Architecture, Scaling, Weights};
+use surrogate::data::Set;
+use surrogate::{Architecture, ScaleMode, Scaling, Weights};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -60,12 +61,15 @@ pub struct Batch {
 /// Times the simulator (`model`, settled, one FCM sequence, one thread) and a surrogate on
 /// the same stimulus alone; then `sequences` different FCM sequences generated as a
 /// dataset on all cores against the surrogate predicting the same inputs on all cores.
-/// `progress` hears what is being timed.
+/// Without a `scaling` (a surrogate not trained on these data), the surrogate's scaling is
+/// fitted to the first sequence as `celegans train` fits it to a training split (its default,
+/// `auto`: standardized, the inputs being currents of tens to hundreds of pA), so that the
+/// network sees values of the size a trained one sees. `progress` hears what is being timed.
 pub fn measure(
     model: &neuroml::Model,
     arch: &Architecture,
     weights: &Weights,
-    scaling: &Scaling,
+    scaling: Option<&Scaling>,
     dt: f64,
     sequences: usize,
     progress: &dyn Fn(&str),
@@ -76,9 +80,28 @@ pub fn measure(
     let prepared = Prepared::new(model, &g)?;
     progress("one sequence on one thread");
     let start = Instant::now();
-    let (inputs, _, _) = prepared.simulate(0)?;
+    let (inputs, outputs, _) = prepared.simulate(0)?;
     let simulator = start.elapsed().as_secs_f64();
     let x: Vec<f32> = inputs.iter().flatten().map(|&v| v as f32).collect();
+    let fitted;
+    let scaling = match scaling {
+        Some(s) => s,
+        None => {
+            fitted = Scaling::fit(
+                ScaleMode::Auto,
+                &Set {
+                    sequences: 1,
+                    steps,
+                    inputs: arch.inputs,
+                    outputs: arch.outputs,
+                    x: x.clone(),
+                    y: outputs.iter().flatten().map(|&v| v as f32).collect(),
+                    indices: vec![0],
+                },
+            );
+            &fitted
+        }
+    };
     let one = time(0.5, || {
         std::hint::black_box(surrogate::train::predict(arch, weights, scaling, &x, steps));
     });
