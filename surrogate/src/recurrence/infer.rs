@@ -126,19 +126,35 @@ pub fn infer(net: &Net, x: &[f32], steps: usize, units: Option<&Units>) -> Vec<f
         .for_each(|(g, y)| {
             let sequences = batch.min((g + 1) * LANES) - g * LANES;
             let x = &x[g * LANES * steps * ni..(g * LANES + sequences) * steps * ni];
+            // The units are mapped on whole lanes (the same arithmetic per value; lanes past
+            // the group's sequences are mapped too, and never written out).
             let load = |t: usize, xt: &mut [Lane]| {
                 for l in 0..sequences {
                     let row = &x[(l * steps + t) * ni..(l * steps + t + 1) * ni];
-                    for (j, (lanes, &v)) in xt.iter_mut().zip(row).enumerate() {
-                        lanes.0[l] = units.map_or(v, |u| u.input(j, v));
+                    for (lanes, &v) in xt.iter_mut().zip(row) {
+                        lanes.0[l] = v;
+                    }
+                }
+                if let Some(u) = units {
+                    for (j, lanes) in xt.iter_mut().enumerate() {
+                        *lanes = (*lanes - Lane::splat(u.input_offset[j]))
+                            / Lane::splat(u.input_scale[j]);
                     }
                 }
             };
+            let mut out = vec![Lane::ZERO; no];
             let store = |t: usize, yt: &[Lane]| {
+                out.copy_from_slice(yt);
+                if let Some(u) = units {
+                    for (o, lanes) in out.iter_mut().enumerate() {
+                        *lanes = *lanes * Lane::splat(u.output_scale[o])
+                            + Lane::splat(u.output_offset[o]);
+                    }
+                }
                 for l in 0..sequences {
                     let row = &mut y[(l * steps + t) * no..(l * steps + t + 1) * no];
-                    for (o, (v, lanes)) in row.iter_mut().zip(yt).enumerate() {
-                        *v = units.map_or(lanes.0[l], |u| u.output(o, lanes.0[l]));
+                    for (v, lanes) in row.iter_mut().zip(&out) {
+                        *v = lanes.0[l];
                     }
                 }
             };
@@ -161,8 +177,11 @@ struct Weighted<'a, R: Real> {
 
 /// The inference of one sequence or group: `load(t, x_t)` gives the inputs of step t (network
 /// units), `store(t, y_t)` takes its outputs.
+///
+/// `H` is the number of hidden units when it is fixed at compile time (then the loops over
+/// them are unrolled; the same arithmetic), 0 where it is read from the network.
 #[inline(always)]
-fn infer_group<R: Real>(
+fn infer_group<R: Real, const H: usize>(
     n: &Weighted<R>,
     steps: usize,
     mut load: impl FnMut(usize, &mut [R]),
@@ -170,11 +189,11 @@ fn infer_group<R: Real>(
 ) {
     let Net {
         cell,
-        hidden: hd,
         inputs: ni,
         outputs: no,
         ..
     } = n.net;
+    let hd = if H == 0 { n.net.hidden } else { H };
     let width = cell.gates() * hd;
     let cw = cell.cache_width() * hd;
     let mut xt = vec![R::ZERO; ni];
@@ -227,10 +246,115 @@ fn infer_fast<R: Real>(
             load: impl FnMut(usize, &mut [R]),
             store: impl FnMut(usize, &[R]),
         ) {
-            infer_group(n, steps, load, store)
+            // The paper's smallest models, whose per-step loops are shortest.
+            match n.net.hidden {
+                2 => infer_group::<R, 2>(n, steps, load, store),
+                4 => infer_group::<R, 4>(n, steps, load, store),
+                8 => infer_group::<R, 8>(n, steps, load, store),
+                _ => infer_group::<R, 0>(n, steps, load, store),
+            }
         }
         // SAFETY: the processor supports AVX2.
         return unsafe { wide(n, steps, load, store) };
     }
-    infer_group(n, steps, load, store)
+    infer_group::<R, 0>(n, steps, load, store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The builds for a fixed number of hidden units give the general build's numbers, bit
+    /// for bit, for every cell, on one sequence and on a group in lanes.
+    #[test]
+    fn fixed_hidden_sizes_give_the_general_numbers() {
+        fn run<R: Real, const H: usize>(n: &Weighted<R>, x: &[R], steps: usize) -> Vec<R> {
+            let (ni, no) = (n.net.inputs, n.net.outputs);
+            let mut y = vec![R::ZERO; steps * no];
+            infer_group::<R, H>(
+                n,
+                steps,
+                |t, xt| xt.copy_from_slice(&x[t * ni..(t + 1) * ni]),
+                |t, yt| y[t * no..(t + 1) * no].copy_from_slice(yt),
+            );
+            y
+        }
+        let cells = [
+            Recurrence::Rnn,
+            Recurrence::Lstm,
+            Recurrence::Gru,
+            Recurrence::GruResetAfter,
+        ];
+        for cell in cells {
+            for hidden in [2, 4, 8] {
+                let (ni, no, steps) = (3, 2, 150);
+                let g = cell.gates() * hidden;
+                let value = |k: usize, m: usize| ((k * 37 + m) % 19) as f32 / 19.0 - 0.5;
+                let kernel: Vec<f32> = (0..ni * g).map(|k| value(k, 1)).collect();
+                let recurrent: Vec<f32> = (0..hidden * g).map(|k| value(k, 2)).collect();
+                let bias: Vec<f32> = (0..g).map(|k| value(k, 3)).collect();
+                let recurrent_bias: Vec<f32> = (0..g).map(|k| value(k, 4)).collect();
+                let dense: Vec<f32> = (0..hidden * no).map(|k| value(k, 5)).collect();
+                let dense_bias = vec![0.1, -0.2];
+                let net = Net {
+                    cell,
+                    hidden,
+                    inputs: ni,
+                    outputs: no,
+                    kernel: &kernel,
+                    recurrent: &recurrent,
+                    bias: &bias,
+                    recurrent_bias: &recurrent_bias,
+                    dense: &dense,
+                    dense_bias: &dense_bias,
+                };
+                let plain = Weighted {
+                    net,
+                    w: &kernel,
+                    u: &recurrent,
+                    b: &bias,
+                    rb: &recurrent_bias,
+                    d: &dense,
+                    db: &dense_bias,
+                };
+                let x: Vec<f32> = (0..steps * ni).map(|k| 3.0 * value(k, 6)).collect();
+                let fixed = match hidden {
+                    2 => run::<f32, 2>(&plain, &x, steps),
+                    4 => run::<f32, 4>(&plain, &x, steps),
+                    _ => run::<f32, 8>(&plain, &x, steps),
+                };
+                assert_eq!(fixed, run::<f32, 0>(&plain, &x, steps), "{cell:?}-{hidden}");
+                let lane = |v: &[f32]| v.iter().map(|&x| Lane::splat(x)).collect::<Vec<_>>();
+                let (b, rb, db) = (lane(&bias), lane(&recurrent_bias), lane(&dense_bias));
+                let lanes = Weighted {
+                    net,
+                    w: &kernel,
+                    u: &recurrent,
+                    b: &b,
+                    rb: &rb,
+                    d: &dense,
+                    db: &db,
+                };
+                let xl: Vec<Lane> = x
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &v)| {
+                        Lane(std::array::from_fn(|l| {
+                            v + 0.1 * l as f32 + k as f32 * 1e-3
+                        }))
+                    })
+                    .collect();
+                let fixed = match hidden {
+                    2 => run::<Lane, 2>(&lanes, &xl, steps),
+                    4 => run::<Lane, 4>(&lanes, &xl, steps),
+                    _ => run::<Lane, 8>(&lanes, &xl, steps),
+                };
+                assert_eq!(
+                    fixed,
+                    run::<Lane, 0>(&lanes, &xl, steps),
+                    "{cell:?}-{hidden} lanes"
+                );
+            }
+        }
+    }
 }
