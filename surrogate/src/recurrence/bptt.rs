@@ -83,7 +83,10 @@ pub(super) fn avx2() -> bool {
 }
 
 /// The kernels compiled a second time with AVX2 enabled (the generic bodies are
-/// `#[inline(always)]`, so they are generated inside these functions with 256-bit vectors).
+/// `#[inline(always)]`, so they are generated inside these functions with 256-bit vectors),
+/// and once more for each of the paper's larger layer sizes (16, 32, 64 hidden units), whose
+/// loops the compiler then unrolls with the size known (the same arithmetic; 10–15 % off a
+/// GRU-32 or LSTM-32 epoch).
 #[cfg(target_arch = "x86_64")]
 mod wide {
     use super::*;
@@ -100,7 +103,12 @@ mod wide {
         h: &mut [R],
         cache: &mut [R],
     ) {
-        super::forward_one(cell, hd, steps, a, u, bias, h, cache)
+        match hd {
+            16 => super::forward_one(cell, 16, steps, a, u, bias, h, cache),
+            32 => super::forward_one(cell, 32, steps, a, u, bias, h, cache),
+            64 => super::forward_one(cell, 64, steps, a, u, bias, h, cache),
+            _ => super::forward_one(cell, hd, steps, a, u, bias, h, cache),
+        }
     }
 
     #[target_feature(enable = "avx2")]
@@ -113,7 +121,12 @@ mod wide {
         bias: &[R],
         h: &mut [R],
     ) {
-        super::forward_states_one(cell, hd, steps, a, u, bias, h)
+        match hd {
+            16 => super::forward_states_one(cell, 16, steps, a, u, bias, h),
+            32 => super::forward_states_one(cell, 32, steps, a, u, bias, h),
+            64 => super::forward_states_one(cell, 64, steps, a, u, bias, h),
+            _ => super::forward_states_one(cell, hd, steps, a, u, bias, h),
+        }
     }
 
     #[target_feature(enable = "avx2")]
@@ -128,7 +141,12 @@ mod wide {
         dh: &[R],
         da: &mut [R],
     ) -> (Vec<R>, Vec<R>) {
-        super::backward_one(cell, hd, steps, ut, h, cache, dh, da)
+        match hd {
+            16 => super::backward_one(cell, 16, steps, ut, h, cache, dh, da),
+            32 => super::backward_one(cell, 32, steps, ut, h, cache, dh, da),
+            64 => super::backward_one(cell, 64, steps, ut, h, cache, dh, da),
+            _ => super::backward_one(cell, hd, steps, ut, h, cache, dh, da),
+        }
     }
 }
 
