@@ -220,7 +220,7 @@ pub fn forward_states<R: Real>(
 }
 
 /// [`forward_states_one`], with AVX2 where the processor has it.
-fn forward_states_fast<R: Real>(
+pub(super) fn forward_states_fast<R: Real>(
     cell: Recurrence,
     hd: usize,
     steps: usize,

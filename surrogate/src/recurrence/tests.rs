@@ -255,3 +255,54 @@ fn states_only_forward_equals_the_training_forward() {
         assert_eq!(forward_states(cell, dims, &a, &u, &b), full.h, "{cell:?}");
     }
 }
+
+/// The builds for fixed layer sizes (16, 32, 64 hidden units, chosen by the kernels'
+/// dispatch) give the general build's numbers, bit for bit: forward, states-only forward
+/// and backward, every cell.
+#[test]
+fn fixed_layer_sizes_give_the_general_numbers() {
+    use bptt::{
+        backward_fast, backward_one, forward_fast, forward_one, forward_states_fast,
+        forward_states_one, transpose,
+    };
+    for cell in CELLS {
+        for hidden in [16, 32, 64] {
+            let dims = Dims {
+                batch: 1,
+                steps: 40,
+                hidden,
+            };
+            let (a, u, b, w) = case_f32(cell, dims, 11);
+            let (width, cw) = (cell.gates() * hidden, cell.cache_width() * hidden);
+            let run = |fast: bool| {
+                let mut h = vec![0.0f32; dims.steps * hidden];
+                let mut cache = vec![0.0f32; dims.steps * cw];
+                let mut states = vec![0.0f32; dims.steps * hidden];
+                if fast {
+                    forward_fast(cell, hidden, dims.steps, &a, &u, &b, &mut h, &mut cache);
+                } else {
+                    forward_one(cell, hidden, dims.steps, &a, &u, &b, &mut h, &mut cache);
+                }
+                if fast {
+                    forward_states_fast(cell, hidden, dims.steps, &a, &u, &b, &mut states);
+                } else {
+                    forward_states_one(cell, hidden, dims.steps, &a, &u, &b, &mut states);
+                }
+                let ut = transpose(&u, hidden, width);
+                let mut da = vec![0.0f32; dims.steps * width];
+                let (du, db) = if fast {
+                    backward_fast(cell, hidden, dims.steps, &ut, &h, &cache, &w, &mut da)
+                } else {
+                    backward_one(cell, hidden, dims.steps, &ut, &h, &cache, &w, &mut da)
+                };
+                (h, cache, states, da, du, db)
+            };
+            let (general, fixed) = (run(false), run(true));
+            assert_eq!(general, fixed, "{cell:?}-{hidden}");
+            assert_eq!(
+                general.0, general.2,
+                "{cell:?}-{hidden}: states-only forward"
+            );
+        }
+    }
+}
