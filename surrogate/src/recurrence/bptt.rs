@@ -91,6 +91,28 @@ pub(super) fn avx2() -> bool {
 mod wide {
     use super::*;
 
+    /// `$call` with `$size` bound to `$hd`, as a literal for the paper's larger layer sizes
+    /// (one build of the inlined kernel each), else as it is.
+    macro_rules! fixed_size {
+        ($hd:expr, |$size:ident| $call:expr) => {
+            match $hd {
+                16 => {
+                    let $size = 16;
+                    $call
+                }
+                32 => {
+                    let $size = 32;
+                    $call
+                }
+                64 => {
+                    let $size = 64;
+                    $call
+                }
+                $size => $call,
+            }
+        };
+    }
+
     #[target_feature(enable = "avx2")]
     #[allow(clippy::too_many_arguments)]
     pub(super) unsafe fn forward_one<R: Real>(
@@ -103,12 +125,9 @@ mod wide {
         h: &mut [R],
         cache: &mut [R],
     ) {
-        match hd {
-            16 => super::forward_one(cell, 16, steps, a, u, bias, h, cache),
-            32 => super::forward_one(cell, 32, steps, a, u, bias, h, cache),
-            64 => super::forward_one(cell, 64, steps, a, u, bias, h, cache),
-            _ => super::forward_one(cell, hd, steps, a, u, bias, h, cache),
-        }
+        fixed_size!(hd, |size| super::forward_one(
+            cell, size, steps, a, u, bias, h, cache
+        ))
     }
 
     #[target_feature(enable = "avx2")]
@@ -121,12 +140,9 @@ mod wide {
         bias: &[R],
         h: &mut [R],
     ) {
-        match hd {
-            16 => super::forward_states_one(cell, 16, steps, a, u, bias, h),
-            32 => super::forward_states_one(cell, 32, steps, a, u, bias, h),
-            64 => super::forward_states_one(cell, 64, steps, a, u, bias, h),
-            _ => super::forward_states_one(cell, hd, steps, a, u, bias, h),
-        }
+        fixed_size!(hd, |size| super::forward_states_one(
+            cell, size, steps, a, u, bias, h
+        ))
     }
 
     #[target_feature(enable = "avx2")]
@@ -141,12 +157,9 @@ mod wide {
         dh: &[R],
         da: &mut [R],
     ) -> (Vec<R>, Vec<R>) {
-        match hd {
-            16 => super::backward_one(cell, 16, steps, ut, h, cache, dh, da),
-            32 => super::backward_one(cell, 32, steps, ut, h, cache, dh, da),
-            64 => super::backward_one(cell, 64, steps, ut, h, cache, dh, da),
-            _ => super::backward_one(cell, hd, steps, ut, h, cache, dh, da),
-        }
+        fixed_size!(hd, |size| super::backward_one(
+            cell, size, steps, ut, h, cache, dh, da
+        ))
     }
 }
 

@@ -58,6 +58,18 @@ impl Units<'_> {
     fn output(&self, o: usize, v: f32) -> f32 {
         v * self.output_scale[o] + self.output_offset[o]
     }
+
+    /// [`Self::input`] on every lane at once (the same arithmetic per value).
+    #[inline(always)]
+    fn input_lanes(&self, j: usize, v: Lane) -> Lane {
+        (v - Lane::splat(self.input_offset[j])) / Lane::splat(self.input_scale[j])
+    }
+
+    /// [`Self::output`] on every lane at once.
+    #[inline(always)]
+    fn output_lanes(&self, o: usize, v: Lane) -> Lane {
+        v * Lane::splat(self.output_scale[o]) + Lane::splat(self.output_offset[o])
+    }
 }
 
 /// Outputs `[B, T, O]` of a surrogate for inputs `[B, T, I]`, fused on the host: input
@@ -126,8 +138,8 @@ pub fn infer(net: &Net, x: &[f32], steps: usize, units: Option<&Units>) -> Vec<f
         .for_each(|(g, y)| {
             let sequences = batch.min((g + 1) * LANES) - g * LANES;
             let x = &x[g * LANES * steps * ni..(g * LANES + sequences) * steps * ni];
-            // The units are mapped on whole lanes (the same arithmetic per value; lanes past
-            // the group's sequences are mapped too, and never written out).
+            // The units are mapped on whole lanes (lanes past the group's sequences are
+            // mapped too, and never written out).
             let load = |t: usize, xt: &mut [Lane]| {
                 for l in 0..sequences {
                     let row = &x[(l * steps + t) * ni..(l * steps + t + 1) * ni];
@@ -137,8 +149,7 @@ pub fn infer(net: &Net, x: &[f32], steps: usize, units: Option<&Units>) -> Vec<f
                 }
                 if let Some(u) = units {
                     for (j, lanes) in xt.iter_mut().enumerate() {
-                        *lanes = (*lanes - Lane::splat(u.input_offset[j]))
-                            / Lane::splat(u.input_scale[j]);
+                        *lanes = u.input_lanes(j, *lanes);
                     }
                 }
             };
@@ -147,8 +158,7 @@ pub fn infer(net: &Net, x: &[f32], steps: usize, units: Option<&Units>) -> Vec<f
                 out.copy_from_slice(yt);
                 if let Some(u) = units {
                     for (o, lanes) in out.iter_mut().enumerate() {
-                        *lanes = *lanes * Lane::splat(u.output_scale[o])
-                            + Lane::splat(u.output_offset[o]);
+                        *lanes = u.output_lanes(o, *lanes);
                     }
                 }
                 for l in 0..sequences {
